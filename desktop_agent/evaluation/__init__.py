@@ -1,0 +1,1 @@
+"""Evaluation harnesses (grounding on ScreenSpot-format folders)."""

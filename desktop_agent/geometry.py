@@ -1,0 +1,206 @@
+"""Coordinate spaces, owned here and nowhere else.
+
+Three spaces meet in desktop-agent:
+
+* **image pixels** of one captured frame (what OCR and the detector see; `Point`/`Rect` in a frame);
+* **desktop coordinates**, the input system's space that pyautogui takes: the virtual desktop in logical
+  units, where a monitor's origin may be left of or above the primary one (negative on Windows/macOS);
+* a monitor's **scale**: captured pixels per desktop unit (2 on a Retina or 200% screen whose capture
+  has device pixels while input takes logical points; 1 where both are the same, as on X11).
+
+`FrameGeometry` maps between a frame's pixels and the desktop. Every other module passes these typed
+values, never bare tuples it must interpret.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from desktop_agent.errors import MonitorLayoutError
+
+
+@dataclass(frozen=True, slots=True)
+class Point:
+    """A point in image pixels of one frame."""
+
+    x: float
+    y: float
+
+    def rounded(self) -> tuple[int, int]:
+        return round(self.x), round(self.y)
+
+
+@dataclass(frozen=True, slots=True)
+class Rect:
+    """An axis-aligned box [x1, x2) x [y1, y2) in image pixels of one frame."""
+
+    x1: float
+    y1: float
+    x2: float
+    y2: float
+
+    @staticmethod
+    def from_xywh(x: float, y: float, w: float, h: float) -> Rect:
+        return Rect(x, y, x + w, y + h)
+
+    @property
+    def width(self) -> float:
+        return self.x2 - self.x1
+
+    @property
+    def height(self) -> float:
+        return self.y2 - self.y1
+
+    @property
+    def area(self) -> float:
+        return max(0.0, self.width) * max(0.0, self.height)
+
+    @property
+    def center(self) -> Point:
+        return Point((self.x1 + self.x2) / 2, (self.y1 + self.y2) / 2)
+
+    def contains(self, p: Point) -> bool:
+        return self.x1 <= p.x <= self.x2 and self.y1 <= p.y <= self.y2
+
+    def intersection(self, other: Rect) -> Rect | None:
+        x1, y1 = max(self.x1, other.x1), max(self.y1, other.y1)
+        x2, y2 = min(self.x2, other.x2), min(self.y2, other.y2)
+        return Rect(x1, y1, x2, y2) if x2 > x1 and y2 > y1 else None
+
+    def union(self, other: Rect) -> Rect:
+        return Rect(min(self.x1, other.x1), min(self.y1, other.y1), max(self.x2, other.x2), max(self.y2, other.y2))
+
+    def iou(self, other: Rect) -> float:
+        inter = self.intersection(other)
+        if inter is None:
+            return 0.0
+        return inter.area / (self.area + other.area - inter.area)
+
+    def expanded(self, dx: float, dy: float | None = None) -> Rect:
+        dy = dx if dy is None else dy
+        return Rect(self.x1 - dx, self.y1 - dy, self.x2 + dx, self.y2 + dy)
+
+    def clipped(self, width: float, height: float) -> Rect:
+        return Rect(max(0.0, self.x1), max(0.0, self.y1), min(width, self.x2), min(height, self.y2))
+
+    def translated(self, dx: float, dy: float) -> Rect:
+        return Rect(self.x1 + dx, self.y1 + dy, self.x2 + dx, self.y2 + dy)
+
+    def int_box(self) -> tuple[int, int, int, int]:
+        """Integer pixel bounds (floor/ceil) for slicing an array."""
+        import math
+
+        return math.floor(self.x1), math.floor(self.y1), math.ceil(self.x2), math.ceil(self.y2)
+
+    def as_list(self) -> list[float]:
+        return [round(self.x1, 1), round(self.y1, 1), round(self.x2, 1), round(self.y2, 1)]
+
+
+@dataclass(frozen=True, slots=True)
+class DesktopPoint:
+    """A point in the input system's desktop coordinates (what the input driver takes)."""
+
+    x: int
+    y: int
+
+
+@dataclass(frozen=True, slots=True)
+class Monitor:
+    """One monitor: its bounds in desktop coordinates, and captured pixels per desktop unit."""
+
+    index: int
+    left: int
+    top: int
+    width: int
+    height: int
+    scale: float = 1.0
+    primary: bool = False
+    name: str = ""
+
+    def contains(self, p: DesktopPoint) -> bool:
+        return self.left <= p.x < self.left + self.width and self.top <= p.y < self.top + self.height
+
+    def describe(self) -> str:
+        star = " (primary)" if self.primary else ""
+        return f"monitor {self.index}{star}: {self.width}x{self.height} at {self.left:+d}{self.top:+d}, scale {self.scale:g}"
+
+
+@dataclass(frozen=True, slots=True)
+class ScreenLayout:
+    monitors: tuple[Monitor, ...]
+
+    def __post_init__(self) -> None:
+        if not self.monitors:
+            raise MonitorLayoutError("no monitors found: is a display connected?")
+
+    @property
+    def primary(self) -> Monitor:
+        return next((m for m in self.monitors if m.primary), self.monitors[0])
+
+    def monitor_at(self, p: DesktopPoint) -> Monitor | None:
+        return next((m for m in self.monitors if m.contains(p)), None)
+
+    def bounds(self) -> tuple[int, int, int, int]:
+        """The virtual desktop's bounding box (left, top, right, bottom)."""
+        return (
+            min(m.left for m in self.monitors),
+            min(m.top for m in self.monitors),
+            max(m.left + m.width for m in self.monitors),
+            max(m.top + m.height for m in self.monitors),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class FrameGeometry:
+    """Where a captured frame sits on the desktop: its monitor and its pixel size."""
+
+    monitor: Monitor
+    pixel_width: int
+    pixel_height: int
+
+    @property
+    def scale_x(self) -> float:
+        return self.pixel_width / self.monitor.width
+
+    @property
+    def scale_y(self) -> float:
+        return self.pixel_height / self.monitor.height
+
+    def to_desktop(self, p: Point) -> DesktopPoint:
+        """Image pixel -> desktop coordinate, clamped inside this monitor."""
+        x = self.monitor.left + p.x / self.scale_x
+        y = self.monitor.top + p.y / self.scale_y
+        x = min(max(x, self.monitor.left), self.monitor.left + self.monitor.width - 1)
+        y = min(max(y, self.monitor.top), self.monitor.top + self.monitor.height - 1)
+        return DesktopPoint(int(x), int(y))
+
+    def to_image(self, p: DesktopPoint) -> Point:
+        """Desktop coordinate -> image pixel (the centre of the desktop unit's pixels)."""
+        return Point((p.x - self.monitor.left + 0.5) * self.scale_x, (p.y - self.monitor.top + 0.5) * self.scale_y)
+
+    def rect_to_desktop(self, r: Rect) -> tuple[DesktopPoint, DesktopPoint]:
+        return self.to_desktop(Point(r.x1, r.y1)), self.to_desktop(Point(r.x2, r.y2))
+
+
+_MONITOR_SPEC = re.compile(r"^(\d+)x(\d+)(?:@([\d.]+))?([+-]\d+)([+-]\d+)(\*)?$")
+
+
+def parse_monitor_spec(spec: str) -> ScreenLayout:
+    """Parse an explicit layout such as ``1280x800+1024+0*,1024x768+0+0`` (``*`` marks the primary,
+    ``@2`` a scale). Used where the display server reports one screen for several monitors (VNC, Xvfb)."""
+    monitors = []
+    for i, part in enumerate(p.strip() for p in spec.split(",") if p.strip()):
+        m = _MONITOR_SPEC.match(part)
+        if not m:
+            raise MonitorLayoutError(
+                f"bad monitor spec {part!r}: expected WIDTHxHEIGHT[@SCALE]+LEFT+TOP[*], e.g. 1920x1080+0+0*"
+            )
+        w, h, scale, left, top, star = m.groups()
+        monitors.append(
+            Monitor(i + 1, int(left), int(top), int(w), int(h), float(scale or 1), bool(star), f"spec{i + 1}")
+        )
+    if monitors and not any(m.primary for m in monitors):
+        first = monitors[0]
+        monitors[0] = Monitor(first.index, first.left, first.top, first.width, first.height, first.scale, True, first.name)
+    return ScreenLayout(tuple(monitors))

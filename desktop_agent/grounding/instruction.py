@@ -1,0 +1,96 @@
+"""Reading a ScreenSpot-style instruction: the label it names and the kind of element it wants."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from desktop_agent.perception.elements import ElementKind
+
+_VERBS = ("double-click", "double click", "right-click", "right click", "click on", "click", "tap on", "tap",
+          "press", "select", "choose", "open", "toggle", "check", "uncheck", "go to", "type into", "focus")
+_KIND_WORDS: dict[str, ElementKind] = {
+    "button": ElementKind.BUTTON, "btn": ElementKind.BUTTON,
+    "icon": ElementKind.ICON,
+    "field": ElementKind.INPUT, "input": ElementKind.INPUT, "box": ElementKind.INPUT, "textbox": ElementKind.INPUT,
+    "text field": ElementKind.INPUT, "search box": ElementKind.INPUT, "search field": ElementKind.INPUT,
+    "entry": ElementKind.INPUT,
+    "checkbox": ElementKind.CHECKBOX, "check box": ElementKind.CHECKBOX, "toggle": ElementKind.CHECKBOX,
+    "switch": ElementKind.CHECKBOX,
+    "radio": ElementKind.RADIO, "radio button": ElementKind.RADIO, "option": ElementKind.RADIO,
+    "menu item": ElementKind.MENU_ITEM, "menu": ElementKind.MENU_ITEM, "item": ElementKind.MENU_ITEM,
+    "link": ElementKind.LINK, "tab": ElementKind.BUTTON,
+    "column header": ElementKind.TEXT, "header": ElementKind.TEXT, "heading": ElementKind.TEXT,
+    "label": ElementKind.TEXT, "text": ElementKind.TEXT, "title": ElementKind.TEXT,
+}
+_ARTICLES = {"the", "a", "an", "this", "that"}
+_QUOTED = re.compile(r"[\"“”«»'‘’]([^\"“”«»'‘’]+)[\"“”«»'‘’]")
+
+
+@dataclass(frozen=True, slots=True)
+class Instruction:
+    raw: str
+    label: str  # what should be written on (or named by) the target, normalised
+    kind: ElementKind | None  # the kind of element asked for, if the instruction says
+    quoted: bool  # the label was given in quotes: match it literally
+
+
+_KEEP = set("./:+#@&%$-_'()[]{}")
+
+
+def normalize_with_map(text: str) -> tuple[str, list[int]]:
+    """`normalize`, plus for each output character the index of the input character it came from."""
+    out: list[str] = []
+    where: list[int] = []
+    for i, ch in enumerate(text):
+        for c in unicodedata.normalize("NFKC", ch).casefold():
+            c = {"…": ".", "’": "'", "‘": "'", "“": '"', "”": '"'}.get(c, c)
+            if not (c.isalnum() or c in _KEEP):
+                c = " "
+            if c == " " and (not out or out[-1] == " "):
+                continue
+            out.append(c)
+            where.append(i)
+    while out and out[-1] in " .:":
+        out.pop()
+        where.pop()
+    while out and out[0] in " .:":
+        out.pop(0)
+        where.pop(0)
+    return "".join(out), where
+
+
+def normalize(text: str) -> str:
+    """Lower case, unified punctuation and spacing, accents kept (they are part of the text)."""
+    return normalize_with_map(text)[0]
+
+
+def parse_instruction(instruction: str) -> Instruction:
+    raw = instruction.strip()
+    kind = None
+    quoted = _QUOTED.search(raw)
+    rest = raw
+    if quoted:
+        label = quoted.group(1)
+        rest = (raw[: quoted.start()] + " " + raw[quoted.end():]).casefold()
+        for word, k in sorted(_KIND_WORDS.items(), key=lambda kv: -len(kv[0])):
+            if re.search(rf"\b{re.escape(word)}\b", rest):
+                kind = k
+                break
+        return Instruction(raw, normalize(label), kind, True)
+    text = raw.casefold().strip()
+    for verb in _VERBS:
+        if text.startswith(verb + " "):
+            text = text[len(verb) + 1:]
+            break
+    words = text.split()
+    while words and words[0] in _ARTICLES:
+        words = words[1:]
+    text = " ".join(words)
+    for word, k in sorted(_KIND_WORDS.items(), key=lambda kv: -len(kv[0])):
+        if text.endswith(" " + word):
+            text = text[: -len(word) - 1]
+            kind = k
+            break
+    return Instruction(raw, normalize(text), kind, False)

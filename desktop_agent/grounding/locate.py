@@ -1,0 +1,204 @@
+"""`locate_target`: from an instruction to one element and a click point, or an abstention.
+
+Matching is on text: the exact label, the label as whole words inside a longer line (the point then goes
+to that span), the label spread over neighbouring lines of one row, or a close fuzzy match that tolerates
+OCR slips. Anything weaker abstains: clicking a guess on a real desktop does harm that a refusal does not.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from difflib import SequenceMatcher
+from typing import Any
+
+from desktop_agent.errors import TargetNotFound
+from desktop_agent.geometry import Point, Rect
+from desktop_agent.grounding.instruction import Instruction, normalize_with_map, parse_instruction
+from desktop_agent.perception.elements import Element, ElementKind, ParseResult, TextLine
+
+MIN_SCORE = 0.72
+_INTERACTIVE = (ElementKind.BUTTON, ElementKind.INPUT, ElementKind.CHECKBOX, ElementKind.RADIO,
+                ElementKind.MENU_ITEM, ElementKind.LINK)
+
+
+@dataclass(frozen=True, slots=True)
+class LocateResult:
+    point: Point
+    bbox: Rect  # the part of the element that carries the label (a span of a longer line, or all of it)
+    score: float
+    element: Element
+    instruction: Instruction
+
+    def to_dict(self) -> dict[str, Any]:
+        x, y = self.point.rounded()
+        return {"x": x, "y": y, "bbox": self.bbox.as_list(), "score": round(self.score, 3),
+                "element": self.element.to_dict()}
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    element: Element
+    lines: tuple[TextLine, ...]  # the text it carries, left to right
+
+
+def _row_phrases(elements: list[Element]) -> list[_Candidate]:
+    """Runs of 2-4 text lines side by side on one row, for labels that OCR split in pieces."""
+    texts = sorted((e for e in elements if e.kind == ElementKind.TEXT and e.lines), key=lambda e: e.bbox.x1)
+    out = []
+    for i, first in enumerate(texts):
+        run = [first]
+        for nxt in texts[i + 1:]:
+            last = run[-1]
+            same_row = abs(nxt.bbox.center.y - last.bbox.center.y) <= 0.35 * last.bbox.height
+            gap = nxt.bbox.x1 - last.bbox.x2
+            if not same_row:
+                continue
+            if gap < -2 or gap > 2.5 * last.bbox.height:
+                break
+            run.append(nxt)
+            if len(run) >= 2:
+                box = run[0].bbox
+                for e in run[1:]:
+                    box = box.union(e.bbox)
+                lines = tuple(ln for e in run for ln in e.lines)
+                el = replace(first, bbox=box, text=" ".join(e.text for e in run), lines=lines)
+                out.append(_Candidate(el, lines))
+            if len(run) == 4:
+                break
+    return out
+
+
+def _text_box(cand: _Candidate) -> Rect:
+    if not cand.lines:
+        return cand.element.bbox
+    box = cand.lines[0].bbox
+    for ln in cand.lines[1:]:
+        box = box.union(ln.bbox)
+    return box
+
+
+def _span_box(cand: _Candidate, start: int, end: int) -> Rect:
+    """The box of raw characters [start, end) of the candidate's joined text, proportional per line."""
+    pos = 0
+    boxes = []
+    for ln in cand.lines:
+        n = max(1, len(ln.text))
+        a, b = max(start - pos, 0), min(end - pos, n)
+        if a < b:
+            w = ln.bbox.width
+            boxes.append(Rect(ln.bbox.x1 + w * a / n, ln.bbox.y1, ln.bbox.x1 + w * b / n, ln.bbox.y2))
+        pos += n + 1  # the joining space
+    if not boxes:
+        return _text_box(cand)
+    box = boxes[0]
+    for b2 in boxes[1:]:
+        box = box.union(b2)
+    return box
+
+
+# Glyphs OCR confuses on screen fonts: compared folded, a read of "/1oans" still finds "/loans".
+_FOLD = str.maketrans({"1": "l", "i": "l", "|": "l", "!": "l", "0": "o", "5": "s", "8": "b"})
+
+
+def _compact(text: str) -> tuple[str, list[int]]:
+    keep = [i for i, c in enumerate(text) if c != " "]
+    return "".join(text[i] for i in keep), keep
+
+
+def _contains(label: str, text: str) -> tuple[int, int] | None:
+    """Span of `label` as whole words of `text`; spacing and OCR-confusable glyphs forgiven."""
+    m = re.search(rf"(?<!\w){re.escape(label)}(?!\w)", text)
+    if m:
+        return m.start(), m.end()
+    ctext, where = _compact(text.translate(_FOLD))
+    clabel = label.translate(_FOLD).replace(" ", "")
+    if not clabel:
+        return None
+    for m in re.finditer(re.escape(clabel), ctext):
+        a, b = where[m.start()], where[m.end() - 1] + 1
+        if (a == 0 or not text[a - 1].isalnum()) and (b == len(text) or not text[b].isalnum()):
+            return a, b
+    return None
+
+
+def _match(label: str, text: str) -> tuple[float, tuple[int, int] | None]:
+    """How well normalised `text` carries normalised `label`, and the span (in `text`) when partial."""
+    if not label or not text:
+        return 0.0, None
+    if text == label:
+        return 1.0, None
+    if text.replace(" ", "") == label.replace(" ", ""):
+        return 0.97, None
+    if text.translate(_FOLD).replace(" ", "") == label.translate(_FOLD).replace(" ", ""):
+        return 0.93, None
+    span = _contains(label, text)
+    if span:
+        # The label as whole words of a longer line: a menu bar, a toolbar row, a sentence with a link.
+        return 0.86 + 0.1 * len(label) / len(text), span
+    ratio = SequenceMatcher(None, label, text, autojunk=False).ratio()
+    if len(label) >= 4 and ratio >= 0.85:
+        return 0.7 + 0.25 * ratio, None
+    if len(text) > len(label) >= 5:
+        # A fuzzy match against a word-aligned window of the line, for an OCR slip in a longer line.
+        best, best_span = 0.0, None
+        for i in range(len(text) - len(label) + 1):
+            j = i + len(label)
+            if (i > 0 and text[i - 1].isalnum()) or (j < len(text) and text[j].isalnum()):
+                continue
+            r = SequenceMatcher(None, label, text[i:j], autojunk=False).ratio()
+            if r > best:
+                best, best_span = r, (i, j)
+        if best >= 0.88:
+            return 0.7 + 0.2 * best, best_span
+    return ratio * 0.7, None
+
+
+def _score(ins: Instruction, cand: _Candidate) -> tuple[float, Rect]:
+    el = cand.element
+    raw = " ".join(ln.text for ln in cand.lines) if cand.lines else el.text
+    norm, where = normalize_with_map(raw)
+    score, span = _match(ins.label, norm)
+    if score <= 0:
+        return 0.0, el.bbox
+    if span is not None and cand.lines:
+        box = _span_box(cand, where[span[0]], where[span[1] - 1] + 1)
+    elif el.kind in (ElementKind.INPUT, ElementKind.CHECKBOX):
+        box = el.bbox  # the control itself, not its label
+    else:
+        box = _text_box(cand)
+    if ins.kind is not None:
+        if el.kind == ins.kind:
+            score += 0.04
+        elif ins.kind in _INTERACTIVE and el.kind in _INTERACTIVE:
+            score += 0.01
+    elif el.kind in _INTERACTIVE:
+        score += 0.02
+    if len(cand.lines) > 1 and el.kind == ElementKind.TEXT:
+        score -= 0.03  # a phrase pieced from several lines is weaker evidence than one line
+    return min(score, 1.0), box
+
+
+def rank_targets(parse: ParseResult, instruction: str | Instruction) -> list[tuple[float, Element, Rect]]:
+    ins = parse_instruction(instruction) if isinstance(instruction, str) else instruction
+    cands = [_Candidate(e, e.lines) for e in parse.elements if e.text] + _row_phrases(parse.elements)
+    scored = []
+    for c in cands:
+        s, box = _score(ins, c)
+        if s > 0:
+            scored.append((s, c.element, box))
+    scored.sort(key=lambda t: (-t[0], t[2].area))
+    return scored
+
+
+def locate_target(parse: ParseResult, instruction: str, min_score: float = MIN_SCORE) -> LocateResult:
+    """The best element for `instruction`, or raise TargetNotFound (abstain) when none is good enough."""
+    ins = parse_instruction(instruction)
+    if not ins.label:
+        raise TargetNotFound(f"nothing to look for in {instruction!r}: name the target's text")
+    ranked = rank_targets(parse, ins)
+    if not ranked or ranked[0][0] < min_score:
+        best = f" (closest: {ranked[0][1].text!r}, score {ranked[0][0]:.2f})" if ranked else ""
+        raise TargetNotFound(f"no element matching {ins.label!r} on screen{best}; not clicking a guess")
+    score, el, box = ranked[0]
+    return LocateResult(box.center, box, score, el, ins)

@@ -1,0 +1,110 @@
+"""A first, non-learned detector of non-text UI elements: OpenCV region proposals.
+
+It finds framed rectangles (buttons, fields, checkboxes), filled controls (a button whose fill differs
+from its surroundings) and compact glyph clusters that are not text (icons). The learned ONNX detector
+of a later issue replaces most of this; this one keeps the interfaces honest meanwhile.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import cv2
+import numpy as np
+
+from desktop_agent.geometry import Rect
+from desktop_agent.perception.elements import ElementKind
+from desktop_agent.perception.regions import edge_mask, remove_long_lines
+
+
+@dataclass(frozen=True, slots=True)
+class Proposal:
+    kind: ElementKind
+    bbox: Rect
+    score: float
+
+
+class ElementDetector(Protocol):
+    def propose(self, image: np.ndarray, gray: np.ndarray) -> list[Proposal]: ...
+
+
+def _rect_outline_score(edges: np.ndarray, x: int, y: int, w: int, h: int) -> float:
+    """Fraction of a rectangle's perimeter that lies on edge pixels (1 = a closed frame)."""
+    top = edges[y, x:x + w]
+    bottom = edges[y + h - 1, x:x + w]
+    left = edges[y:y + h, x]
+    right = edges[y:y + h, x + w - 1]
+    on = int(top.sum() + bottom.sum() + left.sum() + right.sum())
+    return on / float(2 * (w + h))
+
+
+def _is_hollow(gray: np.ndarray, x: int, y: int, w: int, h: int) -> bool:
+    """A frame whose inside differs from its border (an empty or ticked box), not a filled square."""
+    inner = gray[y + 3:y + h - 3, x + 3:x + w - 3]
+    if inner.size == 0:
+        return False
+    ring = np.concatenate([gray[y + 1, x + 1:x + w - 1], gray[y + h - 2, x + 1:x + w - 1],
+                           gray[y + 1:y + h - 1, x + 1], gray[y + 1:y + h - 1, x + w - 2]])
+    return abs(float(np.median(inner)) - float(np.median(ring))) > 40
+
+
+class OpenCvDetector:
+    """Framed boxes from contours, icons from compact non-text glyph clusters."""
+
+    def propose(self, image: np.ndarray, gray: np.ndarray) -> list[Proposal]:
+        h, w = gray.shape[:2]
+        edges = edge_mask(gray)
+        out: list[Proposal] = []
+        out.extend(self._framed(edges, gray, w, h))
+        out.extend(self._glyph_clusters(edges, w, h))
+        return out
+
+    def _framed(self, edges: np.ndarray, gray: np.ndarray, w: int, h: int) -> list[Proposal]:
+        contours, _ = cv2.findContours(edges, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
+        seen: list[Rect] = []
+        out = []
+        for c in contours:
+            x, y, bw, bh = cv2.boundingRect(c)
+            if bw < 9 or bh < 9 or bw > 0.9 * w or bh > 0.5 * h:
+                continue
+            # The gradient mask draws a frame two pixels thick; its outer contour's box is the control.
+            score = _rect_outline_score(edges, x, y, bw, bh)
+            if score < 0.85:
+                continue
+            r = Rect(float(x), float(y), float(x + bw), float(y + bh))
+            if any(r.iou(s) > 0.8 for s in seen):
+                continue
+            seen.append(r)
+            aspect = bw / bh
+            if bw <= 26 and bh <= 26 and 0.75 <= aspect <= 1.33:
+                if not _is_hollow(gray, x, y, bw, bh):
+                    continue  # a solid square is a bullet or a glyph, not a box to tick
+                kind = ElementKind.CHECKBOX
+            elif bh <= 64 and aspect >= 5:
+                kind = ElementKind.INPUT
+            elif bh <= 64 and bw <= 480:
+                kind = ElementKind.BUTTON
+            else:
+                kind = ElementKind.CONTAINER
+            out.append(Proposal(kind, r, round(score, 3)))
+        return out
+
+    def _glyph_clusters(self, edges: np.ndarray, w: int, h: int) -> list[Proposal]:
+        mask = remove_long_lines(edges)
+        mask = cv2.dilate(mask, np.ones((3, 3), np.uint8))
+        n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+        out = []
+        for x, y, bw, bh, area in stats[1:n]:
+            if not (8 <= bw <= 64 and 8 <= bh <= 64):
+                continue
+            aspect = bw / bh
+            if not 0.5 <= aspect <= 2.0:
+                continue
+            fill = area / float(bw * bh)
+            if fill < 0.15:
+                continue
+            # Report the glyph without the dilation margin.
+            r = Rect(float(x + 1), float(y + 1), float(x + bw - 1), float(y + bh - 1))
+            out.append(Proposal(ElementKind.ICON, r, round(min(1.0, 0.5 + fill / 2), 3)))
+        return out

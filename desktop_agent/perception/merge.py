@@ -1,0 +1,94 @@
+"""Merging OCR lines with detector proposals into one list of elements in reading order."""
+
+from __future__ import annotations
+
+from desktop_agent.geometry import Rect
+from desktop_agent.perception.detector import Proposal
+from desktop_agent.perception.elements import Element, ElementKind, TextLine
+
+_FRAMED = (ElementKind.BUTTON, ElementKind.INPUT, ElementKind.CHECKBOX)
+
+
+def _overlap_fraction(inner: Rect, outer: Rect) -> float:
+    inter = inner.intersection(outer)
+    return 0.0 if inter is None or inner.area == 0 else inter.area / inner.area
+
+
+def _label_near(box: Rect, lines: list[TextLine], used: set[int], side: str) -> int | None:
+    """Index of the text line that labels `box` from the given side (same row), if any."""
+    best, best_gap = None, 1e9
+    for i, ln in enumerate(lines):
+        if i in used:
+            continue
+        cy = ln.bbox.center.y
+        if not box.y1 - 4 <= cy <= box.y2 + 4:
+            continue
+        gap = ln.bbox.x1 - box.x2 if side == "right" else box.x1 - ln.bbox.x2
+        limit = max(3 * box.height, 24) if side == "right" else 200
+        if -2 <= gap <= limit and gap < best_gap:
+            best, best_gap = i, gap
+    return best
+
+
+def merge_elements(lines: list[TextLine], proposals: list[Proposal]) -> list[Element]:
+    used: set[int] = set()
+    drafts: list[tuple[ElementKind, Rect, str, float, str, tuple[TextLine, ...]]] = []
+
+    framed = sorted((p for p in proposals if p.kind in _FRAMED), key=lambda p: p.bbox.area)
+    claimed: list[Rect] = []
+    for p in framed:
+        if any(_overlap_fraction(p.bbox, c) > 0.9 and _overlap_fraction(c, p.bbox) > 0.9 for c in claimed):
+            continue
+        inside = [i for i, ln in enumerate(lines) if i not in used and p.bbox.contains(ln.bbox.center)
+                  and _overlap_fraction(ln.bbox, p.bbox) > 0.8]
+        if p.kind == ElementKind.BUTTON:
+            if not inside:
+                # A framed box with no text is an icon button when small, else nothing we can name.
+                if p.bbox.width <= 64 and p.bbox.height <= 64:
+                    drafts.append((ElementKind.ICON, p.bbox, "", p.score, "detector", ()))
+                    claimed.append(p.bbox)
+                continue
+            # A box holding several rows of text is a panel, not a button.
+            rows = {round(lines[i].bbox.center.y / 8) for i in inside}
+            if len(rows) > 2:
+                continue
+            used.update(inside)
+            members = tuple(sorted((lines[i] for i in inside), key=lambda ln: ln.bbox.x1))
+            text = " ".join(ln.text for ln in members)
+            conf = min(ln.score for ln in members)
+            drafts.append((ElementKind.BUTTON, p.bbox, text, conf, "ocr+detector", members))
+        elif p.kind == ElementKind.INPUT:
+            used.update(inside)
+            members = tuple(sorted((lines[i] for i in inside), key=lambda ln: ln.bbox.x1))
+            label_i = _label_near(p.bbox, lines, used, "left")
+            label = lines[label_i].text if label_i is not None else ""
+            content = " ".join(ln.text for ln in members)
+            text = " ".join(s for s in (label, content) if s)
+            drafts.append((ElementKind.INPUT, p.bbox, text, p.score, "ocr+detector" if text else "detector", members))
+        else:  # checkbox: its label is the text to its right
+            label_i = _label_near(p.bbox, lines, used, "right")
+            text, members2 = "", ()
+            if label_i is not None:
+                used.add(label_i)
+                text, members2 = lines[label_i].text, (lines[label_i],)
+            drafts.append((ElementKind.CHECKBOX, p.bbox, text, p.score, "ocr+detector" if text else "detector",
+                           members2))
+        claimed.append(p.bbox)
+
+    text_boxes = [ln.bbox for ln in lines]
+    for p in proposals:
+        if p.kind != ElementKind.ICON:
+            continue
+        if any(_overlap_fraction(p.bbox, t) > 0.3 for t in text_boxes):
+            continue
+        if any(_overlap_fraction(p.bbox, c) > 0.5 for c in claimed):
+            continue
+        claimed.append(p.bbox)
+        drafts.append((ElementKind.ICON, p.bbox, "", p.score, "detector", ()))
+
+    for i, ln in enumerate(lines):
+        if i not in used:
+            drafts.append((ElementKind.TEXT, ln.bbox, ln.text, ln.score, "ocr", (ln,)))
+
+    drafts.sort(key=lambda d: (round(d[1].y1 / 10), d[1].x1))
+    return [Element(i + 1, k, b, t, c, s, m) for i, (k, b, t, c, s, m) in enumerate(drafts)]

@@ -1,0 +1,180 @@
+"""Text recognition with rapidocr's ONNX models (shipped inside its wheel) on onnxruntime.
+
+rapidocr's detector and recognizer are used as they are; what this module adds is how they are fed:
+the detector runs once on a mosaic of the screen's content blocks instead of the whole screen, and
+recognition results are cached by the exact pixels of each line crop, so an unchanged line is never
+recognized twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import threading
+import time
+from collections import OrderedDict
+from typing import Any, Protocol
+
+import cv2
+import numpy as np
+
+from desktop_agent.geometry import Rect
+from desktop_agent.perception.elements import TextLine
+from desktop_agent.perception.regions import MosaicSlot, pack_mosaic
+
+MIN_TEXT_SCORE = 0.5
+TALL_BLOCK = 160
+
+
+class OcrEngine(Protocol):
+    def detect(self, image: np.ndarray, blocks: list[Rect]) -> list[Rect]:
+        """Boxes of text lines inside `blocks` (frame pixels)."""
+        ...
+
+    def recognize(self, image: np.ndarray, boxes: list[Rect]) -> list[tuple[str, float]]:
+        """Text and confidence of each box, in order."""
+        ...
+
+
+def _threads() -> int:
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+class RapidOcrEngine:
+    """rapidocr's PP-OCR detector and recognizer, loaded once, fed blocks and crops."""
+
+    def __init__(self, cache_size: int = 4096) -> None:
+        logging.getLogger("RapidOCR").setLevel(logging.ERROR)
+        from rapidocr import RapidOCR
+
+        engine = RapidOCR(params={
+            "Global.use_cls": False,
+            "Global.log_level": "error",
+            "EngineConfig.onnxruntime.intra_op_num_threads": _threads(),
+            "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+        })
+        # rapidocr loads its models lazily; loading here puts the cost at start-up, not the first parse.
+        self._det: Any = engine._load_det_model()
+        self._rec: Any = engine._load_rec_model()
+        self._cache: OrderedDict[bytes, tuple[str, float]] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+        self.last_timings: dict[str, float] = {}
+
+    # -- detection ---------------------------------------------------------------------------------
+    def _det_raw(self, image: np.ndarray) -> list[Rect]:
+        h, w = image.shape[:2]
+        ph, pw = (h + 31) // 32 * 32, (w + 31) // 32 * 32
+        if (ph, pw) != (h, w):
+            image = cv2.copyMakeBorder(image, 0, ph - h, 0, pw - w, cv2.BORDER_REPLICATE)
+        x = cv2.dnn.blobFromImage(image, scalefactor=2 / 255.0, mean=(127.5, 127.5, 127.5), swapRB=False)
+        preds = self._det.session(x)
+        quads, _scores = self._det.postprocess_op(preds, (ph, pw))
+        out = []
+        for q in quads:
+            q = np.asarray(q)
+            x1, y1 = q.min(axis=0)
+            x2, y2 = q.max(axis=0)
+            out.append(Rect(float(x1), float(y1), float(min(x2, w)), float(min(y2, h))))
+        return out
+
+    def detect(self, image: np.ndarray, blocks: list[Rect]) -> list[Rect]:
+        if not blocks:
+            return []
+        # Tall blocks (a column of paragraphs) run on their own: in a shelf-packed mosaic they would
+        # make a whole shelf as tall as themselves. Short ones share one mosaic and one model call.
+        tall = [b for b in blocks if b.height > TALL_BLOCK]
+        short = [b for b in blocks if b.height <= TALL_BLOCK]
+        boxes: list[Rect] = []
+        for b in tall:
+            x1, y1, x2, y2 = b.int_box()
+            boxes.extend(r.translated(x1, y1) for r in self._det_raw(image[y1:y2, x1:x2]))
+        if short:
+            mosaic, slots = pack_mosaic(image, short, width=max(1024, image.shape[1]))
+            boxes.extend(_unpack(self._det_raw(mosaic), slots))
+        return dedupe_boxes(boxes)
+
+    # -- recognition -------------------------------------------------------------------------------
+    def recognize(self, image: np.ndarray, boxes: list[Rect]) -> list[tuple[str, float]]:
+        from rapidocr.ch_ppocr_rec.typings import TextRecInput
+
+        h, w = image.shape[:2]
+        results: list[tuple[str, float] | None] = [None] * len(boxes)
+        todo_keys: list[bytes] = []
+        todo_idx: list[int] = []
+        todo_crops: list[np.ndarray] = []
+        for i, b in enumerate(boxes):
+            x1, y1, x2, y2 = b.clipped(w, h).int_box()
+            crop = image[y1:y2, x1:x2]
+            if crop.size == 0:
+                results[i] = ("", 0.0)
+                continue
+            key = hashlib.blake2b(crop.tobytes(), digest_size=16, person=b"%dx%d" % crop.shape[:2]).digest()
+            with self._lock:
+                hit = self._cache.get(key)
+                if hit is not None:
+                    self._cache.move_to_end(key)
+            if hit is not None:
+                results[i] = hit
+            else:
+                todo_keys.append(key)
+                todo_idx.append(i)
+                todo_crops.append(np.ascontiguousarray(crop))
+        if todo_crops:
+            out = self._rec(TextRecInput(img=todo_crops))
+            with self._lock:
+                for key, i, text, score in zip(todo_keys, todo_idx, out.txts, out.scores, strict=True):
+                    results[i] = (str(text), float(score))
+                    self._cache[key] = (str(text), float(score))
+                while len(self._cache) > self._cache_size:
+                    self._cache.popitem(last=False)
+        return [r if r is not None else ("", 0.0) for r in results]
+
+    def clear_cache(self) -> None:
+        with self._lock:
+            self._cache.clear()
+
+
+def _unpack(boxes: list[Rect], slots: list[MosaicSlot]) -> list[Rect]:
+    """Map boxes found in the mosaic back to frame pixels, each through the slot holding its centre."""
+    out = []
+    for b in boxes:
+        c = b.center
+        for s in slots:
+            sw, sh = s.source.width, s.source.height
+            if s.left <= c.x < s.left + sw and s.top <= c.y < s.top + sh:
+                local = Rect(max(b.x1, s.left), max(b.y1, s.top), min(b.x2, s.left + sw), min(b.y2, s.top + sh))
+                out.append(local.translated(s.source.x1 - s.left, s.source.y1 - s.top))
+                break
+    return out
+
+
+def dedupe_boxes(boxes: list[Rect]) -> list[Rect]:
+    """Drop boxes that repeat one already kept (overlapping content blocks see the same line twice)."""
+    kept: list[Rect] = []
+    for b in sorted(boxes, key=lambda r: -r.area):
+        if any(_covered(b, k) for k in kept):
+            continue
+        kept.append(b)
+    return kept
+
+
+def _covered(small: Rect, big: Rect) -> bool:
+    inter = small.intersection(big)
+    return inter is not None and inter.area >= 0.7 * small.area
+
+
+def read_lines(engine: OcrEngine, image: np.ndarray, blocks: list[Rect],
+               timings: dict[str, float] | None = None) -> list[TextLine]:
+    """Detect then recognize the text lines inside `blocks`, dropping low-confidence reads."""
+    t0 = time.perf_counter()
+    boxes = engine.detect(image, blocks)
+    t1 = time.perf_counter()
+    texts = engine.recognize(image, boxes)
+    t2 = time.perf_counter()
+    if timings is not None:
+        timings["ocr_det"] = timings.get("ocr_det", 0.0) + (t1 - t0) * 1000
+        timings["ocr_rec"] = timings.get("ocr_rec", 0.0) + (t2 - t1) * 1000
+    return [TextLine(b, t.strip(), s) for b, (t, s) in zip(boxes, texts, strict=True)
+            if t.strip() and s >= MIN_TEXT_SCORE]

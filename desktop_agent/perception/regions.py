@@ -1,0 +1,95 @@
+"""Where a screen has content, and what changed between two frames.
+
+Screens are mostly flat background. The OCR detector costs time per pixel, so it runs only on blocks
+that hold content (long straight lines such as borders and separators removed, so a framed panel does
+not make its whole area a block), packed together into one mosaic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from desktop_agent.geometry import Rect
+
+EDGE_THRESHOLD = 24
+_LINE_LEN = 41
+
+
+def edge_mask(gray: np.ndarray) -> np.ndarray:
+    grad = cv2.morphologyEx(gray, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8))
+    return (grad > EDGE_THRESHOLD).astype(np.uint8)
+
+
+def remove_long_lines(mask: np.ndarray) -> np.ndarray:
+    horiz = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((1, _LINE_LEN), np.uint8))
+    vert = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((_LINE_LEN, 1), np.uint8))
+    return mask & (1 - (horiz | vert))
+
+
+def content_blocks(gray: np.ndarray, pad: int = 8) -> list[Rect]:
+    """Rectangles that cover every bit of text-like content, words of one line merged."""
+    mask = remove_long_lines(edge_mask(gray))
+    mask = cv2.dilate(mask, np.ones((9, 25), np.uint8))
+    n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    h, w = gray.shape[:2]
+    out = []
+    for x, y, bw, bh, _area in stats[1:n]:
+        if bw < 12 or bh < 12:
+            continue
+        out.append(Rect(float(x), float(y), float(x + bw), float(y + bh)).expanded(pad).clipped(w, h))
+    return out
+
+
+def changed_regions(prev: np.ndarray, cur: np.ndarray, min_pixels: int = 1) -> list[Rect]:
+    """Bounding boxes of the pixels that differ between two same-sized BGR frames."""
+    diff = cv2.absdiff(prev, cur)
+    mask = (diff.max(axis=2) > 0).astype(np.uint8)
+    if int(mask.sum()) < min_pixels:
+        return []
+    mask = cv2.dilate(mask, np.ones((5, 5), np.uint8))
+    n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    return [Rect(float(x), float(y), float(x + w), float(y + h)) for x, y, w, h, _ in stats[1:n]]
+
+
+@dataclass(frozen=True, slots=True)
+class MosaicSlot:
+    source: Rect  # in the frame
+    left: int  # in the mosaic
+    top: int
+
+
+GAP = 16
+
+
+def pack_mosaic(image: np.ndarray, blocks: list[Rect], width: int) -> tuple[np.ndarray, list[MosaicSlot]]:
+    """Shelf-pack the blocks into one image (gaps filled with each block's edge colour, so the detector
+    sees no seams), returning the mosaic and where each block went."""
+    order = sorted(range(len(blocks)), key=lambda i: -blocks[i].height)
+    slots: list[MosaicSlot | None] = [None] * len(blocks)
+    x = y = shelf_h = 0
+    for i in order:
+        b = blocks[i]
+        bw, bh = int(b.width), int(b.height)
+        if x > 0 and x + bw > width:
+            y += shelf_h + GAP
+            x = shelf_h = 0
+        slots[i] = MosaicSlot(b, x, y)
+        x += bw + GAP
+        shelf_h = max(shelf_h, bh)
+    total_h = y + shelf_h
+    mw = max(width, *(int(b.width) for b in blocks)) if blocks else width
+    mosaic_h = (total_h + 31) // 32 * 32
+    mosaic_w = (mw + 31) // 32 * 32
+    fill = np.median(image[::16, ::16].reshape(-1, 3), axis=0).astype(np.uint8)
+    mosaic = np.empty((max(mosaic_h, 32), mosaic_w, 3), np.uint8)
+    mosaic[:] = fill
+    final = []
+    for s in slots:
+        assert s is not None
+        x1, y1, x2, y2 = (int(v) for v in (s.source.x1, s.source.y1, s.source.x2, s.source.y2))
+        mosaic[s.top:s.top + (y2 - y1), s.left:s.left + (x2 - x1)] = image[y1:y2, x1:x2]
+        final.append(s)
+    return mosaic, final
