@@ -15,7 +15,7 @@ values, never bare tuples it must interpret.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from desktop_agent.errors import MonitorLayoutError
 
@@ -123,7 +123,8 @@ class Monitor:
 
     def describe(self) -> str:
         star = " (primary)" if self.primary else ""
-        return f"monitor {self.index}{star}: {self.width}x{self.height} at {self.left:+d}{self.top:+d}, scale {self.scale:g}"
+        where = f"{self.left:+d}{self.top:+d}"
+        return f"monitor {self.index}{star}: {self.width}x{self.height} at {where}, scale {self.scale:g}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,6 +202,5 @@ def parse_monitor_spec(spec: str) -> ScreenLayout:
             Monitor(i + 1, int(left), int(top), int(w), int(h), float(scale or 1), bool(star), f"spec{i + 1}")
         )
     if monitors and not any(m.primary for m in monitors):
-        first = monitors[0]
-        monitors[0] = Monitor(first.index, first.left, first.top, first.width, first.height, first.scale, True, first.name)
+        monitors[0] = replace(monitors[0], primary=True)
     return ScreenLayout(tuple(monitors))

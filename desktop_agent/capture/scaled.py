@@ -6,6 +6,8 @@ on displays that cannot do it (Xvfb), so the coordinate mapping is exercised end
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import cv2
 
 from desktop_agent.capture.frame import ScreenFrame
@@ -19,10 +21,7 @@ class ScaledScreen:
         self.scale = scale
 
     def layout(self) -> ScreenLayout:
-        return ScreenLayout(tuple(
-            Monitor(m.index, m.left, m.top, m.width, m.height, self.scale, m.primary, m.name)
-            for m in self.inner.layout().monitors
-        ))
+        return ScreenLayout(tuple(replace(m, scale=self.scale) for m in self.inner.layout().monitors))
 
     def grab(self, monitor: Monitor) -> ScreenFrame:
         frame = self.inner.grab(monitor)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+from dataclasses import replace
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -101,10 +102,7 @@ class MssScreen:
                 )
         layout = ScreenLayout(tuple(monitors))
         if not any(m.primary for m in layout.monitors):
-            first = layout.monitors[0]
-            rest = layout.monitors[1:]
-            layout = ScreenLayout((Monitor(first.index, first.left, first.top, first.width, first.height,
-                                           first.scale, True, first.name), *rest))
+            layout = ScreenLayout((replace(layout.monitors[0], primary=True), *layout.monitors[1:]))
         return layout
 
     def grab(self, monitor: Monitor) -> ScreenFrame:

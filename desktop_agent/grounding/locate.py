@@ -156,17 +156,20 @@ def _match(label: str, text: str) -> tuple[float, tuple[int, int] | None]:
 
 def _score(ins: Instruction, cand: _Candidate) -> tuple[float, Rect]:
     el = cand.element
-    raw = " ".join(ln.text for ln in cand.lines) if cand.lines else el.text
-    norm, where = normalize_with_map(raw)
-    score, span = _match(ins.label, norm)
+    score, box = 0.0, el.bbox
+    if cand.lines:
+        # Text the element shows: the point goes to that text (or the matching span of it).
+        norm, where = normalize_with_map(" ".join(ln.text for ln in cand.lines))
+        score, span = _match(ins.label, norm)
+        if score > 0:
+            box = _span_box(cand, where[span[0]], where[span[1] - 1] + 1) if span else _text_box(cand)
+    if el.text and (score < 0.9 or el.kind in (ElementKind.INPUT, ElementKind.CHECKBOX)):
+        # A control named by the label beside it (a field, a checkbox): the point goes to the control.
+        label_score, _ = _match(ins.label, normalize_with_map(el.text)[0])
+        if label_score > score:
+            score, box = label_score, el.bbox
     if score <= 0:
         return 0.0, el.bbox
-    if span is not None and cand.lines:
-        box = _span_box(cand, where[span[0]], where[span[1] - 1] + 1)
-    elif el.kind in (ElementKind.INPUT, ElementKind.CHECKBOX):
-        box = el.bbox  # the control itself, not its label
-    else:
-        box = _text_box(cand)
     if ins.kind is not None:
         if el.kind == ins.kind:
             score += 0.04
@@ -176,7 +179,7 @@ def _score(ins: Instruction, cand: _Candidate) -> tuple[float, Rect]:
         score += 0.02
     if len(cand.lines) > 1 and el.kind == ElementKind.TEXT:
         score -= 0.03  # a phrase pieced from several lines is weaker evidence than one line
-    return min(score, 1.0), box
+    return score, box  # may exceed 1 by the kind bonus: ties between a label and its control break here
 
 
 def rank_targets(parse: ParseResult, instruction: str | Instruction) -> list[tuple[float, Element, Rect]]:
@@ -191,9 +194,13 @@ def rank_targets(parse: ParseResult, instruction: str | Instruction) -> list[tup
     return scored
 
 
-def locate_target(parse: ParseResult, instruction: str, min_score: float = MIN_SCORE) -> LocateResult:
-    """The best element for `instruction`, or raise TargetNotFound (abstain) when none is good enough."""
+def locate_target(parse: ParseResult, instruction: str, min_score: float = MIN_SCORE,
+                  prefer: ElementKind | None = None) -> LocateResult:
+    """The best element for `instruction`, or raise TargetNotFound (abstain) when none is good enough.
+    `prefer` is the kind the action implies (a field to type into) when the instruction names none."""
     ins = parse_instruction(instruction)
+    if prefer is not None and ins.kind is None:
+        ins = replace(ins, kind=prefer)
     if not ins.label:
         raise TargetNotFound(f"nothing to look for in {instruction!r}: name the target's text")
     ranked = rank_targets(parse, ins)
@@ -201,4 +208,4 @@ def locate_target(parse: ParseResult, instruction: str, min_score: float = MIN_S
         best = f" (closest: {ranked[0][1].text!r}, score {ranked[0][0]:.2f})" if ranked else ""
         raise TargetNotFound(f"no element matching {ins.label!r} on screen{best}; not clicking a guess")
     score, el, box = ranked[0]
-    return LocateResult(box.center, box, score, el, ins)
+    return LocateResult(box.center, box, min(score, 1.0), el, ins)

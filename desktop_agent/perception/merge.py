@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from desktop_agent.geometry import Rect
 from desktop_agent.perception.detector import Proposal
 from desktop_agent.perception.elements import Element, ElementKind, TextLine
@@ -67,7 +69,7 @@ def merge_elements(lines: list[TextLine], proposals: list[Proposal]) -> list[Ele
             drafts.append((ElementKind.INPUT, p.bbox, text, p.score, "ocr+detector" if text else "detector", members))
         else:  # checkbox: its label is the text to its right
             label_i = _label_near(p.bbox, lines, used, "right")
-            text, members2 = "", ()
+            text, members2 = "", cast(tuple[TextLine, ...], ())
             if label_i is not None:
                 used.add(label_i)
                 text, members2 = lines[label_i].text, (lines[label_i],)

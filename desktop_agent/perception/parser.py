@@ -61,10 +61,7 @@ class ScreenParser:
             if changed_area > INCREMENTAL_LIMIT * w * h:
                 reuse = False
             else:
-                dirty = [b for b in blocks if any(b.intersection(c) for c in changed)]
-                dirty_union = dirty + changed
-                kept = [ln for ln in mem.lines if not any(ln.bbox.intersection(d) for d in dirty_union)]
-                blocks = dirty
+                blocks, kept = _dirty_blocks(blocks, changed, mem.lines)
         lines = kept + read_lines(self.ocr, image, blocks, timings)
         t1 = time.perf_counter()
         proposals = self.detector.propose(image, gray)
@@ -80,5 +77,17 @@ class ScreenParser:
         return ParseResult(elements, w, h, timings, incremental=bool(reuse))
 
 
-def lines_in(result_lines: list[TextLine], region: Rect) -> list[TextLine]:
-    return [ln for ln in result_lines if region.contains(ln.bbox.center)]
+def _dirty_blocks(blocks: list[Rect], changed: list[Rect], lines: list[TextLine]
+                  ) -> tuple[list[Rect], list[TextLine]]:
+    """The blocks to read again and the old lines to keep. A line is dropped when it touches a changed
+    region or a block read again; a block is read again when it holds a dropped line, so that every
+    dropped line is read anew (until nothing more changes)."""
+    dirty = {i for i, b in enumerate(blocks) if any(b.intersection(c) for c in changed)}
+    kept = list(lines)
+    while True:
+        areas = changed + [blocks[i] for i in dirty]
+        dropped = [ln for ln in kept if any(ln.bbox.intersection(a) for a in areas)]
+        if not dropped:
+            return [blocks[i] for i in sorted(dirty)], kept
+        kept = [ln for ln in kept if ln not in dropped]
+        dirty |= {i for i, b in enumerate(blocks) if any(b.intersection(ln.bbox) for ln in dropped)}

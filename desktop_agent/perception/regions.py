@@ -26,7 +26,7 @@ def edge_mask(gray: np.ndarray) -> np.ndarray:
 def remove_long_lines(mask: np.ndarray) -> np.ndarray:
     horiz = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((1, _LINE_LEN), np.uint8))
     vert = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((_LINE_LEN, 1), np.uint8))
-    return mask & (1 - (horiz | vert))
+    return mask & (1 - np.bitwise_or(horiz, vert))
 
 
 def content_blocks(gray: np.ndarray, pad: int = 8) -> list[Rect]:

@@ -1,0 +1,418 @@
+"""The agent loop: plan, perceive, locate, ask, act, verify, record, one step at a time.
+
+A plain object with an event callback; the CLI prints the events and the Qt app turns them into
+signals. Nothing here imports Qt.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from desktop_agent.approval import Approver, Decision
+from desktop_agent.capture.frame import ScreenFrame
+from desktop_agent.capture.screen import Screen
+from desktop_agent.errors import AgentError, ApprovalRefused, RunAborted, StepFailed, TargetNotFound
+from desktop_agent.execution.input_driver import InputDriver
+from desktop_agent.execution.verify import Change, visible_change, wait_until_settled
+from desktop_agent.geometry import DesktopPoint, Monitor
+from desktop_agent.grounding.instruction import parse_instruction
+from desktop_agent.grounding.locate import LocateResult, locate_target
+from desktop_agent.perception.elements import ElementKind, ParseResult
+from desktop_agent.perception.parser import ScreenParser
+from desktop_agent.planning.actions import (
+    Action,
+    AskUser,
+    Click,
+    Done,
+    Drag,
+    Press,
+    Scroll,
+    Target,
+    TypeText,
+    Wait,
+    WaitFor,
+    action_targets,
+)
+from desktop_agent.planning.planner import HistoryEntry, PlanContext, PlannedStep, Planner
+from desktop_agent.runs.store import RunStore
+
+
+@dataclass(frozen=True)
+class Located:
+    """A target found on screen: the frame it was found in, the grounding result and the desktop point."""
+
+    target: Target
+    frame: ScreenFrame
+    result: LocateResult
+    desktop: DesktopPoint
+
+    @property
+    def monitor(self) -> Monitor:
+        return self.frame.geometry.monitor
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "instruction": self.target.text or self.target.describe(),
+            "monitor": self.monitor.index,
+            "score": round(self.result.score, 3),
+            "bbox": self.result.bbox.as_list(),
+            "element_bbox": self.result.element.bbox.as_list(),
+            "point": list(self.result.point.rounded()),
+            "desktop": [self.desktop.x, self.desktop.y],
+            "element": self.result.element.to_dict(),
+        }
+
+
+@dataclass
+class StepProposal:
+    index: int
+    planned: PlannedStep
+    targets: list[Located]
+
+    @property
+    def action(self) -> Action:
+        return self.planned.action
+
+    def plain_words(self) -> str:
+        words = self.action.describe()
+        if self.targets:
+            t = self.targets[0]
+            words += f" at ({t.desktop.x}, {t.desktop.y}) on monitor {t.monitor.index}"
+        return words
+
+
+@dataclass
+class AgentEvent:
+    # run_started, step_planned, step_located, step_skipped, step_done, step_failed, run_finished
+    kind: str
+    run_id: str
+    step: int | None = None
+    message: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class RunOutcome:
+    run_id: str
+    status: str  # succeeded, failed, aborted
+    message: str
+    exit_code: int
+    steps: int
+
+
+@dataclass
+class AgentSettings:
+    settle_timeout: float = 2.0
+    verify_timeout: float = 2.5
+    wait_for_timeout: float = 10.0
+    max_steps: int = 50
+
+
+class Agent:
+    def __init__(self, screen: Screen, parser: ScreenParser, driver: InputDriver, store: RunStore,
+                 approver: Approver, settings: AgentSettings | None = None,
+                 on_event: Callable[[AgentEvent], None] | None = None) -> None:
+        self.screen = screen
+        self.parser = parser
+        self.driver = driver
+        self.store = store
+        self.approver = approver
+        self.settings = settings or AgentSettings()
+        self.on_event = on_event or (lambda e: None)
+        self._abort = threading.Event()
+        self._parsers: dict[int, ScreenParser] = {}
+        self._last_parse: dict[int, tuple[ScreenFrame, ParseResult]] = {}
+
+    # -- control -----------------------------------------------------------------------------------
+    def abort(self) -> None:
+        """Stop the run at the next safe point (between or during a step); no further input is sent."""
+        self._abort.set()
+
+    def _check_abort(self) -> None:
+        if self._abort.is_set():
+            raise RunAborted("run stopped on request")
+
+    def _emit(self, kind: str, run_id: str, step: int | None = None, message: str = "", **data: Any) -> None:
+        self.on_event(AgentEvent(kind, run_id, step, message, data))
+
+    # -- perception --------------------------------------------------------------------------------
+    def _parser_for(self, monitor: Monitor) -> ScreenParser:
+        p = self._parsers.get(monitor.index)
+        if p is None:
+            # One memory per monitor (incremental parses), one set of models for all.
+            p = self.parser if not self._parsers else ScreenParser(self.parser.ocr, self.parser.detector)
+            self._parsers[monitor.index] = p
+        return p
+
+    def _settled(self, monitor: Monitor) -> ScreenFrame:
+        frames: list[ScreenFrame] = []
+
+        def grab() -> np.ndarray:
+            frames.append(self.screen.grab(monitor))
+            return frames[-1].image
+
+        wait_until_settled(grab, self.settings.settle_timeout, abort=self._abort.is_set)
+        return frames[-1]
+
+    def _perceive(self, timings: dict[str, float]) -> list[tuple[ScreenFrame, ParseResult]]:
+        out = []
+        for monitor in self.screen.layout().monitors:
+            t0 = time.perf_counter()
+            frame = self._settled(monitor)
+            t1 = time.perf_counter()
+            parsed = self._parser_for(monitor).parse(frame.image)
+            t2 = time.perf_counter()
+            timings["settle_capture"] = timings.get("settle_capture", 0.0) + (t1 - t0) * 1000
+            timings["parse"] = timings.get("parse", 0.0) + (t2 - t1) * 1000
+            for k, v in parsed.timings.items():
+                if k != "total":
+                    timings[f"parse_{k}"] = timings.get(f"parse_{k}", 0.0) + v
+            self._last_parse[monitor.index] = (frame, parsed)
+            out.append((frame, parsed))
+        return out
+
+    def _locate(self, target: Target, timings: dict[str, float], prefer: ElementKind | None = None) -> Located:
+        if target.x is not None and target.y is not None:
+            raise TargetNotFound("raw coordinates are not accepted by this planner; name the target instead")
+        views = self._perceive(timings)
+        t0 = time.perf_counter()
+        try:
+            if target.element_id is not None:
+                for frame, parsed in views:
+                    for el in parsed.elements:
+                        if el.id == target.element_id:
+                            res = LocateResult(el.bbox.center, el.bbox, 1.0, el, parse_instruction(el.text or "?"))
+                            return Located(target, frame, res, frame.geometry.to_desktop(res.point))
+                raise TargetNotFound(f"no element #{target.element_id} on screen")
+            best: tuple[ScreenFrame, LocateResult] | None = None
+            reasons = []
+            for frame, parsed in views:
+                try:
+                    res = locate_target(parsed, target.text or "", prefer=prefer)
+                except TargetNotFound as exc:
+                    reasons.append(str(exc))
+                    continue
+                if best is None or res.score > best[1].score:
+                    best = (frame, res)
+            if best is None:
+                raise TargetNotFound(reasons[0] if reasons else f"{target.describe()} is not on screen")
+            frame, res = best
+            return Located(target, frame, res, frame.geometry.to_desktop(res.point))
+        finally:
+            timings["locate"] = timings.get("locate", 0.0) + (time.perf_counter() - t0) * 1000
+
+    def _grab_all(self) -> dict[int, ScreenFrame]:
+        return {m.index: self.screen.grab(m) for m in self.screen.layout().monitors}
+
+    # -- the loop ----------------------------------------------------------------------------------
+    def run(self, task: str, planner: Planner, approve_mode: str = "ask") -> RunOutcome:
+        self._abort.clear()
+        layout = self.screen.layout()
+        screens = [{"index": m.index, "left": m.left, "top": m.top, "width": m.width, "height": m.height,
+                    "scale": m.scale, "primary": m.primary} for m in layout.monitors]
+        run_id = self.store.start_run(task, planner.name, approve_mode, screens)
+        self._emit("run_started", run_id, message=task, planner=planner.name)
+        history: list[HistoryEntry] = []
+        approve_rest = False
+        idx = 0
+        status, message, code = "succeeded", "", 0
+        try:
+            while True:
+                self._check_abort()
+                if idx >= self.settings.max_steps:
+                    raise StepFailed(f"stopped after --max-steps {self.settings.max_steps} steps")
+                screen = None
+                if planner.needs_screen:
+                    views = self._perceive({})
+                    screen = views[0][1] if views else None
+                planned = planner.next_step(PlanContext(task, idx, history, screen))
+                if planned is None or isinstance(planned.action, Done):
+                    if planned is not None:
+                        message = planned.action.summary  # type: ignore[union-attr]
+                    break
+                approve_rest = self._run_step(run_id, idx, planned, approve_rest, history)
+                idx += 1
+            message = message or f"all {idx} steps ran and were verified"
+        except RunAborted as exc:
+            status, message, code = "aborted", str(exc), exc.exit_code
+        except KeyboardInterrupt:
+            status, message, code = "aborted", "interrupted with Ctrl+C", RunAborted.exit_code
+        except AgentError as exc:
+            status, message, code = "failed", str(exc), exc.exit_code
+        except Exception as exc:
+            if type(exc).__name__ == "FailSafeException":
+                status, message, code = "aborted", "pyautogui fail-safe: mouse moved to a screen corner", 130
+            else:
+                self.store.finish_run(run_id, "failed", f"internal error: {exc!r}")
+                raise
+        self.store.finish_run(run_id, status, message)
+        self._emit("run_finished", run_id, message=message, status=status, exit_code=code)
+        return RunOutcome(run_id, status, message, code, idx)
+
+    def _run_step(self, run_id: str, idx: int, planned: PlannedStep, approve_rest: bool,
+                  history: list[HistoryEntry]) -> bool:
+        action = planned.action
+        timings: dict[str, float] = {}
+        self.store.add_step(run_id, idx, action.model_dump(), action.describe(), planned.reason)
+        if planned.usage:
+            self.store.update_step(run_id, idx, usage=dict(planned.usage))
+        self._emit("step_planned", run_id, idx, action.describe(), reason=planned.reason)
+        step_t0 = time.perf_counter()
+        try:
+            if isinstance(action, AskUser):
+                raise StepFailed(f"the planner asks: {action.question}")
+            if isinstance(action, WaitFor):
+                loc = self._wait_for(action, timings)
+                self._record_target(run_id, idx, [loc], timings)
+                self.store.update_step(run_id, idx, status="verified", verify={"found": True},
+                                       timings=timings, ended_at=time.time())
+                history.append(HistoryEntry(action, "verified"))
+                self._emit("step_done", run_id, idx, f"found {loc.result.element.text!r}")
+                return approve_rest
+            prefer = ElementKind.INPUT if isinstance(action, TypeText) else None
+            targets = [self._locate(t, timings, prefer) for t in action_targets(action)]
+            self._record_target(run_id, idx, targets, timings)
+            proposal = StepProposal(idx, planned, targets)
+            self._emit("step_located", run_id, idx, proposal.plain_words(),
+                       targets=[t.to_dict() for t in targets])
+            self._check_abort()
+            if not approve_rest:
+                t0 = time.perf_counter()
+                decision = self.approver.decide(proposal)
+                timings["approval"] = (time.perf_counter() - t0) * 1000
+                if decision == Decision.QUIT:
+                    raise RunAborted("stopped at the approval prompt")
+                if decision == Decision.SKIP:
+                    self.store.update_step(run_id, idx, status="skipped", timings=timings, ended_at=time.time())
+                    history.append(HistoryEntry(action, "skipped"))
+                    self._emit("step_skipped", run_id, idx, "skipped")
+                    return approve_rest
+                approve_rest = decision == Decision.APPROVE_REST
+            self.store.update_step(run_id, idx, status="approved")
+            self._check_abort()
+            change, before, after = self._act_and_verify(action, targets, timings)
+            timings["step"] = (time.perf_counter() - step_t0) * 1000
+            shots: dict[str, Any] = {}
+            if before is not None and not targets:
+                shots["before_path"] = self.store.save_screenshot(run_id, idx, "before", before)
+            if after is not None:
+                shots["after_path"] = self.store.save_screenshot(run_id, idx, "after", after)
+            if shots:
+                self.store.update_step(run_id, idx, **shots)
+            verify = {"changed": change.changed, "pixels": change.pixels,
+                      "bbox": change.bbox.as_list() if change.bbox else None, "detail": change.describe()}
+            if not change.changed and not isinstance(action, Wait):
+                self.store.update_step(run_id, idx, status="failed", verify=verify, timings=timings,
+                                       error="no visible effect", ended_at=time.time())
+                history.append(HistoryEntry(action, "failed: no visible effect"))
+                raise StepFailed(f"step {idx + 1} ({action.describe()}) had no visible effect on the screen")
+            self.store.update_step(run_id, idx, status="verified", verify=verify, timings=timings,
+                                   ended_at=time.time())
+            history.append(HistoryEntry(action, "verified"))
+            self._emit("step_done", run_id, idx, change.describe(), timings=timings)
+            return approve_rest
+        except (TargetNotFound, ApprovalRefused) as exc:
+            self.store.update_step(run_id, idx, status="failed", error=str(exc), timings=timings,
+                                   ended_at=time.time())
+            self._emit("step_failed", run_id, idx, str(exc))
+            raise
+        except StepFailed as exc:
+            self._emit("step_failed", run_id, idx, str(exc))
+            raise
+
+    def _record_target(self, run_id: str, idx: int, targets: list[Located], timings: dict[str, float]) -> None:
+        if not targets:
+            self.store.update_step(run_id, idx, timings=timings)
+            return
+        first = targets[0]
+        before = self.store.save_screenshot(run_id, idx, "before", first.frame)
+        info = first.to_dict()
+        if len(targets) > 1:
+            info["more"] = [t.to_dict() for t in targets[1:]]
+        self.store.update_step(run_id, idx, target=info, before_path=before, timings=timings)
+
+    def _wait_for(self, action: WaitFor, timings: dict[str, float]) -> Located:
+        deadline = time.monotonic() + min(action.timeout, self.settings.wait_for_timeout)
+        while True:
+            self._check_abort()
+            try:
+                return self._locate(action.target, timings)
+            except TargetNotFound:
+                if time.monotonic() > deadline:
+                    raise TargetNotFound(f"{action.target.describe()} did not appear within "
+                                         f"{min(action.timeout, self.settings.wait_for_timeout):g} s") from None
+                time.sleep(0.25)
+
+    def _act_and_verify(self, action: Action, targets: list[Located], timings: dict[str, float]
+                        ) -> tuple[Change, ScreenFrame | None, ScreenFrame | None]:
+        """Send the input, then watch for its effect. Returns the change and the before/after frames
+        of the monitor where it showed (or the target's)."""
+        drv = self.driver
+        if isinstance(action, Wait):
+            end = time.monotonic() + action.seconds
+            while time.monotonic() < end:
+                self._check_abort()
+                time.sleep(min(0.1, max(0.0, end - time.monotonic())))
+            return Change(True, 0, None), None, None
+        first = targets[0] if targets else None
+        # Put the pointer on the target first so hover effects are in the "before" picture, not
+        # mistaken for the action's effect.
+        if first is not None and not isinstance(action, TypeText | Drag):
+            drv.move(first.desktop)
+        if isinstance(action, TypeText) and first is not None:
+            drv.click(first.desktop)
+            self._settled(first.monitor)
+        t0 = time.perf_counter()
+        before = {m: self._settled(mon) for m, mon in ((m.index, m) for m in self.screen.layout().monitors)}
+        timings["pre_act_settle"] = (time.perf_counter() - t0) * 1000
+        self._check_abort()
+        t1 = time.perf_counter()
+        if isinstance(action, Click):
+            assert first is not None
+            button = "right" if action.action == "right_click" else "left"
+            drv.click(first.desktop, button=button, count=2 if action.action == "double_click" else 1)
+        elif isinstance(action, TypeText):
+            drv.type_text(action.text)
+        elif isinstance(action, Press):
+            drv.press(action.keys)
+        elif isinstance(action, Scroll):
+            clicks = action.amount if action.direction == "up" else -action.amount
+            drv.scroll(first.desktop if first else None, clicks)
+        elif isinstance(action, Drag):
+            drv.drag(targets[0].desktop, targets[1].desktop)
+        else:
+            raise StepFailed(f"the executor cannot run {action.describe()!r}")
+        timings["act"] = (time.perf_counter() - t1) * 1000
+        t2 = time.perf_counter()
+        change, after = self._verify(before, first)
+        timings["verify"] = (time.perf_counter() - t2) * 1000
+        return change, before[after.geometry.monitor.index], after
+
+    def _verify(self, before: dict[int, ScreenFrame], first: Located | None) -> tuple[Change, ScreenFrame]:
+        layout = self.screen.layout()
+        order = sorted(layout.monitors, key=lambda m: 0 if first is not None and m.index == first.monitor.index else 1)
+        deadline = time.monotonic() + self.settings.verify_timeout
+        best = Change(False, 0, None)
+        after_frame: ScreenFrame | None = None
+        while True:
+            for mon in order:
+                frame = self.screen.grab(mon)
+                ch = visible_change(before[mon.index].image, frame.image)
+                if ch.changed:
+                    after_frame = self._settled(mon)
+                    best = visible_change(before[mon.index].image, after_frame.image)
+                    if not best.changed:
+                        best = ch
+                    break
+            if best.changed or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        if after_frame is None:
+            after_frame = self.screen.grab(order[0])
+        return best, after_frame

@@ -1,0 +1,93 @@
+"""`desktop-agent doctor`: what this machine offers the agent, in one report."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from desktop_agent import __version__
+from desktop_agent.errors import AgentError
+from desktop_agent.runs.store import data_home
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def _ocr_models() -> list[dict[str, Any]]:
+    spec = importlib.util.find_spec("rapidocr")
+    if spec is None or not spec.submodule_search_locations:
+        return []
+    folder = Path(next(iter(spec.submodule_search_locations))) / "models"
+    return [{"name": p.name, "size_mb": round(p.stat().st_size / 1e6, 1), "path": str(p)}
+            for p in sorted(folder.glob("*.onnx"))]
+
+
+def collect(load_models: bool = True) -> dict[str, Any]:
+    report: dict[str, Any] = {"version": __version__, "python": sys.version.split()[0], "platform": sys.platform}
+    try:
+        from desktop_agent.capture.screen import MssScreen
+
+        screen = MssScreen()
+        layout = screen.layout()
+        monitors = []
+        for m in layout.monitors:
+            frame = screen.grab(m)
+            monitors.append({"index": m.index, "left": m.left, "top": m.top, "width": m.width, "height": m.height,
+                             "scale": round(frame.geometry.scale_x, 3), "primary": m.primary, "name": m.name})
+        report["display"] = {"ok": True, "name": os.environ.get("DISPLAY", ""), "monitors": monitors}
+    except AgentError as exc:
+        report["display"] = {"ok": False, "error": str(exc)}
+    report["ocr_models"] = _ocr_models()
+    if load_models:
+        t0 = time.perf_counter()
+        try:
+            from desktop_agent.perception.ocr import RapidOcrEngine
+
+            RapidOcrEngine()
+            report["ocr_load_ms"] = round((time.perf_counter() - t0) * 1000)
+        except Exception as exc:
+            report["ocr_error"] = f"{type(exc).__name__}: {exc}"
+    report["detector"] = "opencv proposals (built in)"
+    report["planners"] = {"direct": {"available": True, "note": "built in, no model needed"}}
+    dists = ("onnxruntime", "rapidocr", "mss", "pyautogui", "opencv-python-headless")
+    report["runtime"] = {d: _version(d) for d in dists}
+    report["data_folder"] = str(data_home())
+    return report
+
+
+def format_report(r: dict[str, Any]) -> str:
+    lines = [f"desktop-agent {r['version']} (Python {r['python']}, {r['platform']})"]
+    d = r["display"]
+    if d["ok"]:
+        lines.append(f"display {d['name'] or '(default)'}: {len(d['monitors'])} monitor(s)")
+        for m in d["monitors"]:
+            star = " primary" if m["primary"] else ""
+            lines.append(f"  monitor {m['index']}{star}: {m['width']}x{m['height']} at {m['left']:+d}{m['top']:+d}, "
+                         f"scale {m['scale']:g} {m['name']}")
+    else:
+        lines.append(f"display: {d['error']}")
+    lines.append("OCR models (rapidocr, onnxruntime):")
+    for m in r["ocr_models"]:
+        lines.append(f"  {m['name']} ({m['size_mb']} MB)")
+    if not r["ocr_models"]:
+        lines.append("  none found: reinstall with `pip install rapidocr`")
+    if "ocr_load_ms" in r:
+        lines.append(f"  loaded in {r['ocr_load_ms']} ms")
+    if "ocr_error" in r:
+        lines.append(f"  failed to load: {r['ocr_error']}")
+    lines.append(f"element detector: {r['detector']}")
+    lines.append("planners:")
+    for name, p in r["planners"].items():
+        lines.append(f"  {name}: {'available' if p['available'] else 'unavailable'} ({p['note']})")
+    lines.append("runtime: " + ", ".join(f"{k} {v}" for k, v in r["runtime"].items() if v))
+    lines.append(f"run database: {r['data_folder']}")
+    return "\n".join(lines)

@@ -1,0 +1,125 @@
+"""The `InputDriver` protocol: what the agent does to the desktop; the pyautogui one and a recorder."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from desktop_agent.errors import NoDisplayError
+from desktop_agent.geometry import DesktopPoint
+
+
+class InputDriver(Protocol):
+    def move(self, p: DesktopPoint) -> None: ...
+
+    def click(self, p: DesktopPoint, button: str = "left", count: int = 1) -> None: ...
+
+    def type_text(self, text: str) -> None: ...
+
+    def press(self, keys: list[str]) -> None: ...
+
+    def scroll(self, p: DesktopPoint | None, clicks: int) -> None:
+        """Positive scrolls up, negative down."""
+        ...
+
+    def drag(self, src: DesktopPoint, dst: DesktopPoint) -> None: ...
+
+
+class PyAutoGuiDriver:
+    """Real input through pyautogui. Its fail-safe stays on: slamming the mouse into a corner of the
+    primary screen aborts the run. Non-ASCII text goes through the platform's Unicode path."""
+
+    def __init__(self) -> None:
+        if sys.platform.startswith("linux") and not os.environ.get("DISPLAY"):
+            raise NoDisplayError("DISPLAY is not set")
+        try:
+            import pyautogui
+        except Exception as exc:  # pyautogui opens the X display on import
+            raise NoDisplayError(str(exc)) from exc
+        pyautogui.FAILSAFE = True
+        pyautogui.PAUSE = 0.02
+        self._pg: Any = pyautogui
+        self._unicode: Any = None
+
+    def move(self, p: DesktopPoint) -> None:
+        self._pg.moveTo(p.x, p.y, duration=0)
+
+    def click(self, p: DesktopPoint, button: str = "left", count: int = 1) -> None:
+        self._pg.click(p.x, p.y, clicks=count, interval=0.05, button=button)
+
+    def type_text(self, text: str) -> None:
+        if text.isascii() and "\n" not in text:
+            self._pg.write(text, interval=0.005)
+            return
+        for chunk in _ascii_runs(text):
+            if chunk == "\n":
+                self._pg.press("enter")
+            elif chunk.isascii():
+                self._pg.write(chunk, interval=0.005)
+            else:
+                self._unicode_typer().type(chunk)
+
+    def _unicode_typer(self) -> Any:
+        if self._unicode is None:
+            from desktop_agent.execution.unicode_typing import unicode_typer
+
+            self._unicode = unicode_typer()
+        return self._unicode
+
+    def press(self, keys: list[str]) -> None:
+        if len(keys) == 1:
+            self._pg.press(keys[0])
+        else:
+            self._pg.hotkey(*keys, interval=0.03)
+
+    def scroll(self, p: DesktopPoint | None, clicks: int) -> None:
+        if p is not None:
+            self._pg.scroll(clicks, x=p.x, y=p.y)
+        else:
+            self._pg.scroll(clicks)
+
+    def drag(self, src: DesktopPoint, dst: DesktopPoint) -> None:
+        self._pg.moveTo(src.x, src.y)
+        self._pg.mouseDown(button="left")
+        # Move in steps: toolkits start a drag only after the pointer travels with the button held.
+        self._pg.moveTo((src.x + dst.x) // 2, (src.y + dst.y) // 2, duration=0.2)
+        self._pg.moveTo(dst.x, dst.y, duration=0.2)
+        self._pg.mouseUp(button="left")
+
+
+def _ascii_runs(text: str) -> list[str]:
+    runs: list[str] = []
+    for ch in text:
+        kind = "\n" if ch == "\n" else ("a" if ch.isascii() else "u")
+        if runs and kind != "\n" and runs[-1] != "\n" and (runs[-1].isascii() == (kind == "a")):
+            runs[-1] += ch
+        else:
+            runs.append(ch)
+    return runs
+
+
+@dataclass
+class RecordingDriver:
+    """A fake driver that records what it was asked to do and touches nothing (for planner/loop tests)."""
+
+    calls: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
+
+    def move(self, p: DesktopPoint) -> None:
+        self.calls.append(("move", (p,)))
+
+    def click(self, p: DesktopPoint, button: str = "left", count: int = 1) -> None:
+        self.calls.append(("click", (p, button, count)))
+
+    def type_text(self, text: str) -> None:
+        self.calls.append(("type_text", (text,)))
+
+    def press(self, keys: list[str]) -> None:
+        self.calls.append(("press", (tuple(keys),)))
+
+    def scroll(self, p: DesktopPoint | None, clicks: int) -> None:
+        self.calls.append(("scroll", (p, clicks)))
+
+    def drag(self, src: DesktopPoint, dst: DesktopPoint) -> None:
+        self.calls.append(("drag", (src, dst)))

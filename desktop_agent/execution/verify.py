@@ -1,0 +1,85 @@
+"""Waiting for the screen to settle, and telling whether an action had a visible effect."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from desktop_agent.geometry import Rect
+
+# A text caret (1-2 px wide) blinks on its own; a change that thin is never an action's effect.
+_CARET_MAX_WIDTH = 3
+_MIN_CHANGED_PIXELS = 12
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    changed: bool
+    pixels: int
+    bbox: Rect | None
+
+    def describe(self) -> str:
+        if not self.changed:
+            return "no visible change"
+        assert self.bbox is not None
+        return f"{self.pixels} px changed in {self.bbox.as_list()}"
+
+
+def visible_change(before: np.ndarray, after: np.ndarray, region: Rect | None = None) -> Change:
+    if before.shape != after.shape:
+        h, w = after.shape[:2]
+        return Change(True, h * w, Rect(0, 0, w, h))
+    diff = cv2.absdiff(before, after).max(axis=2) > 16
+    if region is not None:
+        h, w = diff.shape
+        x1, y1, x2, y2 = region.clipped(w, h).int_box()
+        window = np.zeros_like(diff)
+        window[y1:y2, x1:x2] = diff[y1:y2, x1:x2]
+        diff = window
+    mask = diff.astype(np.uint8)
+    if not mask.any():
+        return Change(False, 0, None)
+    n, _, stats, _ = cv2.connectedComponentsWithStats(cv2.dilate(mask, np.ones((3, 3), np.uint8)), connectivity=8)
+    total, box = 0, None
+    for x, y, w, h, _area in stats[1:n]:
+        if w <= _CARET_MAX_WIDTH + 2:  # the dilation widened it by 2
+            continue
+        count = int(mask[y:y + h, x:x + w].sum())
+        total += count
+        r = Rect(float(x), float(y), float(x + w), float(y + h))
+        box = r if box is None else box.union(r)
+    return Change(total >= _MIN_CHANGED_PIXELS, total, box)
+
+
+def wait_until_settled(grab: Callable[[], np.ndarray], timeout: float = 2.0, interval: float = 0.05,
+                       abort: Callable[[], bool] | None = None) -> tuple[np.ndarray, bool]:
+    """Capture until two frames in a row show no visible change (a blinking caret ignored). Returns the
+    last frame and whether it settled before the timeout."""
+    last = grab()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if abort is not None and abort():
+            break
+        time.sleep(interval)
+        cur = grab()
+        if not visible_change(last, cur).changed:
+            return cur, True
+        last = cur
+    return last, False
+
+
+def wait_for_change(grab: Callable[[], np.ndarray], before: np.ndarray, region: Rect | None,
+                    timeout: float = 2.0, interval: float = 0.05) -> tuple[np.ndarray, Change]:
+    """Poll until the screen differs visibly from `before` (inside `region` if given), or time out."""
+    deadline = time.monotonic() + timeout
+    cur = grab()
+    change = visible_change(before, cur, region)
+    while not change.changed and time.monotonic() < deadline:
+        time.sleep(interval)
+        cur = grab()
+        change = visible_change(before, cur, region)
+    return cur, change

@@ -1,0 +1,126 @@
+"""The action schema: one pydantic union that every planner returns and the executor accepts."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+
+class Target(BaseModel):
+    """What to act on: a description (visible text or an icon's meaning), or a parsed element's id.
+    Pixels come from grounding, never from the planner, except `x`/`y` as a model's last resort."""
+
+    model_config = ConfigDict(frozen=True)
+    text: str | None = None
+    element_id: int | None = None
+    x: int | None = None
+    y: int | None = None
+
+    def describe(self) -> str:
+        if self.text:
+            return self.text if self.text[:1] in "\"'“" else f'"{self.text}"'
+        if self.element_id is not None:
+            return f"element #{self.element_id}"
+        return f"({self.x}, {self.y})"
+
+
+class _Action(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Click(_Action):
+    action: Literal["click", "double_click", "right_click"] = "click"
+    target: Target
+
+    def describe(self) -> str:
+        return f"{self.action.replace('_', '-').capitalize()} {self.target.describe()}"
+
+
+class TypeText(_Action):
+    action: Literal["type"] = "type"
+    text: str
+    into: Target | None = None
+
+    def describe(self) -> str:
+        into = f" into {self.into.describe()}" if self.into else ""
+        return f"Type {self.text!r}{into}"
+
+
+class Press(_Action):
+    action: Literal["press"] = "press"
+    keys: list[str] = Field(min_length=1)
+
+    def describe(self) -> str:
+        return f"Press {'+'.join(self.keys)}"
+
+
+class Scroll(_Action):
+    action: Literal["scroll"] = "scroll"
+    direction: Literal["up", "down"]
+    amount: int = Field(default=3, ge=1, le=100)
+    on: Target | None = None
+
+    def describe(self) -> str:
+        on = f" on {self.on.describe()}" if self.on else ""
+        return f"Scroll {self.direction} {self.amount}{on}"
+
+
+class Wait(_Action):
+    action: Literal["wait"] = "wait"
+    seconds: float = Field(ge=0, le=3600)
+
+    def describe(self) -> str:
+        return f"Wait {self.seconds:g} s"
+
+
+class WaitFor(_Action):
+    action: Literal["wait_for"] = "wait_for"
+    target: Target
+    timeout: float = Field(default=10.0, gt=0, le=3600)
+
+    def describe(self) -> str:
+        return f"Wait for {self.target.describe()}"
+
+
+class Drag(_Action):
+    action: Literal["drag"] = "drag"
+    source: Target
+    dest: Target
+
+    def describe(self) -> str:
+        return f"Drag {self.source.describe()} to {self.dest.describe()}"
+
+
+class Done(_Action):
+    action: Literal["done"] = "done"
+    summary: str = ""
+
+    def describe(self) -> str:
+        return f"Done: {self.summary}" if self.summary else "Done"
+
+
+class AskUser(_Action):
+    action: Literal["ask_user"] = "ask_user"
+    question: str
+
+    def describe(self) -> str:
+        return f"Ask: {self.question}"
+
+
+Action = Annotated[Click | TypeText | Press | Scroll | Wait | WaitFor | Drag | Done | AskUser,
+                   Field(discriminator="action")]
+ACTION_ADAPTER: TypeAdapter[Action] = TypeAdapter(Action)
+
+
+def action_targets(action: Action) -> list[Target]:
+    """The targets an action needs located on screen, in order."""
+    if isinstance(action, Click | WaitFor):
+        return [action.target]
+    if isinstance(action, TypeText):
+        return [action.into] if action.into else []
+    if isinstance(action, Scroll):
+        return [action.on] if action.on else []
+    if isinstance(action, Drag):
+        return [action.source, action.dest]
+    return []

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.display import MONITORS, TargetApp, Xvfb
+
+DEV_SET = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "grounding-dev"
+
+
+@pytest.fixture(scope="session")
+def xvfb() -> Iterator[Xvfb]:
+    """A real X display for the whole session; the tests' own process talks to it (pyautogui, mss)."""
+    server = Xvfb.start()
+    old = {k: os.environ.get(k) for k in ("DISPLAY", "DESKTOP_AGENT_MONITORS", "QT_QPA_PLATFORM")}
+    os.environ["DISPLAY"] = server.display
+    os.environ["DESKTOP_AGENT_MONITORS"] = MONITORS
+    os.environ.pop("QT_QPA_PLATFORM", None)
+    yield server
+    server.stop()
+    for k, v in old.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh data folder (run database and screenshots) for each test."""
+    d = tmp_path / "home"
+    monkeypatch.setenv("DESKTOP_AGENT_HOME", str(d))
+    return d
+
+
+@pytest.fixture
+def target_app(xvfb: Xvfb, tmp_path: Path) -> Iterator[TargetApp]:
+    """The Qt target app: main window on the primary monitor, a second window on the left monitor."""
+    env = dict(os.environ, QT_QPA_PLATFORM="xcb")
+    app = TargetApp.start(tmp_path / "events.jsonl", env, main="1100,40", second="100,120")
+    yield app
+    app.stop()
+
+
+@pytest.fixture(scope="session")
+def parser():  # type: ignore[no-untyped-def]
+    """One parser with its models loaded, shared: loading rapidocr's models costs a second."""
+    from desktop_agent.perception.parser import ScreenParser
+
+    return ScreenParser()
+
+
+@pytest.fixture(scope="session")
+def dev_set() -> Path:
+    if not (DEV_SET / "annotations.json").exists():
+        pytest.skip("the shared grounding-dev set is not beside this checkout")
+    return DEV_SET
