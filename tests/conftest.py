@@ -6,13 +6,14 @@ from pathlib import Path
 
 import pytest
 
+from desktop_agent.capture.virtual_display import VirtualDisplay
 from tests.display import MONITORS, TargetApp, Xvfb
 
 DEV_SET = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "grounding-dev"
 
 
 @pytest.fixture(scope="session")
-def xvfb() -> Iterator[Xvfb]:
+def xvfb() -> Iterator[VirtualDisplay]:
     """A real X display for the whole session; the tests' own process talks to it (pyautogui, mss)."""
     server = Xvfb.start()
     old = {k: os.environ.get(k) for k in ("DISPLAY", "DESKTOP_AGENT_MONITORS", "QT_QPA_PLATFORM")}
@@ -37,7 +38,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
-def target_app(xvfb: Xvfb, tmp_path: Path) -> Iterator[TargetApp]:
+def target_app(xvfb: VirtualDisplay, tmp_path: Path) -> Iterator[TargetApp]:
     """The Qt target app: main window on the primary monitor, a second window on the left monitor."""
     env = dict(os.environ, QT_QPA_PLATFORM="xcb")
     app = TargetApp.start(tmp_path / "events.jsonl", env, main="1100,40", second="100,120")

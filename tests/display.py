@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from desktop_agent.capture.virtual_display import VirtualDisplay
 
 APP = Path(__file__).parent / "apps" / "target_app.py"
 
@@ -19,32 +20,10 @@ SCREEN = "2304x800x24"
 MONITORS = "1280x800+1024+0*,1024x768+0+0"
 
 
-@dataclass
-class Xvfb:
-    proc: subprocess.Popen[bytes]
-    display: str
-
+class Xvfb(VirtualDisplay):
     @staticmethod
-    def start(screen: str = SCREEN) -> Xvfb:
-        r, w = os.pipe()
-        proc = subprocess.Popen(
-            ["Xvfb", "-displayfd", str(w), "-screen", "0", screen, "-nolisten", "tcp", "-noreset"],
-            pass_fds=(w,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        os.close(w)
-        with os.fdopen(r) as f:
-            number = f.readline().strip()
-        if not number:
-            proc.kill()
-            raise RuntimeError("Xvfb did not start (is the xvfb package installed?)")
-        return Xvfb(proc, f":{number}")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+    def start(size: str = SCREEN.rsplit("x", 1)[0], depth: int = 24) -> VirtualDisplay:
+        return VirtualDisplay.start(size, depth)
 
 
 @dataclass

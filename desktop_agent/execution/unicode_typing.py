@@ -17,6 +17,11 @@ class UnicodeTyper(Protocol):
 
 
 class X11KeysymTyper:
+    """Binds the text's characters to spare keycodes (a batch at a time), lets clients pick up the new
+    keymap, presses them through XTEST, then puts the keycodes back."""
+
+    SETTLE = 0.08  # seconds for clients to process MappingNotify before the first key of a batch
+
     def __init__(self) -> None:
         from Xlib import X, display
         from Xlib.ext import xtest
@@ -27,33 +32,48 @@ class X11KeysymTyper:
         first = self._d.display.info.min_keycode
         count = self._d.display.info.max_keycode - first + 1
         mapping = self._d.get_keyboard_mapping(first, count)
-        spare = [first + i for i, syms in enumerate(mapping) if not any(syms)]
-        if not spare:
-            # No free keycode: borrow the last one and put it back after each character.
-            spare = [first + count - 1]
-        self._keycode = spare[-1]
-        self._original = list(mapping[self._keycode - first])
+        self._spare = [first + i for i, syms in enumerate(mapping) if not any(syms)][-32:]
+        if not self._spare:
+            # No free keycode: borrow the last one and put it back afterwards.
+            self._spare = [first + count - 1]
+        self._original = {kc: list(mapping[kc - first]) for kc in self._spare}
 
-    def _keysym(self, ch: str) -> int:
+    @staticmethod
+    def _keysym(ch: str) -> int:
         cp = ord(ch)
         # Latin-1 keysyms equal their code points; everything else uses the Unicode keysym range.
         return cp if 0x20 <= cp <= 0x7E or 0xA0 <= cp <= 0xFF else 0x01000000 | cp
 
+    def _map(self, kc: int, syms: list[int]) -> None:
+        self._d.change_keyboard_mapping(kc, [tuple(syms)])
+
     def type(self, text: str) -> None:
-        d, kc = self._d, self._keycode
+        d = self._d
+        pos = 0
         try:
-            for ch in text:
-                sym = self._keysym(ch)
-                d.change_keyboard_mapping(kc, [(sym, sym)])
+            while pos < len(text):
+                # The longest run of text whose distinct characters fit the spare keycodes.
+                assign: dict[str, int] = {}
+                end = pos
+                while end < len(text) and (text[end] in assign or len(assign) < len(self._spare)):
+                    assign.setdefault(text[end], self._spare[len(assign)])
+                    end += 1
+                for ch, kc in assign.items():
+                    sym = self._keysym(ch)
+                    self._map(kc, [sym, sym])
                 d.sync()
-                time.sleep(0.02)  # let clients fetch the new mapping before the key arrives
-                self._xtest.fake_input(d, self._X.KeyPress, kc)
-                self._xtest.fake_input(d, self._X.KeyRelease, kc)
-                d.sync()
-                time.sleep(0.01)
+                time.sleep(self.SETTLE)
+                for ch in text[pos:end]:
+                    kc = assign[ch]
+                    self._xtest.fake_input(d, self._X.KeyPress, kc)
+                    self._xtest.fake_input(d, self._X.KeyRelease, kc)
+                    d.sync()
+                    time.sleep(0.008)
+                time.sleep(self.SETTLE)  # let the last key be read with this keymap before restoring
+                pos = end
         finally:
-            width = max(1, len(self._original))
-            d.change_keyboard_mapping(kc, [tuple(self._original) if any(self._original) else (0,) * width])
+            for kc, syms in self._original.items():
+                self._map(kc, syms if any(syms) else [0, 0])
             d.sync()
 
 

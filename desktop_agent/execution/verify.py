@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 
 from desktop_agent.geometry import Rect
+from desktop_agent.perception.regions import difference_mask
 
 # A text caret (1-2 px wide) blinks on its own; a change that thin is never an action's effect.
 _CARET_MAX_WIDTH = 3
@@ -33,14 +34,13 @@ def visible_change(before: np.ndarray, after: np.ndarray, region: Rect | None = 
     if before.shape != after.shape:
         h, w = after.shape[:2]
         return Change(True, h * w, Rect(0, 0, w, h))
-    diff = cv2.absdiff(before, after).max(axis=2) > 16
+    mask = difference_mask(before, after, threshold=16)
     if region is not None:
-        h, w = diff.shape
+        h, w = mask.shape
         x1, y1, x2, y2 = region.clipped(w, h).int_box()
-        window = np.zeros_like(diff)
-        window[y1:y2, x1:x2] = diff[y1:y2, x1:x2]
-        diff = window
-    mask = diff.astype(np.uint8)
+        window = np.zeros_like(mask)
+        window[y1:y2, x1:x2] = mask[y1:y2, x1:x2]
+        mask = window
     if not mask.any():
         return Change(False, 0, None)
     n, _, stats, _ = cv2.connectedComponentsWithStats(cv2.dilate(mask, np.ones((3, 3), np.uint8)), connectivity=8)

@@ -27,7 +27,8 @@ def _label_near(box: Rect, lines: list[TextLine], used: set[int], side: str) -> 
             continue
         gap = ln.bbox.x1 - box.x2 if side == "right" else box.x1 - ln.bbox.x2
         limit = max(3 * box.height, 24) if side == "right" else 200
-        if -2 <= gap <= limit and gap < best_gap:
+        # OCR boxes carry a margin, so a label's box may overlap its control a little.
+        if -0.6 * box.width <= gap <= limit and gap < best_gap:
             best, best_gap = i, gap
     return best
 
@@ -46,7 +47,8 @@ def merge_elements(lines: list[TextLine], proposals: list[Proposal]) -> list[Ele
         if p.kind == ElementKind.BUTTON:
             if not inside:
                 # A framed box with no text is an icon button when small, else nothing we can name.
-                if p.bbox.width <= 64 and p.bbox.height <= 64:
+                inside_text = any(_overlap_fraction(p.bbox, ln.bbox) > 0.3 for ln in lines)
+                if p.bbox.width <= 64 and p.bbox.height <= 64 and not inside_text:
                     drafts.append((ElementKind.ICON, p.bbox, "", p.score, "detector", ()))
                     claimed.append(p.bbox)
                 continue
@@ -77,10 +79,21 @@ def merge_elements(lines: list[TextLine], proposals: list[Proposal]) -> list[Ele
                            members2))
         claimed.append(p.bbox)
 
-    text_boxes = [ln.bbox for ln in lines]
-    for p in proposals:
-        if p.kind != ElementKind.ICON:
+    icons = [p for p in proposals if p.kind == ElementKind.ICON]
+    # OCR reads a row of glyphs as a short "word" (a star and a gear become "★音"): a line with fewer
+    # characters than one per icon inside it, plus one, is that row of icons, not text.
+    icon_rows: set[int] = set()
+    for i, ln in enumerate(lines):
+        if i in used:
             continue
+        icons_in = [p for p in icons if _overlap_fraction(p.bbox, ln.bbox) > 0.6]
+        n = len(ln.text.replace(" ", ""))
+        symbolic = n <= 2 and not any(c.isascii() and c.isalnum() for c in ln.text)
+        if (len(icons_in) >= 2 and n <= len(icons_in) + 1) or (icons_in and symbolic):
+            icon_rows.add(i)
+    used |= icon_rows
+    text_boxes = [ln.bbox for i, ln in enumerate(lines) if i not in icon_rows]
+    for p in icons:
         if any(_overlap_fraction(p.bbox, t) > 0.3 for t in text_boxes):
             continue
         if any(_overlap_fraction(p.bbox, c) > 0.5 for c in claimed):

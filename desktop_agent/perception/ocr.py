@@ -21,7 +21,7 @@ import numpy as np
 
 from desktop_agent.geometry import Rect
 from desktop_agent.perception.elements import TextLine
-from desktop_agent.perception.regions import MosaicSlot, pack_mosaic
+from desktop_agent.perception.regions import MosaicSlot, mosaic_width, pack_mosaic
 
 MIN_TEXT_SCORE = 0.5
 TALL_BLOCK = 160
@@ -91,7 +91,7 @@ class RapidOcrEngine:
             x1, y1, x2, y2 = b.int_box()
             boxes.extend(r.translated(x1, y1) for r in self._det_raw(image[y1:y2, x1:x2]))
         if short:
-            mosaic, slots = pack_mosaic(image, short, width=max(1024, image.shape[1]))
+            mosaic, slots = pack_mosaic(image, short, width=mosaic_width(short, image.shape[1]))
             boxes.extend(_unpack(self._det_raw(mosaic), slots))
         return dedupe_boxes(boxes)
 

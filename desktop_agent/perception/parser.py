@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 
 from desktop_agent.geometry import Rect
-from desktop_agent.perception.detector import ElementDetector, OpenCvDetector
+from desktop_agent.perception.detector import ElementDetector, OpenCvDetector, Proposal
 from desktop_agent.perception.elements import ParseResult, TextLine
 from desktop_agent.perception.merge import merge_elements
 from desktop_agent.perception.ocr import OcrEngine, RapidOcrEngine, read_lines
@@ -24,11 +24,16 @@ INCREMENTAL_LIMIT = 0.35
 class _Memory:
     image: np.ndarray
     lines: list[TextLine]
+    proposals: list[Proposal]
+
+
+# Rows of context kept around a change: a line of text touched by it is read whole.
+_STRIP_MARGIN = 40
 
 
 class ScreenParser:
-    """Runs OCR and the element detector on a frame and merges them. Keeps the last frame's text so that
-    the next parse re-reads only the content blocks that changed."""
+    """Runs OCR and the element detector on a frame and merges them. Keeps the last frame's text and
+    proposals so that the next parse redoes only the band of the screen that changed."""
 
     def __init__(self, ocr: OcrEngine | None = None, detector: ElementDetector | None = None) -> None:
         self.ocr = ocr or RapidOcrEngine()
@@ -48,33 +53,75 @@ class ScreenParser:
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         h, w = image.shape[:2]
+        mem = self._memory
+        changed: list[Rect] | None = None
+        if incremental and mem is not None and mem.image.shape == image.shape:
+            changed = changed_regions(mem.image, image)
+            if sum(r.area for r in changed) > INCREMENTAL_LIMIT * w * h:
+                changed = None
+        if changed is None or mem is None:
+            lines, proposals = self._full(image, timings)
+        else:
+            lines, proposals = self._update(image, changed, mem, timings)
+        t2 = time.perf_counter()
+        elements = merge_elements(lines, proposals)
+        timings["merge"] = (time.perf_counter() - t2) * 1000
+        timings.setdefault("ocr_det", 0.0)
+        timings.setdefault("ocr_rec", 0.0)
+        timings["total"] = (time.perf_counter() - t0) * 1000
+        self._memory = _Memory(image.copy(), lines, proposals)
+        return ParseResult(elements, w, h, timings, incremental=changed is not None)
+
+    def _full(self, image: np.ndarray, timings: dict[str, float]) -> tuple[list[TextLine], list[Proposal]]:
+        t0 = time.perf_counter()
         gray = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
         blocks = content_blocks(gray)
         timings["regions"] = (time.perf_counter() - t0) * 1000
-
-        mem = self._memory
-        reuse = incremental and mem is not None and mem.image.shape == image.shape
-        kept: list[TextLine] = []
-        if reuse and mem is not None:
-            changed = changed_regions(mem.image, image)
-            changed_area = sum(r.area for r in changed)
-            if changed_area > INCREMENTAL_LIMIT * w * h:
-                reuse = False
-            else:
-                blocks, kept = _dirty_blocks(blocks, changed, mem.lines)
-        lines = kept + read_lines(self.ocr, image, blocks, timings)
+        lines = read_lines(self.ocr, image, blocks, timings) if blocks else []
         t1 = time.perf_counter()
         proposals = self.detector.propose(image, gray)
-        t2 = time.perf_counter()
-        elements = merge_elements(lines, proposals)
-        t3 = time.perf_counter()
-        timings.setdefault("ocr_det", 0.0)
-        timings.setdefault("ocr_rec", 0.0)
-        timings["detect"] = (t2 - t1) * 1000
-        timings["merge"] = (t3 - t2) * 1000
-        timings["total"] = (t3 - t0) * 1000
-        self._memory = _Memory(image.copy(), lines)
-        return ParseResult(elements, w, h, timings, incremental=bool(reuse))
+        timings["detect"] = (time.perf_counter() - t1) * 1000
+        return lines, proposals
+
+    def _update(self, image: np.ndarray, changed: list[Rect], mem: _Memory, timings: dict[str, float]
+                ) -> tuple[list[TextLine], list[Proposal]]:
+        """Redo regions, OCR and proposals inside the full-width band around the changes only."""
+        if not changed:
+            timings.update(regions=0.0, detect=0.0)
+            return list(mem.lines), list(mem.proposals)
+        h, w = image.shape[:2]
+        t0 = time.perf_counter()
+        top = max(0, int(min(r.y1 for r in changed)) - _STRIP_MARGIN)
+        bottom = min(h, int(max(r.y2 for r in changed)) + _STRIP_MARGIN)
+        while True:
+            strip_gray = cv2.cvtColor(image[top:bottom], cv2.COLOR_BGR2GRAY)
+            blocks = [b.translated(0, top) for b in content_blocks(strip_gray)]
+            blocks, kept = _dirty_blocks(blocks, changed, mem.lines)
+            dropped = [ln for ln in mem.lines if ln not in kept]
+            # A line to read again must lie whole inside the band: widen the band until it does.
+            new_top = max(0, min([top, *(int(ln.bbox.y1) - _STRIP_MARGIN for ln in dropped)]))
+            new_bottom = min(h, max([bottom, *(int(ln.bbox.y2) + _STRIP_MARGIN for ln in dropped)]))
+            if (new_top, new_bottom) == (top, bottom):
+                break
+            top, bottom = new_top, new_bottom
+        strip_img = image[top:bottom]
+        timings["regions"] = (time.perf_counter() - t0) * 1000
+        lines = kept + (read_lines(self.ocr, image, blocks, timings) if blocks else [])
+        t1 = time.perf_counter()
+        inner = Rect(-1, top + 1 if top > 0 else -1, w + 1, bottom - 1 if bottom < h else h + 1)
+        # Old proposals survive unless the change touches them; new ones count only when the band holds
+        # them whole (one cut by the band's edge is the old one, still in memory).
+        proposals = [p for p in mem.proposals if not any(p.bbox.intersection(c) for c in changed)]
+        for p in self.detector.propose(strip_img, strip_gray):
+            q = Proposal(p.kind, p.bbox.translated(0, top), p.score)
+            if _inside(q.bbox, inner) and not any(q.bbox.iou(o.bbox) > 0.9 for o in proposals):
+                proposals.append(q)
+        timings["detect"] = (time.perf_counter() - t1) * 1000
+        return lines, proposals
+
+
+def _inside(r: Rect, outer: Rect) -> bool:
+    return outer.x1 <= r.x1 and outer.y1 <= r.y1 and r.x2 <= outer.x2 and r.y2 <= outer.y2
 
 
 def _dirty_blocks(blocks: list[Rect], changed: list[Rect], lines: list[TextLine]

@@ -32,7 +32,8 @@ def remove_long_lines(mask: np.ndarray) -> np.ndarray:
 def content_blocks(gray: np.ndarray, pad: int = 8) -> list[Rect]:
     """Rectangles that cover every bit of text-like content, words of one line merged."""
     mask = remove_long_lines(edge_mask(gray))
-    mask = cv2.dilate(mask, np.ones((9, 25), np.uint8))
+    # Words of a line join; lines stay apart, so a change re-reads the lines it touches, not a paragraph.
+    mask = cv2.dilate(mask, np.ones((3, 25), np.uint8))
     n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
     h, w = gray.shape[:2]
     out = []
@@ -43,11 +44,17 @@ def content_blocks(gray: np.ndarray, pad: int = 8) -> list[Rect]:
     return out
 
 
+def difference_mask(prev: np.ndarray, cur: np.ndarray, threshold: int = 0) -> np.ndarray:
+    """uint8 mask (0/1) of pixels where any channel differs by more than `threshold`."""
+    b, g, r = cv2.split(cv2.absdiff(prev, cur))
+    strongest = cv2.max(cv2.max(b, g), r)
+    return (strongest > threshold).view(np.uint8)
+
+
 def changed_regions(prev: np.ndarray, cur: np.ndarray, min_pixels: int = 1) -> list[Rect]:
     """Bounding boxes of the pixels that differ between two same-sized BGR frames."""
-    diff = cv2.absdiff(prev, cur)
-    mask = (diff.max(axis=2) > 0).astype(np.uint8)
-    if int(mask.sum()) < min_pixels:
+    mask = difference_mask(prev, cur)
+    if cv2.countNonZero(mask) < min_pixels:
         return []
     mask = cv2.dilate(mask, np.ones((5, 5), np.uint8))
     n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
@@ -64,9 +71,16 @@ class MosaicSlot:
 GAP = 16
 
 
+def mosaic_width(blocks: list[Rect], limit: int) -> int:
+    """A width that packs the blocks into a roughly square-to-wide mosaic, at most `limit`."""
+    widest = max(int(b.width) for b in blocks)
+    area = sum((b.width + GAP) * (b.height + GAP) for b in blocks)
+    return max(widest, min(limit, int(2 * area**0.5)))
+
+
 def pack_mosaic(image: np.ndarray, blocks: list[Rect], width: int) -> tuple[np.ndarray, list[MosaicSlot]]:
-    """Shelf-pack the blocks into one image (gaps filled with each block's edge colour, so the detector
-    sees no seams), returning the mosaic and where each block went."""
+    """Shelf-pack the blocks into one image (gaps filled with the screen's background colour, so the
+    detector sees no seams), returning the mosaic and where each block went."""
     order = sorted(range(len(blocks)), key=lambda i: -blocks[i].height)
     slots: list[MosaicSlot | None] = [None] * len(blocks)
     x = y = shelf_h = 0
@@ -80,9 +94,9 @@ def pack_mosaic(image: np.ndarray, blocks: list[Rect], width: int) -> tuple[np.n
         x += bw + GAP
         shelf_h = max(shelf_h, bh)
     total_h = y + shelf_h
-    mw = max(width, *(int(b.width) for b in blocks)) if blocks else width
+    used_w = max(s.left + int(s.source.width) for s in slots if s is not None)
     mosaic_h = (total_h + 31) // 32 * 32
-    mosaic_w = (mw + 31) // 32 * 32
+    mosaic_w = (used_w + 31) // 32 * 32
     fill = np.median(image[::16, ::16].reshape(-1, 3), axis=0).astype(np.uint8)
     mosaic = np.empty((max(mosaic_h, 32), mosaic_w, 3), np.uint8)
     mosaic[:] = fill

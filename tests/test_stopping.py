@@ -1,0 +1,86 @@
+"""Stopping is safe: Ctrl+C, SIGTERM and SIGKILL leave a consistent, readable record."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from desktop_agent.runs.store import RunStore
+from tests.display import TargetApp
+from tests.e2e_helpers import ROOT
+
+pytestmark = pytest.mark.display
+
+
+def _start(task: str, home: Path) -> subprocess.Popen[str]:
+    env = dict(os.environ, DESKTOP_AGENT_HOME=str(home), PYTHONUNBUFFERED="1")
+    return subprocess.Popen([sys.executable, "-m", "desktop_agent", "run", task, "--approve", "auto"], cwd=ROOT,
+                            env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+
+
+def _wait_for_step(home: Path, idx: int, status: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        db_path = home / "runs.sqlite3"
+        if db_path.exists():
+            db = sqlite3.connect(db_path)
+            try:
+                row = db.execute("SELECT status FROM steps WHERE idx = ?", (idx,)).fetchone()
+            except sqlite3.OperationalError:
+                row = None
+            finally:
+                db.close()
+            if row and row[0] == status:
+                return
+        time.sleep(0.1)
+    raise AssertionError(f"step {idx} never reached {status}")
+
+
+def test_sigkill_mid_run_keeps_every_recorded_step(target_app: TargetApp, home: Path) -> None:
+    proc = _start('click "Save"; wait 60; click "Delete"', home)
+    try:
+        _wait_for_step(home, 1, "approved")
+        time.sleep(0.3)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    db = sqlite3.connect(home / "runs.sqlite3")
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    db.close()
+    store = RunStore(home)  # opening it notices the dead process
+    run = store.list_runs()[0]
+    assert run.status == "interrupted"
+    steps = store.steps(run.id)
+    assert [s.status for s in steps] == ["verified", "interrupted"]
+    assert (home / str(steps[0].before_path)).exists() and (home / str(steps[0].after_path)).exists()
+    assert [e["widget"] for e in target_app.events("clicked")] == ["Save"]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_or_sigterm_during_a_step_stops_cleanly(target_app: TargetApp, home: Path, sig: int) -> None:
+    proc = _start('wait 60; click "Delete"', home)
+    try:
+        _wait_for_step(home, 0, "approved")
+        time.sleep(0.3)
+        proc.send_signal(sig)
+        out, _ = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, out
+    assert "ABORTED" in out
+    store = RunStore(home)
+    run = store.list_runs()[0]
+    assert run.status == "aborted"
+    assert [s.status for s in store.steps(run.id)] == ["aborted"]
+    assert target_app.events("clicked") == []
