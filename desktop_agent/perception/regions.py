@@ -38,7 +38,7 @@ def content_blocks(gray: np.ndarray, pad: int = 8) -> list[Rect]:
     h, w = gray.shape[:2]
     out = []
     for x, y, bw, bh, _area in stats[1:n]:
-        if bw < 12 or bh < 12:
+        if bw < 6 or bh < 6:  # specks; a line of small text is only ~9 px tall
             continue
         out.append(Rect(float(x), float(y), float(x + bw), float(y + bh)).expanded(pad).clipped(w, h))
     return out
