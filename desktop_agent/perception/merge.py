@@ -86,7 +86,8 @@ def merge_elements(lines: list[TextLine], proposals: list[Proposal]) -> list[Ele
     for i, ln in enumerate(lines):
         if i in used:
             continue
-        icons_in = [p for p in icons if _overlap_fraction(p.bbox, ln.bbox) > 0.6]
+        icons_in = [p for p in icons
+                    if max(_overlap_fraction(p.bbox, ln.bbox), _overlap_fraction(ln.bbox, p.bbox)) > 0.6]
         n = len(ln.text.replace(" ", ""))
         symbolic = n <= 2 and not any(c.isascii() and c.isalnum() for c in ln.text)
         if (len(icons_in) >= 2 and n <= len(icons_in) + 1) or (icons_in and symbolic):
