@@ -42,6 +42,8 @@ from desktop_agent.planning.actions import (
 from desktop_agent.planning.planner import HistoryEntry, PlanContext, PlannedStep, Planner
 from desktop_agent.runs.store import RunStore
 
+PARTIAL_EXIT = 6
+
 
 @dataclass(frozen=True)
 class Located:
@@ -100,7 +102,7 @@ class AgentEvent:
 @dataclass
 class RunOutcome:
     run_id: str
-    status: str  # succeeded, failed, aborted
+    status: str  # succeeded, partial (some steps skipped), failed, aborted
     message: str
     exit_code: int
     steps: int
@@ -127,7 +129,6 @@ class Agent:
         self.on_event = on_event or (lambda e: None)
         self._abort = threading.Event()
         self._parsers: dict[int, ScreenParser] = {}
-        self._last_parse: dict[int, tuple[ScreenFrame, ParseResult]] = {}
 
     # -- control -----------------------------------------------------------------------------------
     def abort(self) -> None:
@@ -173,7 +174,6 @@ class Agent:
             for k, v in parsed.timings.items():
                 if k != "total":
                     timings[f"parse_{k}"] = timings.get(f"parse_{k}", 0.0) + v
-            self._last_parse[monitor.index] = (frame, parsed)
             out.append((frame, parsed))
         return out
 
@@ -207,9 +207,6 @@ class Agent:
         finally:
             timings["locate"] = timings.get("locate", 0.0) + (time.perf_counter() - t0) * 1000
 
-    def _grab_all(self) -> dict[int, ScreenFrame]:
-        return {m.index: self.screen.grab(m) for m in self.screen.layout().monitors}
-
     # -- the loop ----------------------------------------------------------------------------------
     def run(self, task: str, planner: Planner, approve_mode: str = "ask") -> RunOutcome:
         self._abort.clear()
@@ -238,6 +235,11 @@ class Agent:
                     break
                 approve_rest = self._run_step(run_id, idx, planned, approve_rest, history)
                 idx += 1
+            skipped = sum(1 for h in history if h.outcome == "skipped")
+            if skipped:
+                # The person's choice, but not every step ran: say so in the status and the exit code.
+                status, code = "partial", PARTIAL_EXIT
+                message = message or f"{idx - skipped} steps ran and were verified, {skipped} skipped"
             message = message or f"all {idx} steps ran and were verified"
         except RunAborted as exc:
             status, message, code = "aborted", str(exc), exc.exit_code

@@ -144,7 +144,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, on_term)
     outcome = agent.run(args.task, planner, args.approve)
-    verb = {"succeeded": "succeeded", "failed": "FAILED", "aborted": "ABORTED"}[outcome.status]
+    verb = {"succeeded": "succeeded", "partial": "PARTIAL", "failed": "FAILED", "aborted": "ABORTED"}[outcome.status]
     print(f"run {outcome.run_id} {verb}: {outcome.message}", file=sys.stdout if outcome.exit_code == 0 else sys.stderr)
     return outcome.exit_code
 

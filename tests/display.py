@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from desktop_agent.capture.virtual_display import VirtualDisplay
+from desktop_agent.capture.virtual_display import VirtualDisplay, stop_process
 
 APP = Path(__file__).parent / "apps" / "target_app.py"
 
@@ -59,9 +59,4 @@ class TargetApp:
         return [e for e in out if kind is None or e["event"] == kind]
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        stop_process(self.proc)

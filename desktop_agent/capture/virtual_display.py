@@ -10,6 +10,16 @@ from dataclasses import dataclass
 from desktop_agent.errors import NoDisplayError
 
 
+def stop_process(proc: subprocess.Popen[bytes], grace: float = 5.0) -> None:
+    """Terminate a child, then kill it if it has not gone within `grace` seconds."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 @dataclass
 class VirtualDisplay:
     proc: subprocess.Popen[bytes]
@@ -33,12 +43,7 @@ class VirtualDisplay:
         return VirtualDisplay(proc, f":{number}")
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        stop_process(self.proc)
 
     def __enter__(self) -> VirtualDisplay:
         return self

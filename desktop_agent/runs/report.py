@@ -18,7 +18,7 @@ header .meta{opacity:.8;font-size:13px}main{max-width:1100px;margin:24px auto;pa
 .step{background:#fff;border-radius:10px;box-shadow:0 1px 3px #0002;margin:0 0 18px;padding:16px 20px}
 .step h2{font-size:16px;margin:0 0 6px}.badge{display:inline-block;border-radius:99px;padding:1px 10px;
 font-size:12px;font-weight:600;margin-left:8px}.verified,.succeeded{background:#d8f5e3;color:#116b35}
-.failed,.interrupted{background:#fde0e0;color:#8d1c1c}.skipped,.aborted,.planned,.approved,.running{background:#eee;color:#555}
+.failed,.interrupted{background:#fde0e0;color:#8d1c1c}.skipped,.partial,.aborted,.planned,.approved,.running{background:#eee;color:#555}
 .reason{color:#555;margin:4px 0}.shots{display:flex;gap:12px;flex-wrap:wrap;margin-top:10px}
 .shots figure{margin:0;flex:1 1 300px}.shots img{max-width:100%;border:1px solid #ddd;border-radius:6px}
 figcaption{font-size:12px;color:#666}table.t{font-size:12px;color:#555;border-collapse:collapse}

@@ -23,7 +23,7 @@ from desktop_agent.capture.frame import ScreenFrame
 from desktop_agent.errors import RunNotFound
 
 HOME_ENV = "DESKTOP_AGENT_HOME"
-FINAL_RUN = ("succeeded", "failed", "aborted", "interrupted")
+FINAL_RUN = ("succeeded", "partial", "failed", "aborted", "interrupted")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
