@@ -110,8 +110,7 @@ def main() -> int:
         for name in images:
             image = load_image(dev / name)
             for r in range(args.repeat):
-                parser.reset()
-                parser.ocr.clear_cache()  # type: ignore[attr-defined]
+                parser.clear_caches()
                 res = parser.parse(image)
                 for k, v in res.timings.items():
                     stages[k].append(v)
@@ -146,12 +145,13 @@ def main() -> int:
         return 0
     print(f"models loaded in {load_ms:.0f} ms; {os.cpu_count()} CPUs; peak RSS {peak_mb:.0f} MB")
     head = (f"{'screen':10s} {'n':>3s} {'capture':>8s} {'regions':>8s} {'ocr det':>8s} {'ocr rec':>8s} "
-            f"{'elements':>8s} {'merge':>6s} {'parse':>7s} {'(max)':>7s} {'panel':>7s} {'line':>6s} {'locate':>7s}")
+            f"{'elements':>8s} {'merge':>6s} {'icons':>6s} {'parse':>7s} {'(max)':>7s} {'panel':>7s} {'line':>6s} "
+            f"{'locate':>7s}")
     print(head)
     for size, r in results.items():
         p = r["parse_cold_ms"]
         print(f"{size:10s} {r['screens']:3d} {r['capture_ms']:8.1f} {p['regions']:8.1f} {p['ocr_det']:8.1f} "
-              f"{p['ocr_rec']:8.1f} {p['detect']:8.1f} {p['merge']:6.1f} {p['total']:7.0f} "
+              f"{p['ocr_rec']:8.1f} {p['detect']:8.1f} {p['merge']:6.1f} {p.get('icons', 0.0):6.1f} {p['total']:7.0f} "
               f"{r['parse_cold_max_ms']:7.0f} {r['parse_incremental_ms']:7.1f} {r['parse_one_line_ms']:6.1f} "
               f"{r['locate_ms']:7.2f}")
     print("(milliseconds, medians over the screens; parse = cold, models loaded, nothing cached, (max) its "

@@ -55,11 +55,12 @@ def cmd_parse(args: argparse.Namespace) -> int:
     t = result.timings
     print(f"{len(result.elements)} elements in {result.width}x{result.height} "
           f"({t['total']:.0f} ms: OCR detection {t['ocr_det']:.0f}, recognition {t['ocr_rec']:.0f}, "
-          f"elements {t['detect']:.0f}, merge {t['merge']:.0f})")
+          f"elements {t['detect']:.0f}, merge {t['merge']:.0f}, icons {t.get('icons', 0):.0f})")
     for el in result.elements:
         b = el.bbox
+        meaning = f"  (icon: {el.icon[0][0].replace('_', ' ')} {el.icon[0][1]:.2f})" if el.icon else ""
         print(f"{el.id:4d}  {el.kind.value:9s} [{b.x1:.0f},{b.y1:.0f},{b.x2:.0f},{b.y2:.0f}]  "
-              f"{el.confidence:.2f}  {el.text}")
+              f"{el.confidence:.2f}  {el.text}{meaning}")
     return 0
 
 

@@ -57,6 +57,11 @@ def collect(load_models: bool = True) -> dict[str, Any]:
         except Exception as exc:
             report["ocr_error"] = f"{type(exc).__name__}: {exc}"
     report["detector"] = "opencv proposals (built in)"
+    from desktop_agent.perception.icons import default_model_path
+
+    icon_model = default_model_path()
+    report["icon_model"] = {"path": str(icon_model), "found": icon_model.exists(),
+                            "size_mb": round(icon_model.stat().st_size / 1e6, 2) if icon_model.exists() else None}
     report["planners"] = {"direct": {"available": True, "note": "built in, no model needed"}}
     dists = ("onnxruntime", "rapidocr", "mss", "pyautogui", "opencv-python-headless")
     report["runtime"] = {d: _version(d) for d in dists}
@@ -85,6 +90,9 @@ def format_report(r: dict[str, Any]) -> str:
     if "ocr_error" in r:
         lines.append(f"  failed to load: {r['ocr_error']}")
     lines.append(f"element detector: {r['detector']}")
+    im = r["icon_model"]
+    lines.append(f"icon recognizer: {im['path']} ({im['size_mb']} MB)" if im["found"]
+                 else f"icon recognizer: not found at {im['path']} (icons stay unnamed; run models/icons/build.sh)")
     lines.append("planners:")
     for name, p in r["planners"].items():
         lines.append(f"  {name}: {'available' if p['available'] else 'unavailable'} ({p['note']})")

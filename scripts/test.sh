@@ -4,6 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh --test
-.venv/bin/ruff check desktop_agent tests bench
+.venv/bin/ruff check desktop_agent tests bench models
 .venv/bin/mypy
 .venv/bin/python -m pytest -q -p no:cacheprovider "$@"

@@ -44,7 +44,7 @@ def test_parse_finds_the_16px_icon_buttons(target_app: TargetApp, parser) -> Non
     frame = screen.grab(mon)
     parsed = parser.parse(frame.image, incremental=False)
     icons = [e for e in parsed.elements if e.kind in (ElementKind.ICON, ElementKind.BUTTON, ElementKind.CHECKBOX)]
-    for name in ("icon:star", "icon:gear", "icon:trash"):
+    for name in ("icon:star", "icon:play", "icon:pause", "icon:trash"):
         x1, y1, x2, y2 = target_app.widgets[name]
         truth = Rect(x1 - mon.left, y1 - mon.top, x2 - mon.left, y2 - mon.top)
         # The 16 px glyph sits in a 24 px button: a detected box must hold the glyph's centre and be small.

@@ -16,8 +16,10 @@ from desktop_agent.errors import TargetNotFound
 from desktop_agent.geometry import Point, Rect
 from desktop_agent.grounding.instruction import Instruction, normalize_with_map, parse_instruction
 from desktop_agent.perception.elements import Element, ElementKind, ParseResult, TextLine
+from desktop_agent.perception.icon_vocab import ICON_WORDS
 
 MIN_SCORE = 0.72
+ICON_MIN_FIT = 0.5  # instruction-to-class specificity x recognizer probability, below which icons abstain
 _INTERACTIVE = (ElementKind.BUTTON, ElementKind.INPUT, ElementKind.CHECKBOX, ElementKind.RADIO,
                 ElementKind.MENU_ITEM, ElementKind.LINK)
 
@@ -182,10 +184,45 @@ def _score(ins: Instruction, cand: _Candidate) -> tuple[float, Rect]:
     return score, box  # may exceed 1 by the kind bonus: ties between a label and its control break here
 
 
+def icon_meanings(label: str) -> dict[str, float]:
+    """Icon classes an instruction's label names, each with how specifically (0..1): the phrase's share
+    of the label, so "insert/edit image" names `image` more than `edit`."""
+    words = f" {re.sub(r'[^a-z0-9]+', ' ', label.casefold()).strip()} "
+    if words.strip() == "":
+        return {}
+    out: dict[str, float] = {}
+    for cls, phrases in ICON_WORDS.items():
+        for phrase in phrases:
+            if f" {phrase} " in words:
+                weight = 0.6 + 0.4 * len(phrase) / len(words.strip())
+                out[cls] = max(out.get(cls, 0.0), weight)
+    return out
+
+
+def _icon_candidates(parse: ParseResult, ins: Instruction) -> list[tuple[float, Element, Rect]]:
+    meanings = icon_meanings(ins.label)
+    if not meanings:
+        return []
+    out = []
+    for el in parse.elements:
+        if not el.icon:
+            continue
+        probs = dict(el.icon)
+        fit = max((w * probs.get(cls, 0.0) for cls, w in meanings.items()), default=0.0)
+        if fit >= ICON_MIN_FIT:
+            # Between the abstain line and an exact text match: a label written on screen is stronger
+            # evidence than a recognised glyph.
+            score = MIN_SCORE + 0.2 * (fit - ICON_MIN_FIT) / (1 - ICON_MIN_FIT)
+            if ins.kind in (ElementKind.ICON, ElementKind.BUTTON):
+                score += 0.02
+            out.append((score, el, el.bbox))
+    return out
+
+
 def rank_targets(parse: ParseResult, instruction: str | Instruction) -> list[tuple[float, Element, Rect]]:
     ins = parse_instruction(instruction) if isinstance(instruction, str) else instruction
     cands = [_Candidate(e, e.lines) for e in parse.elements if e.text] + _row_phrases(parse.elements)
-    scored = []
+    scored = _icon_candidates(parse, ins)
     for c in cands:
         s, box = _score(ins, c)
         if s > 0:

@@ -92,11 +92,12 @@ class OpenCvDetector:
 
     def _glyph_clusters(self, edges: np.ndarray, w: int, h: int) -> list[Proposal]:
         mask = remove_long_lines(edges)
-        mask = cv2.dilate(mask, np.ones((3, 3), np.uint8))
+        # Join the parts of one glyph (the bars of "pause", the dots of "more"): gaps up to 4 px.
+        mask = cv2.dilate(mask, np.ones((5, 5), np.uint8))
         n, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
         out = []
         for x, y, bw, bh, area in stats[1:n]:
-            if not (8 <= bw <= 64 and 8 <= bh <= 64):
+            if not (10 <= bw <= 68 and 10 <= bh <= 68):
                 continue
             aspect = bw / bh
             if not 0.5 <= aspect <= 2.0:
@@ -105,6 +106,6 @@ class OpenCvDetector:
             if fill < 0.15:
                 continue
             # Report the glyph without the dilation margin.
-            r = Rect(float(x + 1), float(y + 1), float(x + bw - 1), float(y + bh - 1))
+            r = Rect(float(x + 2), float(y + 2), float(x + bw - 2), float(y + bh - 2))
             out.append(Proposal(ElementKind.ICON, r, round(min(1.0, 0.5 + fill / 2), 3)))
         return out

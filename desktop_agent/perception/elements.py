@@ -39,9 +39,10 @@ class Element:
     confidence: float
     source: str  # "ocr", "detector" or "ocr+detector"
     lines: tuple[TextLine, ...] = ()  # the OCR lines that make up `text`, for sub-span grounding
+    icon: tuple[tuple[str, float], ...] = ()  # the icon recognizer's top guesses (meaning, probability)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "id": self.id,
             "kind": self.kind.value,
             "bbox": self.bbox.as_list(),
@@ -49,6 +50,9 @@ class Element:
             "confidence": round(self.confidence, 3),
             "source": self.source,
         }
+        if self.icon:
+            out["icon"] = [{"name": n, "prob": round(p, 3)} for n, p in self.icon]
+        return out
 
 
 @dataclass(slots=True)

@@ -93,7 +93,9 @@ def merge_elements(lines: list[TextLine], proposals: list[Proposal]) -> list[Ele
         if (len(icons_in) >= 2 and n <= len(icons_in) + 1) or (icons_in and symbolic):
             icon_rows.add(i)
     used |= icon_rows
-    text_boxes = [ln.bbox for i, ln in enumerate(lines) if i not in icon_rows]
+    # A one- or two-glyph "word" may be an icon read as letters (pause as "II"): both stay, and the icon
+    # recognizer and the instruction decide which is meant.
+    text_boxes = [ln.bbox for i, ln in enumerate(lines) if i not in icon_rows and len(ln.text.replace(" ", "")) > 2]
     for p in icons:
         if any(_overlap_fraction(p.bbox, t) > 0.3 for t in text_boxes):
             continue

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
 
 from desktop_agent.geometry import Rect
 from desktop_agent.perception.detector import ElementDetector, OpenCvDetector, Proposal
-from desktop_agent.perception.elements import ParseResult, TextLine
+from desktop_agent.perception.elements import Element, ElementKind, ParseResult, TextLine
+from desktop_agent.perception.icons import IconRecognizer, default_model_path, icon_crop
 from desktop_agent.perception.merge import merge_elements
 from desktop_agent.perception.ocr import OcrEngine, RapidOcrEngine, read_lines
 from desktop_agent.perception.regions import changed_regions, content_blocks
@@ -35,15 +36,29 @@ class ScreenParser:
     """Runs OCR and the element detector on a frame and merges them. Keeps the last frame's text and
     proposals so that the next parse redoes only the band of the screen that changed."""
 
-    def __init__(self, ocr: OcrEngine | None = None, detector: ElementDetector | None = None) -> None:
+    def __init__(self, ocr: OcrEngine | None = None, detector: ElementDetector | None = None,
+                 icons: IconRecognizer | bool | None = True) -> None:
         self.ocr = ocr or RapidOcrEngine()
         self.detector = detector or OpenCvDetector()
+        # True: the committed model if it is there; False/None: no icon meanings.
+        self.icons: IconRecognizer | None = (
+            (IconRecognizer() if default_model_path().exists() else None) if icons is True else (icons or None))
         self._memory: _Memory | None = None
         self._lock = threading.Lock()
 
     def reset(self) -> None:
+        """Forget the last frame: the next parse reads the whole screen (caches of models stay)."""
         with self._lock:
             self._memory = None
+
+    def clear_caches(self) -> None:
+        """Forget the last frame and every cached recognition: the next parse starts cold."""
+        self.reset()
+        clear = getattr(self.ocr, "clear_cache", None)
+        if clear is not None:
+            clear()
+        if self.icons is not None:
+            self.icons.clear_cache()
 
     def parse(self, image: np.ndarray, incremental: bool = True) -> ParseResult:
         with self._lock:
@@ -66,11 +81,29 @@ class ScreenParser:
         t2 = time.perf_counter()
         elements = merge_elements(lines, proposals)
         timings["merge"] = (time.perf_counter() - t2) * 1000
+        if self.icons is not None:
+            t3 = time.perf_counter()
+            elements = self._name_icons(image, elements)
+            timings["icons"] = (time.perf_counter() - t3) * 1000
         timings.setdefault("ocr_det", 0.0)
         timings.setdefault("ocr_rec", 0.0)
         timings["total"] = (time.perf_counter() - t0) * 1000
         self._memory = _Memory(image.copy(), lines, proposals)
         return ParseResult(elements, w, h, timings, incremental=changed is not None)
+
+    def _name_icons(self, image: np.ndarray, elements: list[Element]) -> list[Element]:
+        """Give icon-only elements (icons, and framed controls with no text) their likely meanings."""
+        assert self.icons is not None
+        idx = [i for i, e in enumerate(elements)
+               if not e.text and e.kind in (ElementKind.ICON, ElementKind.BUTTON) and e.bbox.width <= 96
+               and e.bbox.height <= 96]
+        if not idx:
+            return elements
+        guesses = self.icons.classify([icon_crop(image, elements[i].bbox) for i in idx])
+        out = list(elements)
+        for i, g in zip(idx, guesses, strict=True):
+            out[i] = replace(out[i], icon=tuple((x.name, x.prob) for x in g))
+        return out
 
     def _full(self, image: np.ndarray, timings: dict[str, float]) -> tuple[list[TextLine], list[Proposal]]:
         t0 = time.perf_counter()

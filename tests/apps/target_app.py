@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QMainWindow,
     QPushButton,
+    QStyle,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -39,7 +40,7 @@ class Log:
 
 
 def draw_icon(name: str) -> QIcon:
-    """16 px glyphs drawn here (no icon theme needed): star, gear, trash."""
+    """16 px glyphs drawn here (no icon theme needed): star, trash."""
     pm = QPixmap(16, 16)
     pm.fill(Qt.GlobalColor.transparent)
     p = QPainter(pm)
@@ -52,14 +53,6 @@ def draw_icon(name: str) -> QIcon:
                QPoint(3, 15), QPoint(5, 9), QPoint(1, 6), QPoint(6, 6)]
         p.setBrush(QColor("#202020"))
         p.drawPolygon(QPolygon(pts))
-    elif name == "gear":
-        p.drawEllipse(QRect(4, 4, 8, 8))
-        for a in range(0, 360, 45):
-            p.save()
-            p.translate(8, 8)
-            p.rotate(a)
-            p.drawLine(0, 5, 0, 7)
-            p.restore()
     else:  # trash
         p.drawRect(QRect(4, 4, 8, 11))
         p.drawLine(2, 3, 14, 3)
@@ -104,9 +97,13 @@ class MainWindow(QMainWindow):
             b.clicked.connect(lambda _=False, t=text: self._event("clicked", widget=t))
             row.addWidget(b)
             self.named[text] = b
-        for icon in ("star", "gear", "trash"):
+        for icon in ("star", "play", "pause", "trash"):
             tb = QToolButton()
-            tb.setIcon(draw_icon(icon))
+            if icon in ("play", "pause"):  # the style's own icons, a style the recognizer never saw
+                pixmap = QStyle.StandardPixmap.SP_MediaPlay if icon == "play" else QStyle.StandardPixmap.SP_MediaPause
+                tb.setIcon(self.style().standardIcon(pixmap))
+            else:
+                tb.setIcon(draw_icon(icon))
             tb.setIconSize(QSize(16, 16))
             tb.setAutoRaise(True)
             tb.setToolTip(icon)

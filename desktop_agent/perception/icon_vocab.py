@@ -1,0 +1,83 @@
+"""What icons mean: the recognizer's classes and the words people use for each.
+
+The words make grounding open-vocabulary in a simple, inspectable way: an instruction names an icon when
+its words match one of the class's phrases ("the trash icon", "Delete", "remove" all reach `delete`).
+The classes are what the ONNX icon recognizer in models/icons predicts; `other` means "an icon, but
+none of these".
+"""
+
+from __future__ import annotations
+
+ICON_WORDS: dict[str, tuple[str, ...]] = {
+    "save": ("save", "floppy", "floppy disk", "store", "save file"),
+    "delete": ("delete", "trash", "trash can", "bin", "recycle bin", "remove", "discard", "garbage", "erase item"),
+    "search": ("search", "find", "magnifier", "magnifying glass", "look up", "lookup"),
+    "settings": ("settings", "gear", "cog", "preferences", "options", "configure", "configuration"),
+    "close": ("close", "x", "dismiss", "cancel", "exit", "cross"),
+    "add": ("add", "plus", "new", "create", "insert new"),
+    "edit": ("edit", "pencil", "pen", "rename", "modify", "write"),
+    "refresh": ("refresh", "reload", "sync", "rotate", "update"),
+    "back": ("back", "previous", "go back", "left arrow", "arrow left", "return"),
+    "forward": ("forward", "next", "go forward", "right arrow", "arrow right"),
+    "home": ("home", "house", "start page", "main page"),
+    "menu": ("menu", "hamburger", "navigation", "main menu", "open menu"),
+    "more": ("more", "more options", "ellipsis", "three dots", "overflow", "more actions", "additional items"),
+    "download": ("download", "save to disk", "get file"),
+    "upload": ("upload", "attach file", "send file"),
+    "share": ("share", "send to", "export share"),
+    "copy": ("copy", "duplicate", "copy to clipboard", "clone"),
+    "paste": ("paste", "clipboard", "paste from clipboard"),
+    "undo": ("undo", "revert", "step back"),
+    "redo": ("redo", "repeat", "step forward"),
+    "bold": ("bold", "strong", "bold text"),
+    "italic": ("italic", "emphasis", "italics", "slanted"),
+    "underline": ("underline", "underlined"),
+    "strikethrough": ("strikethrough", "strike through", "strike", "crossed out"),
+    "align_left": ("align left", "left align", "left justify"),
+    "align_center": ("align center", "center", "centre", "center align", "align middle"),
+    "align_right": ("align right", "right align", "right justify"),
+    "align_justify": ("justify", "align justify", "justified", "full justify"),
+    "list_bullet": ("bullet list", "bulleted list", "unordered list", "bullets", "list"),
+    "list_numbered": ("numbered list", "ordered list", "numbering", "number list"),
+    "indent": ("increase indent", "indent", "indent more"),
+    "outdent": ("decrease indent", "outdent", "indent less", "unindent"),
+    "link": ("link", "hyperlink", "insert link", "edit link", "chain", "url"),
+    "image": ("image", "picture", "photo", "insert image", "edit image"),
+    "table": ("table", "grid", "insert table"),
+    "code": ("code", "source code", "source", "html", "brackets"),
+    "play": ("play", "start", "run", "resume"),
+    "pause": ("pause", "hold"),
+    "stop": ("stop", "halt"),
+    "star": ("star", "favorite", "favourite", "bookmark star", "rate"),
+    "heart": ("heart", "like", "love"),
+    "user": ("user", "account", "profile", "person", "avatar"),
+    "lock": ("lock", "locked", "secure", "password", "padlock"),
+    "mail": ("mail", "email", "envelope", "message", "inbox"),
+    "calendar": ("calendar", "date", "schedule", "event"),
+    "filter": ("filter", "funnel"),
+    "zoom_in": ("zoom in", "magnify", "enlarge"),
+    "zoom_out": ("zoom out", "shrink"),
+    "folder": ("folder", "directory", "open folder"),
+    "file": ("file", "document", "page", "new document"),
+    "print": ("print", "printer"),
+    "info": ("info", "information", "about", "details"),
+    "help": ("help", "question", "question mark", "support"),
+    "fullscreen": ("fullscreen", "full screen", "maximize", "expand", "enlarge window"),
+    "preview": ("preview", "view", "eye", "show", "visibility"),
+    "light_mode": ("light mode", "sun", "brightness", "light theme"),
+    "dark_mode": ("dark mode", "moon", "night mode", "dark theme"),
+    "chevron_down": ("expand", "dropdown", "chevron down", "collapse", "arrow down", "show more"),
+    "chevron_up": ("collapse", "chevron up", "arrow up", "show less"),
+    "check": ("check", "checkmark", "tick", "done", "ok", "confirm", "apply"),
+    "minus": ("minus", "remove", "subtract", "collapse"),
+    "cut": ("cut", "scissors"),
+    "clear_formatting": ("clear formatting", "remove formatting", "eraser"),
+    "quote": ("quote", "blockquote", "citation"),
+    "bell": ("bell", "notifications", "alerts", "notification"),
+    "attach": ("attach", "attachment", "paperclip", "clip"),
+    "send": ("send", "submit", "paper plane"),
+    "external_link": ("open in new window", "external link", "open externally", "pop out"),
+}
+
+OTHER = "other"
+CLASSES: tuple[str, ...] = (*sorted(ICON_WORDS), OTHER)

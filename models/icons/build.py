@@ -1,0 +1,209 @@
+"""Rebuild the icon recognizer: render the icon sets, train, export to ONNX, evaluate.
+
+    models/icons/build.sh            (sets up a training venv and runs this)
+
+Steps: (1) render every class's icons from the three sets at many sizes, stroke widths, colours and
+margins, through the same preprocessing the app uses; (2) train a small CNN on lucide + tabler and test
+on bootstrap-icons, a set it never saw (style generalisation); (3) train the shipped model on all three;
+(4) export icon_recognizer.onnx + icon_classes.json and write metrics.json.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(HERE))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from sources import SET_DIRS, SOURCES  # noqa: E402
+
+from desktop_agent.perception.icon_vocab import CLASSES, OTHER  # noqa: E402
+from desktop_agent.perception.icons import SIZE, preprocess_icon  # noqa: E402
+
+SEED = 7
+VARIANTS = 36  # renders per source icon
+OTHER_ICONS = 700  # unrelated icons drawn from the sets for the "other" class
+
+
+def render_svg(svg: str, size: int, fg: tuple[int, int, int], bg: tuple[int, int, int], margin: int,
+               stroke: float | None) -> np.ndarray:
+    from PySide6.QtCore import QByteArray, QRectF
+    from PySide6.QtGui import QColor, QImage, QPainter
+    from PySide6.QtSvg import QSvgRenderer
+
+    color = "#{:02x}{:02x}{:02x}".format(*fg)
+    text = svg.replace("currentColor", color)
+    if stroke is not None:
+        text = re.sub(r'stroke-width="[\d.]+"', f'stroke-width="{stroke}"', text)
+    tag = re.search(r"<svg\b[^>]*>", text)
+    if tag and 'fill="' not in tag.group(0):  # a set that fills with the inherited colour
+        text = text.replace("<svg", f'<svg fill="{color}"', 1)
+    renderer = QSvgRenderer(QByteArray(text.encode()))
+    side = size + 2 * margin
+    img = QImage(side, side, QImage.Format.Format_RGB888)
+    img.fill(QColor(*bg))
+    p = QPainter(img)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    renderer.render(p, QRectF(margin, margin, size, size))
+    p.end()
+    ptr = img.constBits()
+    arr = np.frombuffer(ptr, np.uint8, count=img.sizeInBytes()).reshape(side, img.bytesPerLine())
+    return arr[:, : side * 3].reshape(side, side, 3)[:, :, ::-1].copy()  # RGB -> BGR
+
+
+def variants(svg: str, rng: random.Random, n: int) -> list[np.ndarray]:
+    import cv2
+
+    out = []
+    for _ in range(n):
+        size = rng.choice([12, 14, 16, 16, 18, 20, 20, 24, 24, 28, 32])
+        dark_theme = rng.random() < 0.3
+        bg_v = rng.randint(10, 60) if dark_theme else rng.randint(200, 255)
+        fg_v = rng.randint(190, 255) if dark_theme else rng.randint(0, 90)
+        tint = [rng.randint(-25, 25) for _ in range(3)]
+        bg = tuple(int(np.clip(bg_v + t, 0, 255)) for t in tint)
+        fg = tuple(int(np.clip(fg_v + rng.randint(-40, 40), 0, 255)) for _ in range(3))
+        stroke = rng.choice([1.25, 1.5, 1.75, 2, 2, 2.25, 2.5]) if "stroke-width" in svg else None
+        img = render_svg(svg, size, fg, bg, rng.randint(1, 6), stroke)  # type: ignore[arg-type]
+        if rng.random() < 0.3:
+            img = cv2.GaussianBlur(img, (3, 3), rng.uniform(0.3, 0.8))
+        if rng.random() < 0.3:
+            _, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, rng.randint(60, 95)])
+            img = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+        x = preprocess_icon(img)
+        if x is not None:
+            out.append(x)
+    return out
+
+
+def build_dataset(node_modules_root: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per icon set: (images [N, SIZE, SIZE], labels [N])."""
+    from PySide6.QtGui import QGuiApplication
+
+    _app = QGuiApplication.instance() or QGuiApplication(sys.argv[:1])
+    rng = random.Random(SEED)
+    index = {c: i for i, c in enumerate(CLASSES)}
+    data: dict[str, tuple[list[np.ndarray], list[int]]] = {s: ([], []) for s in SET_DIRS}
+    used: dict[str, set[str]] = {s: set() for s in SET_DIRS}
+    for cls, by_set in SOURCES.items():
+        for set_name, stems in by_set.items():
+            for stem in stems:
+                path = node_modules_root / SET_DIRS[set_name] / f"{stem}.svg"
+                if not path.exists():
+                    continue
+                used[set_name].add(stem)
+                xs = variants(path.read_text(), rng, VARIANTS)
+                data[set_name][0].extend(xs)
+                data[set_name][1].extend([index[cls]] * len(xs))
+    for set_name, folder in SET_DIRS.items():
+        pool = sorted(p for p in (node_modules_root / folder).glob("*.svg") if p.stem not in used[set_name])
+        for path in rng.sample(pool, min(OTHER_ICONS // len(SET_DIRS), len(pool))):
+            xs = variants(path.read_text(), rng, 4)
+            data[set_name][0].extend(xs)
+            data[set_name][1].extend([index[OTHER]] * len(xs))
+    return {s: (np.stack(x).astype(np.float32), np.array(y, np.int64)) for s, (x, y) in data.items()}
+
+
+def make_model():  # type: ignore[no-untyped-def]
+    import torch.nn as nn
+
+    def block(cin: int, cout: int) -> nn.Sequential:
+        return nn.Sequential(nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(),
+                             nn.Conv2d(cout, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU())
+
+    return nn.Sequential(block(1, 32), nn.MaxPool2d(2), block(32, 64), nn.MaxPool2d(2), block(64, 128),
+                         nn.MaxPool2d(2), nn.Flatten(), nn.Dropout(0.3), nn.Linear(128 * 4 * 4, 256), nn.ReLU(),
+                         nn.Dropout(0.3), nn.Linear(256, len(CLASSES)))
+
+
+def train(x: np.ndarray, y: np.ndarray, epochs: int) -> object:
+    import torch
+
+    torch.manual_seed(SEED)
+    torch.set_num_threads(max(1, os.cpu_count() or 1))
+    model = make_model()
+    opt = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=1e-4)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3, total_steps=epochs * ((len(x) + 127) // 128))
+    xt, yt = torch.from_numpy(x[:, None]), torch.from_numpy(y)
+    loss_fn = torch.nn.CrossEntropyLoss(label_smoothing=0.05)
+    for epoch in range(epochs):
+        model.train()
+        perm = torch.randperm(len(xt))
+        total = 0.0
+        for i in range(0, len(xt), 128):
+            idx = perm[i:i + 128]
+            xb = xt[idx]
+            # Shift by up to 2 px: detector boxes are never perfectly centred.
+            dx, dy = random.randint(-2, 2), random.randint(-2, 2)
+            xb = torch.roll(xb, shifts=(dy, dx), dims=(2, 3))
+            opt.zero_grad()
+            loss = loss_fn(model(xb), yt[idx])
+            loss.backward()
+            opt.step()
+            sched.step()
+            total += float(loss.detach()) * len(idx)
+        print(f"  epoch {epoch + 1}/{epochs}: loss {total / len(xt):.3f}", flush=True)
+    model.eval()
+    return model
+
+
+def accuracy(model: object, x: np.ndarray, y: np.ndarray) -> dict[str, float]:
+    import torch
+
+    with torch.no_grad():
+        pred = model(torch.from_numpy(x[:, None])).argmax(1).numpy()  # type: ignore[operator]
+    other = CLASSES.index(OTHER)
+    named = y != other
+    return {"all": float((pred == y).mean()), "named_classes": float((pred[named] == y[named]).mean()),
+            "other": float((pred[~named] == y[~named]).mean()) if (~named).any() else float("nan"),
+            "n": len(y)}
+
+
+def export(model: object, path: Path) -> None:
+    import torch
+
+    dummy = torch.zeros(1, 1, SIZE, SIZE)
+    torch.onnx.export(model, dummy, str(path), input_names=["icon"], output_names=["logits"],
+                      dynamic_axes={"icon": {0: "n"}, "logits": {0: "n"}}, opset_version=17, dynamo=False)
+
+
+def main() -> int:
+    random.seed(SEED)
+    np.random.seed(SEED)
+    t0 = time.time()
+    print("rendering icon sets ...", flush=True)
+    data = build_dataset(HERE)
+    for s, (x, _) in data.items():
+        print(f"  {s}: {len(x)} images", flush=True)
+    epochs = int(os.environ.get("ICON_EPOCHS", "14"))
+    print("held-out check: train on lucide + tabler, test on bootstrap-icons", flush=True)
+    xa = np.concatenate([data["lucide"][0], data["tabler"][0]])
+    ya = np.concatenate([data["lucide"][1], data["tabler"][1]])
+    held = accuracy(train(xa, ya, epochs), *data["bootstrap"])
+    print(f"  bootstrap-icons (unseen set): {held}", flush=True)
+    print("final model: all three sets", flush=True)
+    xall = np.concatenate([d[0] for d in data.values()])
+    yall = np.concatenate([d[1] for d in data.values()])
+    final = train(xall, yall, epochs)
+    export(final, HERE / "icon_recognizer.onnx")
+    (HERE / "icon_classes.json").write_text(json.dumps(list(CLASSES)))
+    metrics = {"held_out_set_bootstrap": held, "train_images": len(xall), "classes": len(CLASSES),
+               "epochs": epochs, "minutes": round((time.time() - t0) / 60, 1)}
+    (HERE / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    print(json.dumps(metrics, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,66 @@
+"""The committed icon recognizer: its preprocessing, and meanings on a real rendered screen."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from desktop_agent.capture.screen import MssScreen
+from desktop_agent.grounding.locate import icon_meanings, locate_target
+from desktop_agent.perception.icons import IconRecognizer, default_model_path, preprocess_icon
+from tests.display import TargetApp
+
+
+def _glyph(dark_on_light: bool) -> np.ndarray:
+    img = np.full((30, 30, 3), 245 if dark_on_light else 30, np.uint8)
+    cv2.circle(img, (15, 15), 8, (20, 20, 20) if dark_on_light else (235, 235, 235), 2)
+    cv2.line(img, (15, 3), (15, 27), (20, 20, 20) if dark_on_light else (235, 235, 235), 2)
+    return img
+
+
+def test_preprocessing_ignores_theme_and_margin() -> None:
+    a = preprocess_icon(_glyph(True))
+    b = preprocess_icon(_glyph(False))
+    c = preprocess_icon(cv2.copyMakeBorder(_glyph(True), 9, 3, 5, 11, cv2.BORDER_CONSTANT, value=(245, 245, 245)))
+    assert a is not None and b is not None and c is not None
+    assert a.shape == (32, 32)
+    assert np.abs(a - b).mean() < 0.05 and np.abs(a - c).mean() < 0.05
+
+
+def test_a_blank_crop_has_no_icon() -> None:
+    assert preprocess_icon(np.full((20, 20, 3), 128, np.uint8)) is None
+
+
+def test_instruction_words_name_icon_classes() -> None:
+    assert max(icon_meanings("delete"), key=icon_meanings("delete").get) == "delete"
+    assert "delete" in icon_meanings("trash")
+    assert max(icon_meanings("insert/edit image").items(), key=lambda kv: kv[1])[0] == "image"
+    assert icon_meanings("quarterly revenue") == {}
+
+
+def test_the_committed_model_loads_and_names_its_own_classes() -> None:
+    assert default_model_path().exists(), "models/icons/icon_recognizer.onnx is missing: run models/icons/build.sh"
+    rec = IconRecognizer()
+    assert "delete" in rec.classes and "other" in rec.classes
+
+
+@pytest.mark.display
+def test_icons_on_a_real_screen_are_named_and_clickable(target_app: TargetApp, parser, home: Path) -> None:  # type: ignore[no-untyped-def]
+    screen = MssScreen()
+    mon = screen.layout().primary
+    parsed = parser.parse(screen.grab(mon).image, incremental=False)
+    # Words never in the class names reach the icon through the vocabulary ("resume" -> play).
+    for instruction, widget in (("the star icon", "icon:star"), ("resume", "icon:play"),
+                                ("the Pause button", "icon:pause")):
+        res = locate_target(parsed, instruction)
+        x1, y1, x2, y2 = target_app.widgets[widget]
+        assert x1 <= res.point.x + mon.left < x2 and y1 <= res.point.y + mon.top < y2, instruction
+
+    from tests.e2e_helpers import cli
+
+    r = cli("run", "click the star icon; click the play icon; click favorite", "--approve", "auto", home=home)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert [e["name"] for e in target_app.events("icon_clicked")] == ["star", "play", "star"]
