@@ -84,3 +84,27 @@ def test_ctrl_c_or_sigterm_during_a_step_stops_cleanly(target_app: TargetApp, ho
     assert run.status == "aborted"
     assert [s.status for s in store.steps(run.id)] == ["aborted"]
     assert target_app.events("clicked") == []
+
+
+def test_abort_request_from_another_thread_stops_the_run(target_app: TargetApp, home: Path, parser) -> None:  # type: ignore[no-untyped-def]
+    """What the app's Stop button does: Agent.abort() while a step is running."""
+    import threading
+
+    from desktop_agent.agent import Agent
+    from desktop_agent.approval import AutoApprover
+    from desktop_agent.capture.screen import MssScreen
+    from desktop_agent.execution.input_driver import PyAutoGuiDriver
+    from desktop_agent.planning.planner import DirectPlanner
+
+    store = RunStore(home)
+    agent = Agent(MssScreen(), parser, PyAutoGuiDriver(), store, AutoApprover())
+    task = 'click "Save"; wait 30; click "Delete"'
+    timer = threading.Timer(3.0, agent.abort)
+    timer.start()
+    started = time.monotonic()
+    outcome = agent.run(task, DirectPlanner(task), "auto")
+    timer.cancel()
+    assert time.monotonic() - started < 15
+    assert (outcome.status, outcome.exit_code) == ("aborted", 130)
+    assert [s.status for s in store.steps(outcome.run_id)] == ["verified", "aborted"]
+    assert [e["widget"] for e in target_app.events("clicked")] == ["Save"]
