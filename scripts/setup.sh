@@ -34,9 +34,13 @@ if sys.version_info < (3, 11):
 PY
 [ -x .venv/bin/python ] || python3 -m venv .venv
 stamp=".venv/.installed$(echo "$extras" | tr -d '[]')"
+# The test install includes the plain one.
+[ -z "$extras" ] && [ -f .venv/.installedtest ] && [ ! pyproject.toml -nt .venv/.installedtest ] && stamp=.venv/.installedtest
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   echo "setup: installing Python packages into .venv"
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e ".${extras}"
+  # (setuptools prints a harmless note about editable installs; pip's own errors still show)
+  .venv/bin/python -m pip install -q -e ".${extras}" 2> >(grep -v -e BuildBackendWarning -e '^\s*!!' -e '\*\*\*' \
+    -e 'Please be careful' -e 'name as your package' -e 'WheelFile(wheel_path' -e '^\s*$' >&2)
   touch "$stamp"
 fi
