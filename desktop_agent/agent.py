@@ -147,7 +147,8 @@ class Agent:
         p = self._parsers.get(monitor.index)
         if p is None:
             # One memory per monitor (incremental parses), one set of models for all.
-            p = self.parser if not self._parsers else ScreenParser(self.parser.ocr, self.parser.detector)
+            p = self.parser if not self._parsers else ScreenParser(self.parser.ocr, self.parser.detector,
+                                                                   self.parser.icons or False)
             self._parsers[monitor.index] = p
         return p
 
