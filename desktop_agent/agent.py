@@ -372,7 +372,7 @@ class Agent:
             drv.click(first.desktop)
             self._settled(first.monitor)
         t0 = time.perf_counter()
-        before = {m: self._settled(mon) for m, mon in ((m.index, m) for m in self.screen.layout().monitors)}
+        before = {mon.index: self._settled(mon) for mon in self.screen.layout().monitors}
         timings["pre_act_settle"] = (time.perf_counter() - t0) * 1000
         self._check_abort()
         t1 = time.perf_counter()

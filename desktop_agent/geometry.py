@@ -14,6 +14,7 @@ values, never bare tuples it must interpret.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, replace
 
@@ -63,6 +64,9 @@ class Rect:
     def contains(self, p: Point) -> bool:
         return self.x1 <= p.x <= self.x2 and self.y1 <= p.y <= self.y2
 
+    def overlaps(self, other: Rect) -> bool:
+        return self.x1 < other.x2 and other.x1 < self.x2 and self.y1 < other.y2 and other.y1 < self.y2
+
     def intersection(self, other: Rect) -> Rect | None:
         x1, y1 = max(self.x1, other.x1), max(self.y1, other.y1)
         x2, y2 = min(self.x2, other.x2), min(self.y2, other.y2)
@@ -89,8 +93,6 @@ class Rect:
 
     def int_box(self) -> tuple[int, int, int, int]:
         """Integer pixel bounds (floor/ceil) for slicing an array."""
-        import math
-
         return math.floor(self.x1), math.floor(self.y1), math.ceil(self.x2), math.ceil(self.y2)
 
     def as_list(self) -> list[float]:
@@ -180,8 +182,6 @@ class FrameGeometry:
         """Desktop coordinate -> image pixel (the centre of the desktop unit's pixels)."""
         return Point((p.x - self.monitor.left + 0.5) * self.scale_x, (p.y - self.monitor.top + 0.5) * self.scale_y)
 
-    def rect_to_desktop(self, r: Rect) -> tuple[DesktopPoint, DesktopPoint]:
-        return self.to_desktop(Point(r.x1, r.y1)), self.to_desktop(Point(r.x2, r.y2))
 
 
 _MONITOR_SPEC = re.compile(r"^(\d+)x(\d+)(?:@([\d.]+))?([+-]\d+)([+-]\d+)(\*)?$")

@@ -70,16 +70,3 @@ def wait_until_settled(grab: Callable[[], np.ndarray], timeout: float = 2.0, int
             return cur, True
         last = cur
     return last, False
-
-
-def wait_for_change(grab: Callable[[], np.ndarray], before: np.ndarray, region: Rect | None,
-                    timeout: float = 2.0, interval: float = 0.05) -> tuple[np.ndarray, Change]:
-    """Poll until the screen differs visibly from `before` (inside `region` if given), or time out."""
-    deadline = time.monotonic() + timeout
-    cur = grab()
-    change = visible_change(before, cur, region)
-    while not change.changed and time.monotonic() < deadline:
-        time.sleep(interval)
-        cur = grab()
-        change = visible_change(before, cur, region)
-    return cur, change

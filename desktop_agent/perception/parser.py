@@ -129,8 +129,7 @@ class ScreenParser:
         while True:
             strip_gray = cv2.cvtColor(image[top:bottom], cv2.COLOR_BGR2GRAY)
             blocks = [b.translated(0, top) for b in content_blocks(strip_gray)]
-            blocks, kept = _dirty_blocks(blocks, changed, mem.lines)
-            dropped = [ln for ln in mem.lines if ln not in kept]
+            blocks, kept, dropped = _dirty_blocks(blocks, changed, mem.lines)
             # A line to read again must lie whole inside the band: widen the band until it does.
             new_top = max(0, min([top, *(int(ln.bbox.y1) - _STRIP_MARGIN for ln in dropped)]))
             new_bottom = min(h, max([bottom, *(int(ln.bbox.y2) + _STRIP_MARGIN for ln in dropped)]))
@@ -144,7 +143,7 @@ class ScreenParser:
         inner = Rect(-1, top + 1 if top > 0 else -1, w + 1, bottom - 1 if bottom < h else h + 1)
         # Old proposals survive unless the change touches them; new ones count only when the band holds
         # them whole (one cut by the band's edge is the old one, still in memory).
-        proposals = [p for p in mem.proposals if not any(p.bbox.intersection(c) for c in changed)]
+        proposals = [p for p in mem.proposals if not any(p.bbox.overlaps(c) for c in changed)]
         for p in self.detector.propose(strip_img, strip_gray):
             q = Proposal(p.kind, p.bbox.translated(0, top), p.score)
             if _inside(q.bbox, inner) and not any(q.bbox.iou(o.bbox) > 0.9 for o in proposals):
@@ -158,16 +157,21 @@ def _inside(r: Rect, outer: Rect) -> bool:
 
 
 def _dirty_blocks(blocks: list[Rect], changed: list[Rect], lines: list[TextLine]
-                  ) -> tuple[list[Rect], list[TextLine]]:
-    """The blocks to read again and the old lines to keep. A line is dropped when it touches a changed
-    region or a block read again; a block is read again when it holds a dropped line, so that every
-    dropped line is read anew (until nothing more changes)."""
-    dirty = {i for i, b in enumerate(blocks) if any(b.intersection(c) for c in changed)}
-    kept = list(lines)
-    while True:
-        areas = changed + [blocks[i] for i in dirty]
-        dropped = [ln for ln in kept if any(ln.bbox.intersection(a) for a in areas)]
-        if not dropped:
-            return [blocks[i] for i in sorted(dirty)], kept
-        kept = [ln for ln in kept if ln not in dropped]
-        dirty |= {i for i, b in enumerate(blocks) if any(b.intersection(ln.bbox) for ln in dropped)}
+                  ) -> tuple[list[Rect], list[TextLine], list[TextLine]]:
+    """The blocks to read again, the old lines to keep and the old lines dropped. A line is dropped when
+    it touches a changed region or a block read again; a block is read again when it touches a dropped
+    line, so that every dropped line is read anew. Each round checks only what the last one added."""
+    dirty = {i for i, b in enumerate(blocks) if any(b.overlaps(c) for c in changed)}
+    dropped = {j for j, ln in enumerate(lines) if any(ln.bbox.overlaps(c) for c in changed)}
+    new_blocks, new_lines = set(dirty), set(dropped)
+    while new_blocks or new_lines:
+        more_lines = {j for j, ln in enumerate(lines)
+                      if j not in dropped and any(ln.bbox.overlaps(blocks[i]) for i in new_blocks)}
+        dropped |= more_lines
+        fresh = new_lines | more_lines
+        more_blocks = {i for i, b in enumerate(blocks)
+                       if i not in dirty and any(b.overlaps(lines[j].bbox) for j in fresh)}
+        dirty |= more_blocks
+        new_blocks, new_lines = more_blocks, more_lines
+    kept = [ln for j, ln in enumerate(lines) if j not in dropped]
+    return [blocks[i] for i in sorted(dirty)], kept, [lines[j] for j in sorted(dropped)]
