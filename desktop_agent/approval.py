@@ -21,14 +21,30 @@ class Decision(StrEnum):
 
 
 class Approver(Protocol):
-    def decide(self, proposal: StepProposal) -> Decision: ...
+    def decide(self, proposal: StepProposal) -> Decision:
+        """Approve, skip or stop a located step before any input is sent."""
+        ...
+
+    def answer(self, question: str) -> str | None:
+        """The person's answer to a planner's question, or None when nobody can answer."""
+        ...
 
 
+@dataclass
 class AutoApprover:
-    """Approves everything: the person chose `--approve auto`."""
+    """Approves every step: the person chose `--approve auto`. Steps on the approval floor (see
+    agent/risk.py) are refused unless `allow_risky`, which the CLI sets only for the person's own script."""
+
+    allow_risky: bool = False
 
     def decide(self, proposal: StepProposal) -> Decision:
+        if proposal.risk and not self.allow_risky:
+            raise ApprovalRefused(f"step {proposal.index + 1} ({proposal.plain_words()}) is {proposal.risk}: it needs "
+                                  "a person's explicit approval, which --approve auto cannot give; nothing was sent")
         return Decision.APPROVE
+
+    def answer(self, question: str) -> str | None:
+        return None
 
 
 @dataclass
@@ -44,6 +60,8 @@ class TerminalApprover:
                 "step needs approval but there is no terminal to ask; nothing was clicked or typed "
                 "(run from a terminal, or pass --approve auto to approve every step)")
         while True:
+            if proposal.risk:
+                self.stdout.write(f"  CAREFUL: this step is {proposal.risk}\n")
             self.stdout.write(f"  approve step {proposal.index + 1}: {proposal.plain_words()}?\n"
                               "  [y]es  [s]kip  [a]pprove the rest  [q]uit > ")
             self.stdout.flush()
@@ -59,3 +77,11 @@ class TerminalApprover:
                 return Decision.APPROVE_REST
             if choice == "q":
                 return Decision.QUIT
+
+    def answer(self, question: str) -> str | None:
+        if not (self.stdin and self.stdin.isatty()):
+            return None
+        self.stdout.write(f"  the agent asks: {question}\n  your answer (empty to stop) > ")
+        self.stdout.flush()
+        reply = self.stdin.readline().strip()
+        return reply or None

@@ -112,8 +112,22 @@ def _print_event(event: Any) -> None:
     kind = event.kind
     if kind == "run_started":
         print(f"run {event.run_id} ({event.data.get('planner')}): {event.message}", flush=True)
-    elif kind == "step_located" or kind == "step_planned":
-        print(f"  {step}{event.message}", flush=True)
+    elif kind == "step_planned":
+        usage = event.data.get("usage") or {}
+        if usage:  # a model planned it: show why, and what it cost
+            cost = f", ${usage['cost_usd']:.4f}" if "cost_usd" in usage else ""
+            tokens = f"{usage.get('prompt_tokens', 0):.0f}+{usage.get('completion_tokens', 0):.0f} tokens"
+            print(f"  {step}{event.message}  ({event.data.get('reason', '')}; {tokens}, "
+                  f"{usage.get('model_ms', 0):.0f} ms{cost})", flush=True)
+        else:
+            print(f"  {step}{event.message}", flush=True)
+    elif kind == "step_located":
+        risk = f"  [needs explicit approval: {event.data['risk']}]" if event.data.get("risk") else ""
+        print(f"  {step}{event.message}{risk}", flush=True)
+    elif kind == "step_rejected":
+        print(f"  {step}model answer rejected: {event.message}", flush=True)
+    elif kind == "step_answered":
+        print(f"  {step}you answered: {event.message}", flush=True)
     elif kind in ("step_done", "step_skipped"):
         print(f"  {step}{'verified: ' if kind == 'step_done' else ''}{event.message}", flush=True)
     elif kind == "step_failed":
@@ -124,18 +138,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     from desktop_agent.agent import Agent, AgentSettings
     from desktop_agent.approval import AutoApprover, TerminalApprover
     from desktop_agent.capture.screen import MssScreen, check_display
-    from desktop_agent.planning.planner import DirectPlanner
+    from desktop_agent.planning.choice import make_planner
     from desktop_agent.runs.store import RunStore
 
-    if args.planner != "direct":
-        raise AgentError(f"planner {args.planner!r} is not available yet: use --planner direct")
-    planner = DirectPlanner(args.task)  # a bad script fails here, before anything is touched
+    planner = make_planner(_planner_options(args), args.task)  # a bad script or model fails before anything runs
     check_display()
     from desktop_agent.execution.input_driver import PyAutoGuiDriver
     from desktop_agent.perception.parser import ScreenParser
 
     store = RunStore()
-    approver = AutoApprover() if args.approve == "auto" else TerminalApprover()
+    # --approve auto covers the floor of risky steps only for the person's own script.
+    approver = AutoApprover(allow_risky=args.planner == "direct") if args.approve == "auto" else TerminalApprover()
     agent = Agent(MssScreen(args.monitors), ScreenParser(), PyAutoGuiDriver(), store, approver,
                   AgentSettings(max_steps=args.max_steps), on_event=_print_event)
 
@@ -148,6 +161,34 @@ def cmd_run(args: argparse.Namespace) -> int:
     verb = {"succeeded": "succeeded", "partial": "PARTIAL", "failed": "FAILED", "aborted": "ABORTED"}[outcome.status]
     print(f"run {outcome.run_id} {verb}: {outcome.message}", file=sys.stdout if outcome.exit_code == 0 else sys.stderr)
     return outcome.exit_code
+
+
+def _planner_options(args: argparse.Namespace) -> Any:
+    from desktop_agent.planning.backends.pricing import parse_price
+    from desktop_agent.planning.choice import PlannerOptions
+
+    return PlannerOptions(kind=args.planner, model=args.model, mmproj=args.mmproj, chat_handler=args.chat_handler,
+                          n_ctx=args.ctx, base_url=args.base_url, api_key_env=args.api_key_env,
+                          response_format=args.response_format,
+                          price=parse_price(args.price) if args.price else None, recent_images=args.images,
+                          vision=not args.text_only, system_role=not args.no_system_role)
+
+
+def cmd_keys(args: argparse.Namespace) -> int:
+    import getpass
+
+    from desktop_agent.api_keys import delete_api_key, set_api_key
+
+    if args.keys_cmd == "set":
+        key = sys.stdin.readline().strip() if not sys.stdin.isatty() else getpass.getpass(f"{args.provider} API key: ")
+        backend = set_api_key(args.provider, key)
+        print(f"stored the {args.provider} key in the OS keyring ({backend})")
+        return 0
+    if delete_api_key(args.provider):
+        print(f"deleted the {args.provider} key from the OS keyring")
+        return 0
+    print(f"no {args.provider} key in the OS keyring", file=sys.stderr)
+    return 1
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
@@ -179,6 +220,17 @@ def cmd_runs(args: argparse.Namespace) -> int:
                 where = f" at ({s.target['desktop'][0]}, {s.target['desktop'][1]}) on monitor {s.target['monitor']}"
             detail = s.error or (s.verify or {}).get("detail", "")
             print(f"  {s.idx + 1}. {s.description}{where}: {s.status} {detail}")
+            if s.usage:
+                cost = f", ${s.usage['cost_usd']:.4f}" if "cost_usd" in s.usage else ""
+                why = f"; reason: {s.reason}" if s.reason else ""
+                print(f"     model: {s.usage.get('prompt_tokens', 0):.0f}+{s.usage.get('completion_tokens', 0):.0f} "
+                      f"tokens, {s.usage.get('model_ms', 0):.0f} ms{cost}{why}")
+        spent = [s.usage for s in steps if s.usage]
+        if spent:
+            total = sum(u.get("prompt_tokens", 0) + u.get("completion_tokens", 0) for u in spent)
+            costs = [u["cost_usd"] for u in spent if "cost_usd" in u]
+            print(f"model total: {total:.0f} tokens over {len(spent)} answers"
+                  + (f", ${sum(costs):.4f}" if costs else ""))
         return 0
     # export
     from desktop_agent.runs.report import run_report_html
@@ -225,10 +277,29 @@ def build_parser() -> argparse.ArgumentParser:
     sp.set_defaults(func=cmd_locate)
 
     sp = sub.add_parser("run", help="run a task on the screen")
-    sp.add_argument("task", help='a script: click "File"; click "Save As…"; type "x" into "Name"; press enter')
-    sp.add_argument("--planner", default="direct", choices=["direct"])
+    sp.add_argument("task", help='a script for the direct planner: click "File"; click "Save As…"; '
+                    'type "x" into "Name"; press enter. With a model planner: the goal in plain words')
+    sp.add_argument("--planner", default="direct", choices=["direct", "llama", "openai", "anthropic"],
+                    help="direct: run the script (no model); llama: a local GGUF model in process; openai: any "
+                         "OpenAI-compatible server; anthropic: Claude")
+    mo = sp.add_argument_group("model planners")
+    mo.add_argument("--model", help="llama: path to a .gguf file; openai/anthropic: the model name")
+    mo.add_argument("--mmproj", help="llama: the vision projector .gguf of a vision model (Qwen2.5-VL, UI-TARS, ...)")
+    mo.add_argument("--chat-handler", default="mtmd", help="llama with --mmproj: mtmd (default), qwen25vl, llava15...")
+    mo.add_argument("--ctx", type=int, default=8192, help="llama: context length in tokens")
+    mo.add_argument("--base-url", help="openai: the server, e.g. http://127.0.0.1:8080/v1 (Ollama: :11434/v1)")
+    mo.add_argument("--api-key-env", help="read the API key from this environment variable")
+    mo.add_argument("--response-format", default="auto",
+                    choices=["auto", "json_schema", "json_object_schema", "json_object", "none"],
+                    help="openai: how to ask for JSON (auto tries the most precise first)")
+    mo.add_argument("--price", help="dollars per million input,output tokens, for the cost column (e.g. 3,15)")
+    mo.add_argument("--images", type=int, default=2, help="screenshots sent as images per step (K; default 2)")
+    mo.add_argument("--text-only", action="store_true", help="openai: the model takes no images")
+    mo.add_argument("--no-system-role", action="store_true",
+                    help="openai: put the instructions in the user message (for Gemma served by llama.cpp)")
     sp.add_argument("--approve", default="ask", choices=["ask", "auto"],
-                    help="ask before every step (default) or approve all")
+                    help="ask before every step (default) or approve all (risky steps of a model planner still "
+                         "need a person)")
     sp.add_argument("--max-steps", type=int, default=50)
     sp.add_argument("--monitors", help="explicit monitor layout, e.g. 1280x800+1024+0*,1024x768+0+0")
     sp.set_defaults(func=cmd_run)
@@ -253,6 +324,13 @@ def build_parser() -> argparse.ArgumentParser:
     e1.add_argument("dir")
     e1.add_argument("--out", help="write predictions JSONL here")
     e1.set_defaults(func=cmd_eval_grounding)
+
+    sp = sub.add_parser("keys", help="API keys for remote models, kept in the OS keyring")
+    ks = sp.add_subparsers(dest="keys_cmd", required=True)
+    for name in ("set", "delete"):
+        k = ks.add_parser(name)
+        k.add_argument("provider", help="openai, anthropic, or a name you pass to --api-key-env")
+    sp.set_defaults(func=cmd_keys)
 
     sp = sub.add_parser("doctor", help="screens, models and planners found on this machine")
     sp.add_argument("--json", action="store_true")

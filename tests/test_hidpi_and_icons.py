@@ -23,7 +23,7 @@ pytestmark = pytest.mark.display
 def test_clicks_land_when_captures_are_at_scale_two(target_app: TargetApp, home: Path, parser) -> None:  # type: ignore[no-untyped-def]
     screen = ScaledScreen(MssScreen(), 2.0)  # captures in device pixels, input in logical units
     store = RunStore(home)
-    agent = Agent(screen, parser, PyAutoGuiDriver(), store, AutoApprover())
+    agent = Agent(screen, parser, PyAutoGuiDriver(), store, AutoApprover(allow_risky=True))
     outcome = agent.run('click "Open Report"; click "Confirm Transfer"', DirectPlanner(
         'click "Open Report"; click "Confirm Transfer"'), "auto")
     assert outcome.exit_code == 0, outcome.message

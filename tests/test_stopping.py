@@ -97,7 +97,7 @@ def test_abort_request_from_another_thread_stops_the_run(target_app: TargetApp, 
     from desktop_agent.planning.planner import DirectPlanner
 
     store = RunStore(home)
-    agent = Agent(MssScreen(), parser, PyAutoGuiDriver(), store, AutoApprover())
+    agent = Agent(MssScreen(), parser, PyAutoGuiDriver(), store, AutoApprover(allow_risky=True))
     task = 'click "Save"; wait 30; click "Delete"'
     timer = threading.Timer(3.0, agent.abort)
     timer.start()

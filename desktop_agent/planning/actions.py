@@ -8,21 +8,24 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 
 class Target(BaseModel):
-    """What to act on: a description (visible text or an icon's meaning), or a parsed element's id.
-    Pixels come from grounding, never from the planner, except `x`/`y` as a model's last resort."""
+    """What to act on: a description (visible text or an icon's meaning) that grounding locates, or an
+    element a model planner picked from the screen it saw (`element_id` on `monitor`). Pixels come from
+    grounding, never from the planner, except `x`/`y` (image pixels of `monitor`) as a model's last resort."""
 
     model_config = ConfigDict(frozen=True)
     text: str | None = None
     element_id: int | None = None
+    monitor: int | None = None
     x: int | None = None
     y: int | None = None
+    label: str | None = None  # what the element shows, for people reading the timeline
 
     def describe(self) -> str:
         if self.text:
             return self.text if self.text[:1] in "\"'“" else f'"{self.text}"'
         if self.element_id is not None:
-            return f"element #{self.element_id}"
-        return f"({self.x}, {self.y})"
+            return f'"{self.label}"' if self.label else f"element #{self.element_id}"
+        return f"point ({self.x}, {self.y})"
 
 
 class _Action(BaseModel):

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from desktop_agent.capture.frame import ScreenFrame
 from desktop_agent.perception.elements import ParseResult
 from desktop_agent.planning.actions import Action
 from desktop_agent.planning.script import parse_script
@@ -13,8 +14,27 @@ from desktop_agent.planning.script import parse_script
 
 @dataclass(frozen=True)
 class HistoryEntry:
-    action: Action
-    outcome: str  # "verified", "skipped", "failed: ..."
+    action: Action | None  # None: the planner's answer was rejected before it became an action
+    outcome: str  # "verified", "skipped", "failed: ...", "rejected: ...", "answered: ..."
+    reason: str = ""
+
+    def line(self) -> str:
+        """The step as one line of text, for a model's prompt."""
+        if self.action is None:
+            return f"your answer was {self.outcome}"
+        return f"{self.action.describe()} -> {self.outcome}"
+
+
+@dataclass(frozen=True)
+class ScreenView:
+    """One monitor as the planner saw it: the frame and what parsing found in it."""
+
+    frame: ScreenFrame
+    parsed: ParseResult
+
+    @property
+    def monitor_index(self) -> int:
+        return self.frame.geometry.monitor.index
 
 
 @dataclass(frozen=True)
@@ -22,7 +42,11 @@ class PlanContext:
     goal: str
     step_index: int
     history: Sequence[HistoryEntry]
-    screen: ParseResult | None = None  # model planners look; the direct planner does not need to
+    views: Sequence[ScreenView] = ()  # every monitor, for planners that look (needs_screen)
+
+    @property
+    def screen(self) -> ParseResult | None:
+        return self.views[0].parsed if self.views else None
 
 
 @dataclass(frozen=True)
@@ -31,11 +55,13 @@ class PlannedStep:
     reason: str = ""
     confidence: float = 1.0
     usage: dict[str, float] = field(default_factory=dict)  # prompt/completion tokens, model ms, cost
+    risky: bool = False  # the planner thinks this step needs a person's explicit approval
 
 
 class Planner(Protocol):
     name: str
     needs_screen: bool
+    recovers: bool  # a failed step goes back to the planner (True) rather than ending the run
 
     def next_step(self, context: PlanContext) -> PlannedStep | None:
         """The next action, or None when the task is finished."""
@@ -48,6 +74,7 @@ class DirectPlanner:
 
     name = "direct"
     needs_screen = False
+    recovers = False
 
     def __init__(self, script: str) -> None:
         self.actions = parse_script(script)
@@ -63,6 +90,7 @@ class ScriptedPlanner:
 
     name = "scripted"
     needs_screen = True
+    recovers = False
 
     def __init__(self, steps: Sequence[PlannedStep]) -> None:
         self.steps = list(steps)

@@ -170,7 +170,7 @@ class RunStore:
 
     def update_step(self, run_id: str, idx: int, **fields: Any) -> None:
         allowed = {"status", "target", "verify", "timings", "usage", "before_path", "after_path", "error",
-                   "ended_at"}
+                   "ended_at", "action", "description"}
         sets, args = [], []
         for k, v in fields.items():
             if k not in allowed:

@@ -79,7 +79,7 @@ class DragSource(QLabel):
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, log: Log) -> None:
+    def __init__(self, log: Log, notice: str = "", password: bool = False) -> None:
         super().__init__()
         self.log = log
         self.setWindowTitle("Target")
@@ -92,6 +92,11 @@ class MainWindow(QMainWindow):
         lay = QVBoxLayout(central)
         row = QHBoxLayout()
         self.named: dict[str, QWidget] = {}
+        if notice:  # text on screen that tries to instruct the agent (prompt-injection tests)
+            banner = QLabel(notice)
+            banner.setStyleSheet("font-weight: bold; color: #a00000")
+            lay.addWidget(banner)
+            self.named["notice"] = banner
         for text in ("Save", "Open Report", "Delete"):
             b = QPushButton(text)
             b.clicked.connect(lambda _=False, t=text: self._event("clicked", widget=t))
@@ -123,6 +128,17 @@ class MainWindow(QMainWindow):
         form.addStretch(1)
         lay.addLayout(form)
         self.named["name"] = self.name
+        if password:
+            prow = QHBoxLayout()
+            prow.addWidget(QLabel("Password"))
+            self.password = QLineEdit()
+            self.password.setEchoMode(QLineEdit.EchoMode.Password)
+            self.password.setMinimumWidth(300)
+            self.password.textChanged.connect(lambda v: self._event("text", widget="password", value=v, quiet=True))
+            prow.addWidget(self.password)
+            prow.addStretch(1)
+            lay.addLayout(prow)
+            self.named["password"] = self.password
         self.check = QCheckBox("Remember me")
         self.check.toggled.connect(lambda v: self._event("checked", widget="Remember me", value=v))
         lay.addWidget(self.check)
@@ -179,11 +195,13 @@ def main() -> int:
     ap.add_argument("log")
     ap.add_argument("--main", default="1100,60")
     ap.add_argument("--second", default="")
+    ap.add_argument("--notice", default="")
+    ap.add_argument("--password", action="store_true")
     args = ap.parse_args()
     app = QApplication(sys.argv[:1])
     app.setStyle("Fusion")
     log = Log(Path(args.log))
-    win = MainWindow(log)
+    win = MainWindow(log, args.notice, args.password)
     x, y = (int(v) for v in args.main.split(","))
     win.setGeometry(x, y, 760, 560)
     win.show()

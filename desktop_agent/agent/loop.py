@@ -9,21 +9,29 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from desktop_agent.agent.proposal import (
+    PARTIAL_EXIT,
+    AgentEvent,
+    AgentSettings,
+    Located,
+    RunOutcome,
+    StepProposal,
+)
+from desktop_agent.agent.risk import PASSWORD_RISK, step_risk
 from desktop_agent.approval import Approver, Decision
 from desktop_agent.capture.frame import ScreenFrame
 from desktop_agent.capture.screen import Screen
 from desktop_agent.errors import AgentError, ApprovalRefused, RunAborted, StepFailed, TargetNotFound
 from desktop_agent.execution.input_driver import InputDriver
 from desktop_agent.execution.verify import Change, visible_change, wait_until_settled
-from desktop_agent.geometry import DesktopPoint, Monitor
+from desktop_agent.geometry import Monitor, Point, Rect
 from desktop_agent.grounding.instruction import parse_instruction
 from desktop_agent.grounding.locate import LocateResult, locate_target
-from desktop_agent.perception.elements import ElementKind, ParseResult
+from desktop_agent.perception.elements import Element, ElementKind
 from desktop_agent.perception.parser import ScreenParser
 from desktop_agent.planning.actions import (
     Action,
@@ -39,81 +47,9 @@ from desktop_agent.planning.actions import (
     WaitFor,
     action_targets,
 )
-from desktop_agent.planning.planner import HistoryEntry, PlanContext, PlannedStep, Planner
+from desktop_agent.planning.decision import PlanRejected
+from desktop_agent.planning.planner import HistoryEntry, PlanContext, PlannedStep, Planner, ScreenView
 from desktop_agent.runs.store import RunStore
-
-PARTIAL_EXIT = 6
-
-
-@dataclass(frozen=True)
-class Located:
-    """A target found on screen: the frame it was found in, the grounding result and the desktop point."""
-
-    target: Target
-    frame: ScreenFrame
-    result: LocateResult
-    desktop: DesktopPoint
-
-    @property
-    def monitor(self) -> Monitor:
-        return self.frame.geometry.monitor
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "instruction": self.target.text or self.target.describe(),
-            "monitor": self.monitor.index,
-            "score": round(self.result.score, 3),
-            "bbox": self.result.bbox.as_list(),
-            "element_bbox": self.result.element.bbox.as_list(),
-            "point": list(self.result.point.rounded()),
-            "desktop": [self.desktop.x, self.desktop.y],
-            "element": self.result.element.to_dict(),
-        }
-
-
-@dataclass
-class StepProposal:
-    index: int
-    planned: PlannedStep
-    targets: list[Located]
-
-    @property
-    def action(self) -> Action:
-        return self.planned.action
-
-    def plain_words(self) -> str:
-        words = self.action.describe()
-        if self.targets:
-            t = self.targets[0]
-            words += f" at ({t.desktop.x}, {t.desktop.y}) on monitor {t.monitor.index}"
-        return words
-
-
-@dataclass
-class AgentEvent:
-    # run_started, step_planned, step_located, step_skipped, step_done, step_failed, run_finished
-    kind: str
-    run_id: str
-    step: int | None = None
-    message: str = ""
-    data: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class RunOutcome:
-    run_id: str
-    status: str  # succeeded, partial (some steps skipped), failed, aborted
-    message: str
-    exit_code: int
-    steps: int
-
-
-@dataclass
-class AgentSettings:
-    settle_timeout: float = 2.0
-    verify_timeout: float = 2.5
-    wait_for_timeout: float = 10.0
-    max_steps: int = 50
 
 
 class Agent:
@@ -129,6 +65,7 @@ class Agent:
         self.on_event = on_event or (lambda e: None)
         self._abort = threading.Event()
         self._parsers: dict[int, ScreenParser] = {}
+        self._plan_views: dict[int, ScreenView] = {}  # what a looking planner was shown this step
 
     # -- control -----------------------------------------------------------------------------------
     def abort(self) -> None:
@@ -162,7 +99,7 @@ class Agent:
         wait_until_settled(grab, self.settings.settle_timeout, abort=self._abort.is_set)
         return frames[-1]
 
-    def _perceive(self, timings: dict[str, float]) -> list[tuple[ScreenFrame, ParseResult]]:
+    def _perceive(self, timings: dict[str, float]) -> list[ScreenView]:
         out = []
         for monitor in self.screen.layout().monitors:
             t0 = time.perf_counter()
@@ -175,42 +112,65 @@ class Agent:
             for k, v in parsed.timings.items():
                 if k != "total":
                     timings[f"parse_{k}"] = timings.get(f"parse_{k}", 0.0) + v
-            out.append((frame, parsed))
+            out.append(ScreenView(frame, parsed))
         return out
 
     def _locate(self, target: Target, timings: dict[str, float], prefer: ElementKind | None = None) -> Located:
-        if target.x is not None and target.y is not None:
-            raise TargetNotFound("raw coordinates are not accepted by this planner; name the target instead")
+        if target.element_id is not None or target.x is not None:
+            return self._locate_picked(target, timings)
         views = self._perceive(timings)
         t0 = time.perf_counter()
         try:
-            if target.element_id is not None:
-                for frame, parsed in views:
-                    for el in parsed.elements:
-                        if el.id == target.element_id:
-                            res = LocateResult(el.bbox.center, el.bbox, 1.0, el, parse_instruction(el.text or "?"))
-                            return Located(target, frame, res, frame.geometry.to_desktop(res.point))
-                raise TargetNotFound(f"no element #{target.element_id} on screen")
-            best: tuple[ScreenFrame, LocateResult] | None = None
+            best: tuple[ScreenView, LocateResult] | None = None
             reasons = []
-            for frame, parsed in views:
+            for view in views:
                 try:
-                    res = locate_target(parsed, target.text or "", prefer=prefer)
+                    res = locate_target(view.parsed, target.text or "", prefer=prefer)
                 except TargetNotFound as exc:
                     reasons.append(str(exc))
                     continue
                 if best is None or res.score > best[1].score:
-                    best = (frame, res)
+                    best = (view, res)
             if best is None:
                 raise TargetNotFound(reasons[0] if reasons else f"{target.describe()} is not on screen")
-            frame, res = best
-            return Located(target, frame, res, frame.geometry.to_desktop(res.point))
+            view, res = best
+            return Located(target, view.frame, res, view.frame.geometry.to_desktop(res.point), view.parsed)
         finally:
             timings["locate"] = timings.get("locate", 0.0) + (time.perf_counter() - t0) * 1000
+
+    def _locate_picked(self, target: Target, timings: dict[str, float]) -> Located:
+        """A target a model planner picked on the screen it was shown: an element there, or (last resort)
+        a point in that screenshot. Refused if the screen has changed under it since."""
+        view = self._plan_views.get(target.monitor if target.monitor is not None else -1)
+        if view is None:
+            raise TargetNotFound(f"{target.describe()}: monitor {target.monitor} was not part of the planned screen")
+        if target.element_id is not None:
+            el = next((e for e in view.parsed.elements if e.id == target.element_id), None)
+            if el is None:
+                raise TargetNotFound(f"no element #{target.element_id} on the screen the planner saw")
+            res = LocateResult(el.bbox.center, el.bbox, 1.0, el, parse_instruction(el.text or target.label or "?"))
+        else:
+            assert target.x is not None and target.y is not None
+            p = Point(target.x + 0.5, target.y + 0.5)
+            if not (0 <= p.x < view.frame.width and 0 <= p.y < view.frame.height):
+                raise TargetNotFound(f"{target.describe()} is off the screen of monitor {target.monitor}")
+            box = Rect(p.x - 4, p.y - 4, p.x + 4, p.y + 4)
+            el = Element(-1, ElementKind.CONTAINER, box, "", 0.0, "planner point")
+            res = LocateResult(p, box, 0.0, el, parse_instruction("point"))
+        t0 = time.perf_counter()
+        now = self.screen.grab(view.frame.geometry.monitor)
+        region = res.element.bbox.expanded(6) if res.element.id >= 0 else res.bbox
+        change = visible_change(view.frame.image, now.image, region)
+        timings["locate"] = timings.get("locate", 0.0) + (time.perf_counter() - t0) * 1000
+        if change.changed and change.pixels > 0.25 * max(region.area, 1):
+            raise TargetNotFound(f"{target.describe()} changed on screen since the planner looked "
+                                 f"({change.pixels} px); not clicking a guess")
+        return Located(target, view.frame, res, view.frame.geometry.to_desktop(res.point), view.parsed)
 
     # -- the loop ----------------------------------------------------------------------------------
     def run(self, task: str, planner: Planner, approve_mode: str = "ask") -> RunOutcome:
         self._abort.clear()
+        self._plan_views = {}
         layout = self.screen.layout()
         screens = [{"index": m.index, "left": m.left, "top": m.top, "width": m.width, "height": m.height,
                     "scale": m.scale, "primary": m.primary} for m in layout.monitors]
@@ -219,22 +179,50 @@ class Agent:
         history: list[HistoryEntry] = []
         approve_rest = False
         idx = 0
+        rejected_in_a_row = 0
         status, message, code = "succeeded", "", 0
         try:
             while True:
                 self._check_abort()
                 if idx >= self.settings.max_steps:
                     raise StepFailed(f"stopped after --max-steps {self.settings.max_steps} steps")
-                screen = None
+                plan_timings: dict[str, float] = {}
+                views: list[ScreenView] = []
                 if planner.needs_screen:
-                    views = self._perceive({})
-                    screen = views[0][1] if views else None
-                planned = planner.next_step(PlanContext(task, idx, history, screen))
+                    views = self._perceive(plan_timings)
+                    self._plan_views = {v.monitor_index: v for v in views}
+                self._check_abort()
+                try:
+                    planned = planner.next_step(PlanContext(task, idx, history, views))
+                except PlanRejected as exc:
+                    rejected_in_a_row += 1
+                    self._record_rejection(run_id, idx, exc, plan_timings)
+                    history.append(HistoryEntry(None, f"rejected: {exc}"))
+                    idx += 1
+                    if rejected_in_a_row >= self.settings.max_rejections:
+                        raise StepFailed(f"the model gave {rejected_in_a_row} unusable answers in a row; "
+                                         f"the last: {exc}") from None
+                    continue
+                rejected_in_a_row = 0
                 if planned is None or isinstance(planned.action, Done):
                     if planned is not None:
                         message = planned.action.summary  # type: ignore[union-attr]
+                        if planned.usage:  # the model's last answer costs tokens too
+                            self._record_done(run_id, idx, planned, plan_timings)
                     break
-                approve_rest = self._run_step(run_id, idx, planned, approve_rest, history)
+                if isinstance(planned.action, AskUser):
+                    self._ask_user(run_id, idx, planned, history, plan_timings)
+                    idx += 1
+                    continue
+                try:
+                    approve_rest = self._run_step(run_id, idx, planned, approve_rest, history, plan_timings)
+                except (TargetNotFound, StepFailed) as exc:
+                    if not planner.recovers:
+                        raise
+                    # A model planner gets the failure back, with a bound on repeating it.
+                    if not history or history[-1].action is not planned.action:
+                        history.append(HistoryEntry(planned.action, f"failed: {exc}", planned.reason))
+                    self._check_loop(run_id, idx, planned, history)
                 idx += 1
             skipped = sum(1 for h in history if h.outcome == "skipped")
             if skipped:
@@ -254,38 +242,84 @@ class Agent:
             else:
                 self.store.finish_run(run_id, "failed", f"internal error: {exc!r}")
                 raise
+        finally:
+            self._plan_views = {}
         self.store.finish_run(run_id, status, message)
         self._emit("run_finished", run_id, message=message, status=status, exit_code=code)
         return RunOutcome(run_id, status, message, code, idx)
 
-    def _run_step(self, run_id: str, idx: int, planned: PlannedStep, approve_rest: bool,
-                  history: list[HistoryEntry]) -> bool:
+    def _record_rejection(self, run_id: str, idx: int, exc: PlanRejected, timings: dict[str, float]) -> None:
+        self.store.add_step(run_id, idx, {"action": "rejected", "raw": exc.raw[:4000]}, "Model answer rejected", "")
+        self.store.update_step(run_id, idx, status="rejected", error=str(exc), usage=dict(exc.usage),
+                               timings=timings, ended_at=time.time())
+        self._emit("step_rejected", run_id, idx, str(exc), usage=dict(exc.usage))
+
+    def _record_done(self, run_id: str, idx: int, planned: PlannedStep, timings: dict[str, float]) -> None:
+        self.store.add_step(run_id, idx, planned.action.model_dump(), planned.action.describe(), planned.reason)
+        self.store.update_step(run_id, idx, status="verified", usage=dict(planned.usage), timings=timings,
+                               ended_at=time.time())
+        self._emit("step_done", run_id, idx, planned.action.describe(), usage=dict(planned.usage))
+
+    def _ask_user(self, run_id: str, idx: int, planned: PlannedStep, history: list[HistoryEntry],
+                  timings: dict[str, float]) -> None:
         action = planned.action
-        timings: dict[str, float] = {}
+        assert isinstance(action, AskUser)
+        self.store.add_step(run_id, idx, action.model_dump(), action.describe(), planned.reason)
+        self.store.update_step(run_id, idx, usage=dict(planned.usage), timings=timings)
+        self._emit("step_planned", run_id, idx, action.describe(), reason=planned.reason, usage=dict(planned.usage))
+        answer = self.approver.answer(action.question)
+        if answer is None:
+            self.store.update_step(run_id, idx, status="failed", error="no one answered", ended_at=time.time())
+            raise StepFailed(f"the planner asks: {action.question} (no one to answer; nothing more was done)")
+        self.store.update_step(run_id, idx, status="answered", verify={"answer": answer}, ended_at=time.time())
+        history.append(HistoryEntry(action, f"answered: {answer}", planned.reason))
+        self._emit("step_answered", run_id, idx, answer)
+
+    def _check_loop(self, run_id: str, idx: int, planned: PlannedStep, history: list[HistoryEntry]) -> None:
+        """The same action failing again and again is a loop: ask the person, or stop."""
+        words = planned.action.describe()
+        fails = sum(1 for h in history if h.action is not None and h.action.describe() == words
+                    and h.outcome.startswith("failed"))
+        if fails < self.settings.max_repeats:
+            return
+        question = f"The agent tried {words!r} {fails} times and it failed each time. What should it do instead?"
+        answer = self.approver.answer(question)
+        if answer is None:
+            raise StepFailed(f"the planner repeated a failing step {fails} times: {words}")
+        history.append(HistoryEntry(None, f"stopped by loop detection; the person says: {answer}"))
+        self._emit("step_answered", run_id, idx, answer)
+
+    def _run_step(self, run_id: str, idx: int, planned: PlannedStep, approve_rest: bool,
+                  history: list[HistoryEntry], plan_timings: dict[str, float] | None = None) -> bool:
+        action = planned.action
+        timings: dict[str, float] = {f"plan_{k}": v for k, v in (plan_timings or {}).items()}
         self.store.add_step(run_id, idx, action.model_dump(), action.describe(), planned.reason)
         if planned.usage:
             self.store.update_step(run_id, idx, usage=dict(planned.usage))
-        self._emit("step_planned", run_id, idx, action.describe(), reason=planned.reason)
+        self._emit("step_planned", run_id, idx, action.describe(), reason=planned.reason,
+                   confidence=planned.confidence, usage=dict(planned.usage))
         step_t0 = time.perf_counter()
         try:
-            if isinstance(action, AskUser):
-                raise StepFailed(f"the planner asks: {action.question}")
             if isinstance(action, WaitFor):
                 loc = self._wait_for(action, timings)
                 self._record_target(run_id, idx, [loc], timings)
                 self.store.update_step(run_id, idx, status="verified", verify={"found": True},
                                        timings=timings, ended_at=time.time())
-                history.append(HistoryEntry(action, "verified"))
+                history.append(HistoryEntry(action, "verified", planned.reason))
                 self._emit("step_done", run_id, idx, f"found {loc.result.element.text!r}")
                 return approve_rest
             prefer = ElementKind.INPUT if isinstance(action, TypeText) else None
             targets = [self._locate(t, timings, prefer) for t in action_targets(action)]
             self._record_target(run_id, idx, targets, timings)
-            proposal = StepProposal(idx, planned, targets)
-            self._emit("step_located", run_id, idx, proposal.plain_words(),
-                       targets=[t.to_dict() for t in targets])
+            proposal = StepProposal(idx, planned, targets, step_risk(planned, targets))
+            if proposal.risk == PASSWORD_RISK and isinstance(action, TypeText):
+                # The secret is typed, never written down: not in the record, the events or the model's history.
+                action = action.model_copy(update={"text": "•" * 8})
+                self.store.update_step(run_id, idx, action=action.model_dump(), description=action.describe())
+            self._emit("step_located", run_id, idx, StepProposal(idx, PlannedStep(action), targets).plain_words(),
+                       targets=[t.to_dict() for t in targets], risk=proposal.risk)
             self._check_abort()
-            if not approve_rest:
+            if not approve_rest or proposal.risk:
                 t0 = time.perf_counter()
                 decision = self.approver.decide(proposal)
                 timings["approval"] = (time.perf_counter() - t0) * 1000
@@ -293,13 +327,13 @@ class Agent:
                     raise RunAborted("stopped at the approval prompt")
                 if decision == Decision.SKIP:
                     self.store.update_step(run_id, idx, status="skipped", timings=timings, ended_at=time.time())
-                    history.append(HistoryEntry(action, "skipped"))
+                    history.append(HistoryEntry(action, "skipped", planned.reason))
                     self._emit("step_skipped", run_id, idx, "skipped")
                     return approve_rest
-                approve_rest = decision == Decision.APPROVE_REST
+                approve_rest = approve_rest or decision == Decision.APPROVE_REST
             self.store.update_step(run_id, idx, status="approved")
             self._check_abort()
-            change, before, after = self._act_and_verify(action, targets, timings)
+            change, before, after = self._act_and_verify(planned.action, targets, timings)
             timings["step"] = (time.perf_counter() - step_t0) * 1000
             shots: dict[str, Any] = {}
             if before is not None and not targets:
@@ -313,11 +347,11 @@ class Agent:
             if not change.changed and not isinstance(action, Wait):
                 self.store.update_step(run_id, idx, status="failed", verify=verify, timings=timings,
                                        error="no visible effect", ended_at=time.time())
-                history.append(HistoryEntry(action, "failed: no visible effect"))
+                history.append(HistoryEntry(action, "failed: no visible effect", planned.reason))
                 raise StepFailed(f"step {idx + 1} ({action.describe()}) had no visible effect on the screen")
             self.store.update_step(run_id, idx, status="verified", verify=verify, timings=timings,
                                    ended_at=time.time())
-            history.append(HistoryEntry(action, "verified"))
+            history.append(HistoryEntry(action, "verified", planned.reason))
             self._emit("step_done", run_id, idx, change.describe(), timings=timings)
             return approve_rest
         except (TargetNotFound, ApprovalRefused) as exc:

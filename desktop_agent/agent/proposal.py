@@ -1,0 +1,92 @@
+"""Values the agent loop hands out: where a target was found, the step a person is asked to approve,
+events for front ends, and how a run ended."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from desktop_agent.capture.frame import ScreenFrame
+from desktop_agent.geometry import DesktopPoint, Monitor
+from desktop_agent.grounding.locate import LocateResult
+from desktop_agent.perception.elements import ParseResult
+from desktop_agent.planning.actions import Action, Target
+from desktop_agent.planning.planner import PlannedStep
+
+PARTIAL_EXIT = 6
+
+
+@dataclass(frozen=True)
+class Located:
+    """A target found on screen: the frame it was found in, the grounding result and the desktop point."""
+
+    target: Target
+    frame: ScreenFrame
+    result: LocateResult
+    desktop: DesktopPoint
+    parsed: ParseResult | None = None  # the whole screen it was found on (for labels around it)
+
+    @property
+    def monitor(self) -> Monitor:
+        return self.frame.geometry.monitor
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "instruction": self.target.text or self.target.describe(),
+            "monitor": self.monitor.index,
+            "score": round(self.result.score, 3),
+            "bbox": self.result.bbox.as_list(),
+            "element_bbox": self.result.element.bbox.as_list(),
+            "point": list(self.result.point.rounded()),
+            "desktop": [self.desktop.x, self.desktop.y],
+            "element": self.result.element.to_dict(),
+        }
+
+
+@dataclass
+class StepProposal:
+    index: int
+    planned: PlannedStep
+    targets: list[Located]
+    risk: str | None = None  # why this step always needs a person's explicit approval
+
+    @property
+    def action(self) -> Action:
+        return self.planned.action
+
+    def plain_words(self) -> str:
+        words = self.action.describe()
+        if self.targets:
+            t = self.targets[0]
+            words += f" at ({t.desktop.x}, {t.desktop.y}) on monitor {t.monitor.index}"
+        return words
+
+
+@dataclass
+class AgentEvent:
+    # run_started, step_planned, step_rejected, step_located, step_skipped, step_done, step_failed,
+    # step_answered, run_finished
+    kind: str
+    run_id: str
+    step: int | None = None
+    message: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class RunOutcome:
+    run_id: str
+    status: str  # succeeded, partial (some steps skipped), failed, aborted
+    message: str
+    exit_code: int
+    steps: int
+
+
+@dataclass
+class AgentSettings:
+    settle_timeout: float = 2.0
+    verify_timeout: float = 2.5
+    wait_for_timeout: float = 10.0
+    max_steps: int = 50
+    max_rejections: int = 3  # model answers in a row that could not become an action
+    max_repeats: int = 2  # the same action failing this often counts as a loop

@@ -1,0 +1,57 @@
+"""What every model backend takes and gives: one request (system text, user text, marked screenshots,
+the answer's JSON schema) and one reply (the raw text, tokens, latency, cost)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from desktop_agent.errors import AgentError
+
+
+class BackendError(AgentError):
+    """The model could not be reached or refused the request (server down, bad key, unknown model)."""
+
+    exit_code = 7
+
+
+@dataclass(frozen=True)
+class ModelImage:
+    png: bytes
+    width: int
+    height: int
+    caption: str  # how the prompt text refers to it ("screenshot of monitor 1, now")
+
+
+@dataclass(frozen=True)
+class ModelRequest:
+    system: str
+    text: str
+    schema: dict[str, Any]
+    images: list[ModelImage] = field(default_factory=list)
+    schema_name: str = "next_action"
+    max_tokens: int = 400
+
+
+@dataclass(frozen=True)
+class ModelReply:
+    text: str
+    prompt_tokens: int
+    completion_tokens: int
+    latency_ms: float
+    cost_usd: float | None = None  # None where the provider's price is not known
+
+    def usage(self) -> dict[str, float]:
+        out = {"prompt_tokens": float(self.prompt_tokens), "completion_tokens": float(self.completion_tokens),
+               "model_ms": round(self.latency_ms, 1)}
+        if self.cost_usd is not None:
+            out["cost_usd"] = round(self.cost_usd, 6)
+        return out
+
+
+class ModelBackend(Protocol):
+    name: str  # "llama", "openai", "anthropic", "scripted"
+    model: str
+    vision: bool  # whether it accepts images; text-only models get the element list alone
+
+    def complete(self, request: ModelRequest) -> ModelReply: ...

@@ -1,0 +1,104 @@
+"""Any OpenAI-compatible chat server (OpenAI, vLLM, Ollama, LM Studio, llama.cpp's server, OpenRouter),
+through the official `openai` SDK. Structured output by JSON schema where the server supports it."""
+
+from __future__ import annotations
+
+import base64
+import time
+from typing import Any
+
+from desktop_agent.planning.backends.base import BackendError, ModelReply, ModelRequest
+from desktop_agent.planning.backends.pricing import cost_usd, price_for
+
+# How to ask for JSON, most precise first. "json_schema" is OpenAI's structured output; "json_object"
+# with a "schema" is llama.cpp's and vLLM's way; plain "json_object" only promises JSON.
+RESPONSE_FORMATS = ("json_schema", "json_object_schema", "json_object", "none")
+
+
+def _response_format(mode: str, request: ModelRequest) -> dict[str, Any] | None:
+    if mode == "json_schema":
+        return {"type": "json_schema",
+                "json_schema": {"name": request.schema_name, "schema": request.schema, "strict": True}}
+    if mode == "json_object_schema":
+        return {"type": "json_object", "schema": request.schema}
+    if mode == "json_object":
+        return {"type": "json_object"}
+    return None
+
+
+class OpenAICompatBackend:
+    name = "openai"
+
+    def __init__(self, model: str, base_url: str | None = None, api_key: str | None = None, vision: bool = True,
+                 response_format: str = "auto", price: tuple[float, float] | None = None, timeout: float = 120.0,
+                 http_client: Any = None, system_role: bool = True) -> None:
+        import openai
+
+        if response_format != "auto" and response_format not in RESPONSE_FORMATS:
+            raise BackendError(f"unknown response format {response_format!r}: "
+                               f"one of auto, {', '.join(RESPONSE_FORMATS)}")
+        self.model = model
+        self.base_url = base_url or "https://api.openai.com/v1"
+        self.vision = vision
+        self.system_role = system_role  # False: the server's chat template drops system messages (Gemma)
+        self.price = price if price is not None else price_for(model)
+        self._formats = list(RESPONSE_FORMATS) if response_format == "auto" else [response_format]
+        # Local servers take any key; the SDK insists on one being set.
+        self._client = openai.OpenAI(base_url=self.base_url, api_key=api_key or "not-needed", timeout=timeout,
+                                     max_retries=1, http_client=http_client)
+        self._openai = openai
+
+    def _messages(self, request: ModelRequest) -> list[dict[str, Any]]:
+        content: list[dict[str, Any]] = [{"type": "text", "text": request.text}]
+        for im in request.images:
+            url = "data:image/png;base64," + base64.b64encode(im.png).decode("ascii")
+            content.append({"type": "image_url", "image_url": {"url": url}})
+        if not self.system_role:
+            content[0]["text"] = f"{request.system}\n\n{request.text}"
+            return [{"role": "user", "content": content if request.images else content[0]["text"]}]
+        user: dict[str, Any] = {"role": "user", "content": content if request.images else request.text}
+        return [{"role": "system", "content": request.system}, user]
+
+    def complete(self, request: ModelRequest) -> ModelReply:
+        messages = self._messages(request)
+        last_error: Exception | None = None
+        for mode in list(self._formats):
+            fmt = _response_format(mode, request)
+            args: dict[str, Any] = {"model": self.model, "messages": messages, "max_tokens": request.max_tokens,
+                                    "temperature": 0.0}
+            if fmt:
+                args["response_format"] = fmt
+            t0 = time.perf_counter()
+            try:
+                resp = self._client.chat.completions.create(**args)
+            except self._openai.AuthenticationError:
+                raise BackendError(f"{self.base_url} refused the API key: set OPENAI_API_KEY or "
+                                   "`desktop-agent keys set openai`") from None
+            except self._openai.NotFoundError as exc:
+                raise BackendError(f"{self.base_url} has no model {self.model!r}: {_short(exc)}") from None
+            except self._openai.APIConnectionError:
+                raise BackendError(f"cannot reach the model server at {self.base_url} (is it running?)") from None
+            except self._openai.APIStatusError as exc:
+                msg = str(exc).lower()
+                if len(self._formats) > 1 and ("response_format" in msg or "json_schema" in msg or "schema" in msg):
+                    # The server does not take this way of asking for JSON (servers answer 400, 422 or even
+                    # 500): use the next way, from now on.
+                    last_error = exc
+                    self._formats.remove(mode)
+                    continue
+                raise BackendError(f"{self.base_url} refused the request: {_short(exc)}") from None
+            except self._openai.APIError as exc:
+                raise BackendError(f"{self.base_url}: {_short(exc)}") from None
+            latency = (time.perf_counter() - t0) * 1000
+            if not resp.choices:
+                raise BackendError(f"{self.base_url} returned no answer")
+            text = resp.choices[0].message.content or ""
+            pt = resp.usage.prompt_tokens if resp.usage else 0
+            ct = resp.usage.completion_tokens if resp.usage else 0
+            self._formats = [mode] + [m for m in self._formats if m != mode]
+            return ModelReply(text, pt, ct, latency, cost_usd(self.price, pt, ct))
+        raise BackendError(f"{self.base_url} accepts none of the ways to ask for JSON: {_short(last_error)}")
+
+
+def _short(exc: Exception | None) -> str:
+    return str(exc).replace("\n", " ")[:200]
