@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol, TextIO
 
 from desktop_agent.errors import ApprovalRefused
+from desktop_agent.geometry import DesktopPoint
 
 if TYPE_CHECKING:
     from desktop_agent.agent import StepProposal
+    from desktop_agent.execution.windows import WindowInfo
 
 
 class Decision(StrEnum):
@@ -45,6 +48,56 @@ class AutoApprover:
 
     def answer(self, question: str) -> str | None:
         return None
+
+
+# What an action does, as approval rules name it.
+ACTION_KINDS = ("click", "type", "press", "scroll", "drag", "wait")
+_INSIDE_AN_APP = ("click", "type", "drag")
+
+
+def action_kind(proposal: StepProposal) -> str:
+    kind = proposal.action.action
+    return {"double_click": "click", "right_click": "click", "wait_for": "wait"}.get(kind, kind)
+
+
+@dataclass(frozen=True)
+class ApprovalPolicy:
+    """Which steps need no question: action kinds in `auto`; clicks, typing and drags only inside windows
+    of `app` when it is set. Never the approval floor (`proposal.risk`)."""
+
+    auto: frozenset[str] = frozenset()
+    app: str = ""
+
+
+class PolicyApprover:
+    """Applies an `ApprovalPolicy`, and asks `inner` (the person) about everything else."""
+
+    def __init__(self, inner: Approver, policy: ApprovalPolicy,
+                 window_at: Callable[[DesktopPoint], WindowInfo | None] | None = None) -> None:
+        self.inner = inner
+        self.policy = policy
+        if window_at is None:
+            from desktop_agent.execution.windows import window_at as _window_at
+
+            window_at = _window_at
+        self.window_at = window_at
+
+    def covers(self, proposal: StepProposal) -> bool:
+        kind = action_kind(proposal)
+        if proposal.risk or kind not in self.policy.auto:
+            return False
+        if kind in _INSIDE_AN_APP and self.policy.app:
+            for t in proposal.targets:
+                win = self.window_at(t.desktop)
+                if win is None or not win.matches(self.policy.app):
+                    return False
+        return True
+
+    def decide(self, proposal: StepProposal) -> Decision:
+        return Decision.APPROVE if self.covers(proposal) else self.inner.decide(proposal)
+
+    def answer(self, question: str) -> str | None:
+        return self.inner.answer(question)
 
 
 @dataclass

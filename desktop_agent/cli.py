@@ -325,6 +325,10 @@ def build_parser() -> argparse.ArgumentParser:
     e1.add_argument("--out", help="write predictions JSONL here")
     e1.set_defaults(func=cmd_eval_grounding)
 
+    sp = sub.add_parser("app", help="the tray app (command bar, timeline, approval); --screenshots DIR",
+                        add_help=False)
+    sp.add_argument("app_args", nargs=argparse.REMAINDER, help="see `desktop-agent app --help`")
+
     sp = sub.add_parser("keys", help="API keys for remote models, kept in the OS keyring")
     ks = sp.add_subparsers(dest="keys_cmd", required=True)
     for name in ("set", "delete"):
@@ -339,6 +343,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["app"]:  # the app parses its own options
+        from desktop_agent.app.main import main as app_main
+
+        try:
+            return app_main(argv[1:])
+        except AgentError as exc:
+            print(f"desktop-agent: {exc}", file=sys.stderr)
+            return exc.exit_code
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))

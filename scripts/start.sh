@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
-# Set up desktop-agent and run its main job. Until the desktop app lands that is `desktop-agent doctor`:
-# the screens with their geometry and scale, the models found, the planners available.
-# Any arguments replace `doctor`, e.g. ./scripts/start.sh run 'click "File"' .
+# Set up desktop-agent and run its main job: the tray app (command bar, timeline, per-step approval).
+# Any arguments replace it with a `desktop-agent` command, e.g. ./scripts/start.sh run 'click "File"'.
+# With --llama the local-model planner is installed too (llama-cpp-python builds once, ~7 minutes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./scripts/setup.sh
-if [ $# -eq 0 ]; then set -- doctor; fi
+if [ "${1:-}" = "--llama" ]; then ./scripts/setup.sh --llama; shift; else ./scripts/setup.sh; fi
+if [ $# -eq 0 ]; then set -- app; fi
 if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
+  if [ "$1" = app ] && [ $# -eq 1 ]; then
+    echo "start: no display here, and the app needs a desktop session. Saving pictures of its windows" \
+         "(light and dark) to build/screenshots instead:" >&2
+    exec .venv/bin/desktop-agent app --screenshots build/screenshots
+  fi
   echo "start: no display here; running on a virtual one (Xvfb 1920x1080)" >&2
   exec xvfb-run -a -s "-screen 0 1920x1080x24 -nolisten tcp" .venv/bin/desktop-agent "$@"
 fi

@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -24,6 +25,7 @@ from desktop_agent.agent.proposal import (
 from desktop_agent.agent.risk import PASSWORD_RISK, step_risk
 from desktop_agent.approval import Approver, Decision
 from desktop_agent.capture.frame import ScreenFrame
+from desktop_agent.capture.masked import MaskedScreen
 from desktop_agent.capture.screen import Screen
 from desktop_agent.errors import AgentError, ApprovalRefused, RunAborted, StepFailed, TargetNotFound
 from desktop_agent.execution.input_driver import InputDriver
@@ -64,17 +66,37 @@ class Agent:
         self.settings = settings or AgentSettings()
         self.on_event = on_event or (lambda e: None)
         self._abort = threading.Event()
+        self._resumed = threading.Event()  # cleared while paused
+        self._resumed.set()
         self._parsers: dict[int, ScreenParser] = {}
         self._plan_views: dict[int, ScreenView] = {}  # what a looking planner was shown this step
+        self._run_id = ""
 
     # -- control -----------------------------------------------------------------------------------
     def abort(self) -> None:
         """Stop the run at the next safe point (between or during a step); no further input is sent."""
         self._abort.set()
 
+    def pause(self) -> None:
+        """Hold the run at the next safe point (no input is sent while paused) until resume()."""
+        self._resumed.clear()
+
+    def resume(self) -> None:
+        self._resumed.set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._resumed.is_set()
+
     def _check_abort(self) -> None:
         if self._abort.is_set():
             raise RunAborted("run stopped on request")
+        if not self._resumed.is_set():
+            self.on_event(AgentEvent("paused", self._run_id))
+            while not self._resumed.wait(0.1):
+                if self._abort.is_set():
+                    raise RunAborted("run stopped on request")
+            self.on_event(AgentEvent("resumed", self._run_id))
 
     def _emit(self, kind: str, run_id: str, step: int | None = None, message: str = "", **data: Any) -> None:
         self.on_event(AgentEvent(kind, run_id, step, message, data))
@@ -106,6 +128,12 @@ class Agent:
             frame = self._settled(monitor)
             t1 = time.perf_counter()
             parsed = self._parser_for(monitor).parse(frame.image)
+            if isinstance(self.screen, MaskedScreen):
+                # The app's own windows are blanked in the capture; nothing there is a target.
+                masks = self.screen.masks_in(frame)
+                if masks:
+                    parsed = replace(parsed, elements=[e for e in parsed.elements
+                                                       if not any(m.contains(e.bbox.center) for m in masks)])
             t2 = time.perf_counter()
             timings["settle_capture"] = timings.get("settle_capture", 0.0) + (t1 - t0) * 1000
             timings["parse"] = timings.get("parse", 0.0) + (t2 - t1) * 1000
@@ -175,6 +203,7 @@ class Agent:
         screens = [{"index": m.index, "left": m.left, "top": m.top, "width": m.width, "height": m.height,
                     "scale": m.scale, "primary": m.primary} for m in layout.monitors]
         run_id = self.store.start_run(task, planner.name, approve_mode, screens)
+        self._run_id = run_id
         self._emit("run_started", run_id, message=task, planner=planner.name)
         history: list[HistoryEntry] = []
         approve_rest = False
@@ -189,8 +218,10 @@ class Agent:
                 plan_timings: dict[str, float] = {}
                 views: list[ScreenView] = []
                 if planner.needs_screen:
+                    self._emit("status", run_id, idx, "reading the screen")
                     views = self._perceive(plan_timings)
                     self._plan_views = {v.monitor_index: v for v in views}
+                    self._emit("status", run_id, idx, "asking the model")
                 self._check_abort()
                 try:
                     planned = planner.next_step(PlanContext(task, idx, history, views))
@@ -295,7 +326,7 @@ class Agent:
         timings: dict[str, float] = {f"plan_{k}": v for k, v in (plan_timings or {}).items()}
         self.store.add_step(run_id, idx, action.model_dump(), action.describe(), planned.reason)
         if planned.usage:
-            self.store.update_step(run_id, idx, usage=dict(planned.usage))
+            self.store.update_step(run_id, idx, usage={**planned.usage, "confidence": planned.confidence})
         self._emit("step_planned", run_id, idx, action.describe(), reason=planned.reason,
                    confidence=planned.confidence, usage=dict(planned.usage))
         step_t0 = time.perf_counter()
@@ -331,9 +362,10 @@ class Agent:
                     self._emit("step_skipped", run_id, idx, "skipped")
                     return approve_rest
                 approve_rest = approve_rest or decision == Decision.APPROVE_REST
+            to_run = self._apply_edits(run_id, idx, proposal, targets, timings)
             self.store.update_step(run_id, idx, status="approved")
             self._check_abort()
-            change, before, after = self._act_and_verify(planned.action, targets, timings)
+            change, before, after = self._act_and_verify(to_run, targets, timings)
             timings["step"] = (time.perf_counter() - step_t0) * 1000
             shots: dict[str, Any] = {}
             if before is not None and not targets:
@@ -362,6 +394,25 @@ class Agent:
         except StepFailed as exc:
             self._emit("step_failed", run_id, idx, str(exc))
             raise
+
+    def _apply_edits(self, run_id: str, idx: int, proposal: StepProposal, targets: list[Located],
+                     timings: dict[str, float]) -> Action:
+        """What the person changed at the approval prompt: the target point, or the text to type."""
+        action = proposal.action
+        if proposal.edited_point is not None and targets:
+            first, p = targets[0], proposal.edited_point
+            if not (0 <= p.x < first.frame.width and 0 <= p.y < first.frame.height):
+                raise TargetNotFound(f"the edited point ({p.x:.0f}, {p.y:.0f}) is off the screenshot")
+            box = Rect(p.x - 4, p.y - 4, p.x + 4, p.y + 4)
+            el = Element(-1, ElementKind.CONTAINER, box, "", 1.0, "person")
+            res = LocateResult(p, box, 1.0, el, parse_instruction("point"))
+            targets[0] = Located(first.target, first.frame, res, first.frame.geometry.to_desktop(p), first.parsed)
+            self._record_target(run_id, idx, targets, timings)
+        if proposal.edited_text is not None and isinstance(action, TypeText):
+            action = action.model_copy(update={"text": proposal.edited_text})
+            if proposal.risk != PASSWORD_RISK:
+                self.store.update_step(run_id, idx, action=action.model_dump(), description=action.describe())
+        return action
 
     def _record_target(self, run_id: str, idx: int, targets: list[Located], timings: dict[str, float]) -> None:
         if not targets:

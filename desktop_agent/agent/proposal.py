@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from desktop_agent.capture.frame import ScreenFrame
-from desktop_agent.geometry import DesktopPoint, Monitor
+from desktop_agent.geometry import DesktopPoint, Monitor, Point
 from desktop_agent.grounding.locate import LocateResult
 from desktop_agent.perception.elements import ParseResult
 from desktop_agent.planning.actions import Action, Target
@@ -49,6 +49,10 @@ class StepProposal:
     planned: PlannedStep
     targets: list[Located]
     risk: str | None = None  # why this step always needs a person's explicit approval
+    # The person's edits at the approval prompt: another point on the first target's screenshot (its
+    # image pixels), or other text to type.
+    edited_point: Point | None = None
+    edited_text: str | None = None
 
     @property
     def action(self) -> Action:

@@ -1,0 +1,337 @@
+"""The app: tray (or a small window where there is no tray), command bar, timeline, approval panel and
+overlay, settings and hotkeys, around one AgentRunner. It only adapts the core to windows and signals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QRect, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QColor, QIcon, QPalette
+from PySide6.QtWidgets import (
+    QApplication,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QPushButton,
+    QSystemTrayIcon,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_agent.agent import AgentEvent, RunOutcome
+from desktop_agent.app.hotkeys import HotkeyError, X11Hotkeys
+from desktop_agent.app.qt_approval import ApprovalPanel, QtApprover, TargetOverlay
+from desktop_agent.app.qt_command_bar import CommandBar
+from desktop_agent.app.qt_runner import AgentRunner
+from desktop_agent.app.qt_settings import SettingsDialog
+from desktop_agent.app.qt_timeline import TimelineWindow
+from desktop_agent.app.settings import AppSettings, load_settings, save_settings
+from desktop_agent.approval import PolicyApprover
+from desktop_agent.capture.masked import ExcludedRegions, MaskedScreen
+from desktop_agent.capture.screen import MssScreen, Screen
+from desktop_agent.execution.input_driver import InputDriver
+from desktop_agent.geometry import Rect
+
+ASSETS = Path(__file__).resolve().parents[2] / "assets"
+
+
+def app_icon() -> QIcon:
+    return QIcon(str(ASSETS / "desktop-agent.svg"))
+
+
+class FallbackWindow(QWidget):
+    """Where there is no system tray (GNOME without an extension, minimal window managers): a small
+    window with the tray menu's actions, always available."""
+
+    closed = Signal()
+
+    def __init__(self, actions: dict[str, QAction]) -> None:
+        super().__init__(None, Qt.WindowType.Window | Qt.WindowType.WindowStaysOnTopHint)
+        self.setObjectName("fallback")
+        self.setWindowTitle("desktop-agent")
+        self.setWindowIcon(app_icon())
+        self.status = QLabel("Ready")
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.status)
+        row = QHBoxLayout()
+        self.buttons: dict[str, QPushButton] = {}
+        for name, act in actions.items():
+            b = QPushButton(act.text())
+            b.clicked.connect(act.trigger)
+            act.changed.connect(lambda b=b, a=act: (b.setText(a.text()), b.setEnabled(a.isEnabled())))
+            b.setEnabled(act.isEnabled())
+            row.addWidget(b)
+            self.buttons[name] = b
+        lay.addLayout(row)
+
+    def closeEvent(self, event: Any) -> None:
+        self.closed.emit()  # the tray's stand-in: closing it quits, as the tray's Quit does
+        super().closeEvent(event)
+
+
+class AppController(QObject):
+    run_finished = Signal(object)  # RunOutcome or an error message
+
+    def __init__(self, settings: AppSettings | None = None, settings_path: str | None = None,
+                 screen: Screen | None = None, driver: InputDriver | None = None, use_tray: bool | None = None,
+                 hotkeys: bool = True) -> None:
+        super().__init__()
+        self.settings_path = settings_path
+        self.settings = settings or load_settings(settings_path)
+        self.regions = ExcludedRegions()
+        self.approver = QtApprover()
+        self.overlay = TargetOverlay()
+        self.panel = ApprovalPanel(self.approver, self.overlay)
+        home = Path(self.settings.data_folder) if self.settings.data_folder else None
+        self.timeline = TimelineWindow(home)
+        self.command_bar = CommandBar(self.settings.history)
+        self.command_bar.set_planner(self.settings.planner_options().describe())
+        if driver is None:
+            from desktop_agent.execution.input_driver import PyAutoGuiDriver
+
+            driver = PyAutoGuiDriver()
+        self.screen = MaskedScreen(screen or MssScreen(), self.regions)
+        self.runner = AgentRunner(self.screen, driver, home, PolicyApprover(self.approver,
+                                                                            self.settings.approval_policy()))
+        self.runner.agent_event.connect(self._on_event)
+        self.runner.finished.connect(self._on_finished)
+        self.runner.status.connect(self._status)
+        self.command_bar.submitted.connect(self.start_task)
+        self.timeline.stop_requested.connect(self.stop)
+        self.timeline.pause_toggled.connect(self.toggle_pause)
+        self.last_outcome: RunOutcome | str | None = None
+        self._timeline_placed = False
+
+        self.actions = {name: QAction(text, self) for name, text in (
+            ("new", "New task"), ("timeline", "Timeline"), ("pause", "Pause"), ("stop", "Stop"),
+            ("settings", "Settings"), ("quit", "Quit"))}
+        self.actions["new"].triggered.connect(self.command_bar.summon)
+        self.actions["timeline"].triggered.connect(self.show_timeline)
+        self.actions["pause"].triggered.connect(self.toggle_pause)
+        self.actions["stop"].triggered.connect(self.stop)
+        self.actions["settings"].triggered.connect(self.open_settings)
+        self.actions["quit"].triggered.connect(self.quit)
+        self._set_running(False)
+        tray_ok = QSystemTrayIcon.isSystemTrayAvailable() if use_tray is None else use_tray
+        self.tray: QSystemTrayIcon | None = None
+        self.fallback: FallbackWindow | None = None
+        if tray_ok:
+            self.tray = QSystemTrayIcon(app_icon(), self)
+            menu = QMenu()
+            for act in self.actions.values():
+                menu.addAction(act)
+            self.tray.setContextMenu(menu)
+            self.tray.setToolTip("desktop-agent")
+            self.tray.activated.connect(lambda reason: self.command_bar.summon()
+                                        if reason == QSystemTrayIcon.ActivationReason.Trigger else None)
+            self.tray.show()
+        else:
+            self.fallback = FallbackWindow(self.actions)
+            self.fallback.closed.connect(self.quit)
+            self.fallback.show()
+        self.hotkeys: X11Hotkeys | None = None
+        self.hotkey_error = ""
+        if hotkeys:
+            self.register_hotkeys()
+        # The app's own windows are blanked in the agent's captures and never targets.
+        self._regions_timer = QTimer(self)
+        self._regions_timer.timeout.connect(self.update_regions)
+        self._regions_timer.start(100)
+        self.update_regions()
+
+    # -- windows that the agent must not see -------------------------------------------------------------
+    def own_windows(self) -> list[QWidget]:
+        wins: list[QWidget] = [self.timeline, self.command_bar, self.panel]
+        if self.fallback is not None:
+            wins.append(self.fallback)
+        wins += [w for w in QApplication.topLevelWidgets() if w.isVisible() and w not in wins
+                 and w not in self.overlay.edges]
+        return wins
+
+    def update_regions(self) -> None:
+        rects = []
+        for w in self.own_windows():
+            if w.isVisible():
+                g: QRect = w.frameGeometry()
+                rects.append(Rect(g.x(), g.y(), g.x() + g.width(), g.y() + g.height()))
+        self.regions.set(rects)
+
+    # -- hotkeys ---------------------------------------------------------------------------------------
+    def register_hotkeys(self) -> None:
+        if self.hotkeys is not None:
+            self.hotkeys.stop()
+            self.hotkeys = None
+        try:
+            keys = X11Hotkeys()
+            # Callbacks come from the hotkey thread: go through queued signals to the GUI thread.
+            keys.register(self.settings.summon_hotkey, lambda: QTimer.singleShot(0, self, self.command_bar.summon))
+            keys.register(self.settings.stop_hotkey, self._stop_from_hotkey)
+            keys.start()
+            self.hotkeys = keys
+            self.hotkey_error = ""
+        except HotkeyError as exc:
+            self.hotkey_error = str(exc)
+            self._status(f"hotkeys unavailable: {exc}")
+
+    def _stop_from_hotkey(self) -> None:
+        # Abort at once from the hotkey thread (the agent checks the flag), then tidy up in the GUI.
+        self.runner.stop()
+        QTimer.singleShot(0, self, lambda: self._status("stopping…"))
+
+    # -- runs ------------------------------------------------------------------------------------------
+    def start_task(self, task: str) -> bool:
+        if self.runner.running:
+            self._status("a run is in progress: stop it first")
+            return False
+        self.settings.remember(task)
+        self.command_bar.history = list(self.settings.history)
+        save_settings(self.settings, self.settings_path)
+        self.runner.approver = PolicyApprover(self.approver, self.settings.approval_policy())
+        self.runner.start(task, self.settings.planner_options(), "ask")
+        self._set_running(True)
+        self._status(f"starting: {task}")
+        return True
+
+    def stop(self) -> None:
+        self.runner.stop()
+        self._status("stopping…")
+
+    def toggle_pause(self) -> None:
+        agent = self.runner.agent
+        if agent is None or not self.runner.running:
+            return
+        if agent.paused:
+            self.runner.resume()
+        else:
+            self.runner.pause()
+        self._set_running(True, agent.paused)
+
+    def _on_event(self, event: AgentEvent) -> None:
+        if event.kind == "run_started":
+            self.timeline.follow(event.run_id)
+            self.show_timeline()
+        elif event.kind in ("step_planned", "step_located", "step_done", "step_failed", "step_skipped",
+                            "step_rejected", "step_answered"):
+            self.timeline.update_step(event.run_id, event.step)
+        if event.kind == "status":
+            self._status(f"step {(event.step or 0) + 1}: {event.message}…")
+        elif event.kind == "paused":
+            self._status("paused")
+        elif event.message and event.kind != "run_started":
+            self._status(f"step {(event.step or 0) + 1}: {event.message}" if event.step is not None
+                         else event.message)
+
+    def _on_finished(self, outcome: RunOutcome | str) -> None:
+        self.last_outcome = outcome
+        self.overlay.hide()
+        self.panel.hide()
+        self._set_running(False)
+        if isinstance(outcome, RunOutcome):
+            self.timeline.finished(outcome.run_id)
+            self._status(f"run {outcome.status}: {outcome.message}")
+        else:
+            self.timeline.finished(None)
+            self._status(f"could not run: {outcome}")
+            self.show_timeline()
+        self.run_finished.emit(outcome)
+
+    def _set_running(self, running: bool, paused: bool = False) -> None:
+        self.actions["stop"].setEnabled(running)
+        self.actions["pause"].setEnabled(running)
+        self.actions["pause"].setText("Resume" if paused else "Pause")
+        self.timeline.set_running(running, paused)
+
+    def _status(self, text: str) -> None:
+        self.timeline.set_status(text)
+        if self.fallback is not None:
+            self.fallback.status.setText(text)
+        if self.tray is not None:
+            self.tray.setToolTip(f"desktop-agent: {text}")
+
+    # -- windows ---------------------------------------------------------------------------------------
+    def show_timeline(self) -> None:
+        if not self._timeline_placed:
+            self.timeline.dock()
+            self._timeline_placed = True
+        self.timeline.show()
+        self.timeline.raise_()
+
+    def open_settings(self) -> SettingsDialog:
+        dlg = SettingsDialog(self.settings, self.timeline if self.timeline.isVisible() else None)
+        dlg.accepted.connect(lambda: self.apply_settings(dlg.result_settings()))
+        dlg.show()
+        return dlg
+
+    def apply_settings(self, settings: AppSettings) -> None:
+        self.settings = settings
+        save_settings(settings, self.settings_path)
+        self.command_bar.set_planner(settings.planner_options().describe())
+        if self.hotkeys is not None or self.hotkey_error:
+            self.register_hotkeys()
+
+    def quit(self) -> None:
+        self.shutdown()
+        QApplication.quit()
+
+    def shutdown(self) -> None:
+        """Stop the run (approval fails closed), release hotkeys, close windows."""
+        self.runner.stop()
+        self.approver.close()
+        self.runner.wait(10)
+        if self.hotkeys is not None:
+            self.hotkeys.stop()
+            self.hotkeys = None
+        self._regions_timer.stop()
+        self.overlay.hide()
+        self.timeline.store.close()
+        for w in (self.panel, self.command_bar, self.timeline, self.fallback, *self.overlay.edges):
+            if w is not None:
+                w.close()
+                w.deleteLater()  # deleted by Qt, in order, not by Python's collector at exit
+        if self.tray is not None:
+            self.tray.hide()
+        QApplication.processEvents()
+
+
+def apply_scheme(app: QApplication, dark: bool) -> None:
+    """Fusion with a light or dark palette. (Platforms that report a dark scheme without a dark palette,
+    and Qt's offscreen platform, would otherwise paint light.)"""
+    if not dark:
+        app.setPalette(app.style().standardPalette())
+        return
+    pal = QPalette()
+    base, window, text, mid = QColor(30, 31, 34), QColor(43, 45, 49), QColor(225, 227, 230), QColor(70, 72, 78)
+    for role, colour in ((QPalette.ColorRole.Window, window), (QPalette.ColorRole.WindowText, text),
+                         (QPalette.ColorRole.Base, base), (QPalette.ColorRole.AlternateBase, window),
+                         (QPalette.ColorRole.Text, text), (QPalette.ColorRole.Button, QColor(56, 58, 64)),
+                         (QPalette.ColorRole.ButtonText, text), (QPalette.ColorRole.ToolTipBase, window),
+                         (QPalette.ColorRole.ToolTipText, text), (QPalette.ColorRole.Mid, mid),
+                         (QPalette.ColorRole.Highlight, QColor(53, 132, 228)),
+                         (QPalette.ColorRole.HighlightedText, QColor(255, 255, 255)),
+                         (QPalette.ColorRole.PlaceholderText, QColor(140, 143, 150)),
+                         (QPalette.ColorRole.Link, QColor(120, 170, 255))):
+        pal.setColor(role, colour)
+    for role in (QPalette.ColorRole.Text, QPalette.ColorRole.WindowText, QPalette.ColorRole.ButtonText):
+        pal.setColor(QPalette.ColorGroup.Disabled, role, QColor(125, 128, 135))
+    app.setPalette(pal)
+
+
+def follow_system_scheme(app: QApplication) -> None:
+    hints = app.styleHints()
+    apply_scheme(app, hints.colorScheme() == Qt.ColorScheme.Dark)
+    hints.colorSchemeChanged.connect(lambda scheme: apply_scheme(app, scheme == Qt.ColorScheme.Dark))
+
+
+def make_qapplication(argv: list[str] | None = None) -> QApplication:
+    """The QApplication, styled to follow the system's light or dark scheme."""
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        app = QApplication(argv or ["desktop-agent"])
+    app.setApplicationName("desktop-agent")
+    app.setOrganizationName("desktop-agent")
+    app.setStyle("Fusion")  # follows the platform's colour scheme (light/dark) on every OS
+    app.setWindowIcon(app_icon())
+    app.setQuitOnLastWindowClosed(False)  # the tray keeps it running
+    follow_system_scheme(app)
+    return app

@@ -1,0 +1,46 @@
+"""`desktop-agent app`: the tray app people live with."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="desktop-agent app", description="The desktop-agent tray app.")
+    ap.add_argument("--settings", help="settings file (INI); default: the user's QSettings")
+    ap.add_argument("--no-tray", action="store_true", help="use the small window even where there is a tray")
+    ap.add_argument("--no-hotkeys", action="store_true", help="do not grab global hotkeys")
+    ap.add_argument("--screenshots", metavar="DIR", help="save PNGs of every window (light and dark) and exit")
+    ap.add_argument("--task", help="start this task right away (as if typed in the command bar)")
+    args = ap.parse_args(argv)
+    if args.screenshots:
+        from desktop_agent.app.screenshots import save_screenshots
+
+        for path in save_screenshots(args.screenshots):
+            print(path)
+        return 0
+    from desktop_agent.capture.screen import check_display
+
+    check_display()
+    from PySide6.QtCore import QTimer
+
+    from desktop_agent.app.controller import AppController, make_qapplication
+
+    app = make_qapplication(sys.argv[:1])
+    controller = AppController(settings_path=args.settings, use_tray=False if args.no_tray else None,
+                               hotkeys=not args.no_hotkeys)
+    signal.signal(signal.SIGINT, lambda *_: controller.quit())
+    signal.signal(signal.SIGTERM, lambda *_: controller.quit())
+    # Let Python see signals while Qt's loop runs.
+    pulse = QTimer()
+    pulse.timeout.connect(lambda: None)
+    pulse.start(200)
+    if args.task:
+        QTimer.singleShot(300, lambda: controller.start_task(args.task))
+    if controller.hotkey_error:
+        print(f"desktop-agent: {controller.hotkey_error}", file=sys.stderr)
+    code = app.exec()
+    controller.shutdown()
+    return int(code)

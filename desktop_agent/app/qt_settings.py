@@ -1,0 +1,194 @@
+"""The settings dialog: planner and its options, API keys (to the OS keyring), hotkeys, approval rules,
+data folder."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QKeySequenceEdit,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_agent.api_keys import delete_api_key, get_api_key, set_api_key
+from desktop_agent.app.settings import AppSettings
+from desktop_agent.approval import ACTION_KINDS
+from desktop_agent.errors import AgentError
+from desktop_agent.planning.choice import PLANNERS
+
+FLOOR = ("Always asked, whatever you choose here: typing into password fields, deleting, sending or "
+         "submitting, closing unsaved work, and anything the planner marks risky.")
+
+
+def _with_browse(edit: QLineEdit, title: str, folder: bool = False) -> QWidget:
+    w = QWidget()
+    lay = QHBoxLayout(w)
+    lay.setContentsMargins(0, 0, 0, 0)
+    lay.addWidget(edit, 1)
+    b = QPushButton("Browse…")
+
+    def browse() -> None:
+        path = (QFileDialog.getExistingDirectory(w, title) if folder
+                else QFileDialog.getOpenFileName(w, title, "", "GGUF models (*.gguf);;All files (*)")[0])
+        if path:
+            edit.setText(path)
+    b.clicked.connect(browse)
+    lay.addWidget(b)
+    return w
+
+
+class SettingsDialog(QDialog):
+    def __init__(self, settings: AppSettings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("settings")
+        self.setWindowTitle("desktop-agent: settings")
+        self.settings = settings
+        lay = QVBoxLayout(self)
+
+        planner = QGroupBox("Planner")
+        pf = QFormLayout(planner)
+        self.planner = QComboBox()
+        self.planner.addItems(list(PLANNERS))
+        self.planner.setCurrentText(settings.planner)
+        self.model = QLineEdit(settings.model)
+        self.model.setPlaceholderText("llama: a .gguf file; openai/anthropic: a model name")
+        self.mmproj = QLineEdit(settings.mmproj)
+        self.mmproj.setPlaceholderText("llama vision models: the mmproj .gguf")
+        self.base_url = QLineEdit(settings.base_url)
+        self.base_url.setPlaceholderText("openai-compatible server, e.g. http://127.0.0.1:11434/v1")
+        self.images = QSpinBox()
+        self.images.setRange(0, 8)
+        self.images.setValue(settings.recent_images)
+        self.text_only = QCheckBox("the model takes no images")
+        self.text_only.setChecked(settings.text_only)
+        self.api_key = QLineEdit()
+        self.api_key.setEchoMode(QLineEdit.EchoMode.Password)
+        self.key_state = QLabel()
+        save_key = QPushButton("Save key to the keyring")
+        forget_key = QPushButton("Forget key")
+        save_key.clicked.connect(self.save_key)
+        forget_key.clicked.connect(self.forget_key)
+        keyrow = QWidget()
+        kl = QHBoxLayout(keyrow)
+        kl.setContentsMargins(0, 0, 0, 0)
+        kl.addWidget(self.api_key, 1)
+        kl.addWidget(save_key)
+        kl.addWidget(forget_key)
+        pf.addRow("Planner", self.planner)
+        pf.addRow("Model", _with_browse(self.model, "Choose a GGUF model"))
+        pf.addRow("Vision projector", _with_browse(self.mmproj, "Choose the mmproj file"))
+        pf.addRow("Server URL", self.base_url)
+        pf.addRow("Screenshots per step", self.images)
+        pf.addRow("", self.text_only)
+        pf.addRow("API key", keyrow)
+        pf.addRow("", self.key_state)
+        lay.addWidget(planner)
+
+        keys = QGroupBox("Hotkeys")
+        kf = QFormLayout(keys)
+        self.summon = QKeySequenceEdit(QKeySequence(settings.summon_hotkey.title()))
+        self.stop = QKeySequenceEdit(QKeySequence(settings.stop_hotkey.title()))
+        kf.addRow("Command bar", self.summon)
+        kf.addRow("Stop the run", self.stop)
+        lay.addWidget(keys)
+
+        approval = QGroupBox("Approval")
+        af = QVBoxLayout(approval)
+        af.addWidget(QLabel("Approve without asking:"))
+        row = QHBoxLayout()
+        self.auto: dict[str, QCheckBox] = {}
+        for kind in ACTION_KINDS:
+            c = QCheckBox(kind)
+            c.setChecked(kind in settings.auto_approve)
+            self.auto[kind] = c
+            row.addWidget(c)
+        af.addLayout(row)
+        self.app_name = QLineEdit(settings.auto_approve_app)
+        self.app_name.setPlaceholderText("only inside this app's windows (e.g. gedit); empty: any window")
+        af.addWidget(self.app_name)
+        floor = QLabel(FLOOR)
+        floor.setWordWrap(True)
+        floor.setEnabled(False)
+        af.addWidget(floor)
+        lay.addWidget(approval)
+
+        data = QGroupBox("Data")
+        df = QFormLayout(data)
+        self.data_folder = QLineEdit(settings.data_folder)
+        self.data_folder.setPlaceholderText("default: the user data folder")
+        df.addRow("Run database folder", _with_browse(self.data_folder, "Choose the data folder", folder=True))
+        lay.addWidget(data)
+
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        lay.addWidget(buttons)
+        self.planner.currentTextChanged.connect(self._planner_changed)
+        self._planner_changed(self.planner.currentText())
+
+    def _provider(self) -> str | None:
+        kind = self.planner.currentText()
+        return kind if kind in ("openai", "anthropic") else None
+
+    def _planner_changed(self, kind: str) -> None:
+        self.model.setEnabled(kind != "direct")
+        self.mmproj.setEnabled(kind == "llama")
+        self.base_url.setEnabled(kind in ("openai", "anthropic"))
+        self.api_key.setEnabled(self._provider() is not None)
+        provider = self._provider()
+        if provider is None:
+            self.key_state.setText("")
+        else:
+            found = get_api_key(provider) is not None
+            self.key_state.setText(f"{provider} key: {'found' if found else 'not set'} "
+                                   "(environment variable or OS keyring)")
+
+    def save_key(self) -> None:
+        provider = self._provider()
+        if provider is None:
+            return
+        try:
+            backend = set_api_key(provider, self.api_key.text())
+            self.key_state.setText(f"{provider} key stored in the OS keyring ({backend})")
+        except AgentError as exc:
+            self.key_state.setText(str(exc))
+        self.api_key.clear()
+
+    def forget_key(self) -> None:
+        provider = self._provider()
+        if provider is None:
+            return
+        try:
+            gone = delete_api_key(provider)
+            self.key_state.setText(f"{provider} key {'deleted' if gone else 'was not in the keyring'}")
+        except AgentError as exc:
+            self.key_state.setText(str(exc))
+
+    def result_settings(self) -> AppSettings:
+        s = self.settings
+        s.planner = self.planner.currentText()
+        s.model = self.model.text().strip()
+        s.mmproj = self.mmproj.text().strip()
+        s.base_url = self.base_url.text().strip()
+        s.recent_images = self.images.value()
+        s.text_only = self.text_only.isChecked()
+        summon = self.summon.keySequence().toString().lower()
+        stop = self.stop.keySequence().toString().lower()
+        s.summon_hotkey = summon or s.summon_hotkey
+        s.stop_hotkey = stop or s.stop_hotkey
+        s.auto_approve = [k for k, c in self.auto.items() if c.isChecked()]
+        s.auto_approve_app = self.app_name.text().strip()
+        s.data_folder = self.data_folder.text().strip()
+        return s

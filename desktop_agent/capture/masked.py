@@ -1,0 +1,65 @@
+"""A Screen that blanks out regions of the desktop in every capture: the agent app's own windows, so
+they are never read, never a target, and their repaints never count as an action's effect."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+
+from desktop_agent.capture.frame import ScreenFrame
+from desktop_agent.capture.screen import Screen
+from desktop_agent.geometry import DesktopPoint, Monitor, Rect, ScreenLayout
+
+MASK_COLOUR = (128, 128, 128)  # BGR; flat, so OCR and the element detector find nothing inside
+
+
+class ExcludedRegions:
+    """Desktop rectangles to blank, set from one thread (the GUI's) and read from another (the agent's)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._rects: tuple[Rect, ...] = ()
+
+    def set(self, rects: Iterable[Rect]) -> None:
+        with self._lock:
+            self._rects = tuple(rects)
+
+    def get(self) -> tuple[Rect, ...]:
+        with self._lock:
+            return self._rects
+
+    def contains(self, p: DesktopPoint) -> bool:
+        return any(r.x1 <= p.x < r.x2 and r.y1 <= p.y < r.y2 for r in self.get())
+
+
+class MaskedScreen:
+    def __init__(self, inner: Screen, regions: ExcludedRegions) -> None:
+        self.inner = inner
+        self.regions = regions
+
+    def layout(self) -> ScreenLayout:
+        return self.inner.layout()
+
+    def masks_in(self, frame: ScreenFrame) -> list[Rect]:
+        """The excluded regions that fall on this frame, in its image pixels."""
+        g = frame.geometry
+        mon = g.monitor
+        out = []
+        for r in self.regions.get():
+            x1, y1 = max(r.x1, mon.left), max(r.y1, mon.top)
+            x2, y2 = min(r.x2, mon.left + mon.width), min(r.y2, mon.top + mon.height)
+            if x2 > x1 and y2 > y1:
+                out.append(Rect((x1 - mon.left) * g.scale_x, (y1 - mon.top) * g.scale_y,
+                                (x2 - mon.left) * g.scale_x, (y2 - mon.top) * g.scale_y))
+        return out
+
+    def grab(self, monitor: Monitor) -> ScreenFrame:
+        frame = self.inner.grab(monitor)
+        masks = self.masks_in(frame)
+        if not masks:
+            return frame
+        image = frame.image.copy()
+        for m in masks:
+            x1, y1, x2, y2 = m.int_box()
+            image[y1:y2, x1:x2] = MASK_COLOUR
+        return ScreenFrame(image, frame.geometry, frame.captured_at)
