@@ -224,7 +224,7 @@ class Agent:
                     self._emit("status", run_id, idx, "asking the model")
                 self._check_abort()
                 try:
-                    planned = planner.next_step(PlanContext(task, idx, history, views))
+                    planned = planner.next_step(PlanContext(task, idx, history, views, self._abort.is_set))
                 except PlanRejected as exc:
                     rejected_in_a_row += 1
                     self._record_rejection(run_id, idx, exc, plan_timings)

@@ -32,6 +32,7 @@ from desktop_agent.capture.masked import ExcludedRegions, MaskedScreen
 from desktop_agent.capture.screen import MssScreen, Screen
 from desktop_agent.execution.input_driver import InputDriver
 from desktop_agent.geometry import Rect
+from desktop_agent.runs.store import RunStore
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 
@@ -264,6 +265,15 @@ class AppController(QObject):
         return dlg
 
     def apply_settings(self, settings: AppSettings) -> None:
+        if settings.data_folder != str(self.timeline.home) and not self.runner.running:
+            # Another run database: the timeline and the next run use it from now on.
+            home = Path(settings.data_folder) if settings.data_folder else None
+            self.timeline.store.close()
+            self.timeline.store = RunStore(home)
+            self.timeline.home = self.timeline.store.home
+            self.timeline.shown_run = None
+            self.timeline.refresh_runs()
+            self.runner.store_home = home
         self.settings = settings
         save_settings(settings, self.settings_path)
         self.command_bar.set_planner(settings.planner_options().describe())

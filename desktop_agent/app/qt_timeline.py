@@ -94,7 +94,8 @@ class StepCard(QFrame):
             pics.addWidget(self.after)
             lay.addLayout(pics)
         text = QVBoxLayout()
-        self.title = QLabel(f"<b>{step.idx + 1}. {html.escape(step_words(step), quote=False)}</b> {_badge(step.status)}")
+        words = html.escape(step_words(step), quote=False)
+        self.title = QLabel(f"<b>{step.idx + 1}. {words}</b> {_badge(step.status)}")
         self.title.setWordWrap(True)
         self.title.setTextFormat(Qt.TextFormat.RichText)
         text.addWidget(self.title)
@@ -218,8 +219,8 @@ class TimelineWindow(QMainWindow):
         steps = self.store.steps(run.id)
         tokens = sum(s.usage.get("prompt_tokens", 0) + s.usage.get("completion_tokens", 0) for s in steps)
         extra = f" · {tokens:.0f} tokens" if tokens else ""
-        self.header.setText(f"<b>{html.escape(run.task, quote=False)}</b><br>{_badge(run.status)} {html.escape(run.message, quote=False)}"
-                            f" · planner {html.escape(run.planner)}"
+        task, message = html.escape(run.task, quote=False), html.escape(run.message, quote=False)
+        self.header.setText(f"<b>{task}</b><br>{_badge(run.status)} {message} · planner {html.escape(run.planner)}"
                             f" · {len(steps)} steps{extra}")
 
     def step_cards(self) -> list[StepCard]:

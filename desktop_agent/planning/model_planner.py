@@ -8,7 +8,7 @@ the agent records and feeds back; nothing the model says becomes input without p
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from desktop_agent.errors import ScriptError
 from desktop_agent.planning.actions import (
@@ -95,6 +95,7 @@ class ModelPlanner:
 
     def next_step(self, context: PlanContext) -> PlannedStep | None:
         request, marks, scales = self.prepare(context)
+        request = replace(request, cancelled=context.cancelled)
         self.last_request = request
         reply = self.backend.complete(request)
         usage = reply.usage()

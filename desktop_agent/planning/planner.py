@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -43,6 +43,7 @@ class PlanContext:
     step_index: int
     history: Sequence[HistoryEntry]
     views: Sequence[ScreenView] = ()  # every monitor, for planners that look (needs_screen)
+    cancelled: Callable[[], bool] = lambda: False  # True once the person stopped the run
 
     @property
     def screen(self) -> ParseResult | None:

@@ -151,3 +151,31 @@ def test_screenshot_command_saves_every_window_light_and_dark(tmp_path: Path) ->
         light, dark = (cv2.imread(str(tmp_path / f"{w}-{s}.png")) for s in ("light", "dark"))
         assert light.shape[0] > 40 and light.shape[1] > 300
         assert dark.mean() < light.mean() - 40, w  # the dark scheme really is dark
+
+
+@pytest.mark.display
+def test_with_a_tray_the_tray_menu_holds_the_actions(qtbot: Any, qapp: Any, xvfb: Any, home: Path,
+                                                      tmp_path: Path) -> None:
+    """A real tray host (trayer) on the display: the app puts its icon there instead of the window."""
+    from PySide6.QtWidgets import QSystemTrayIcon
+
+    from desktop_agent.app.controller import AppController
+    from desktop_agent.app.settings import AppSettings
+    from desktop_agent.capture.virtual_display import stop_process
+
+    host = subprocess.Popen(["trayer", "--edge", "top", "--align", "right", "--widthtype", "pixel", "--width",
+                             "120", "--height", "24"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        qtbot.waitUntil(QSystemTrayIcon.isSystemTrayAvailable, timeout=10_000)
+        c = AppController(AppSettings(data_folder=str(home)), settings_path=str(tmp_path / "s.ini"), hotkeys=False)
+        try:
+            assert c.fallback is None and c.tray is not None and c.tray.isVisible()
+            menu = c.tray.contextMenu()
+            assert [a.text() for a in menu.actions()] == ["New task", "Timeline", "Pause", "Stop", "Settings",
+                                                          "Quit"]
+            menu.actions()[0].trigger()
+            qtbot.waitUntil(c.command_bar.isVisible)
+        finally:
+            c.shutdown()
+    finally:
+        stop_process(host)

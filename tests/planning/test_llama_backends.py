@@ -141,3 +141,23 @@ def test_model_files_and_servers_that_are_not_there_give_one_line_errors(xvfb: A
     assert r.returncode == 7 and "cannot reach the model server" in r.stderr and "Traceback" not in r.stderr
     run = RunStore(home).list_runs()[0]  # the run that could not plan is recorded as failed, not left running
     assert run.status == "failed" and "cannot reach" in run.message
+
+
+def test_a_local_answer_stops_mid_way_when_the_run_is_stopped(gguf: Path) -> None:
+    from desktop_agent.errors import RunAborted
+    from desktop_agent.planning.backends.base import ModelRequest
+    from desktop_agent.planning.backends.llama_local import LlamaCppBackend
+    from desktop_agent.planning.decision import decision_schema
+
+    backend = LlamaCppBackend(gguf, n_ctx=2048)
+    tokens: list[int] = []
+
+    def stop_after_three() -> bool:
+        tokens.append(1)
+        return len(tokens) > 3
+
+    request = ModelRequest("Answer in JSON.", "GOAL: wait", decision_schema([1], [1]), max_tokens=200,
+                           cancelled=stop_after_three)
+    with pytest.raises(RunAborted):
+        backend.complete(request)
+    assert len(tokens) == 4  # it stopped at the fourth token, not after 200

@@ -3,6 +3,7 @@ the answer's JSON schema) and one reply (the raw text, tokens, latency, cost).""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -31,6 +32,7 @@ class ModelRequest:
     images: list[ModelImage] = field(default_factory=list)
     schema_name: str = "next_action"
     max_tokens: int = 400
+    cancelled: Callable[[], bool] = lambda: False  # backends that can stop mid-answer check it
 
 
 @dataclass(frozen=True)

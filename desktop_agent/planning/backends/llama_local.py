@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from desktop_agent.errors import RunAborted
 from desktop_agent.planning.backends.base import BackendError, ModelReply, ModelRequest
 
 # mmproj chat handlers by name; "mtmd" uses the model's own chat template and suits most recent models.
@@ -90,15 +91,25 @@ class LlamaCppBackend:
         else:
             messages = [{"role": "system", "content": request.system}, {"role": "user", "content": content}]
         t0 = time.perf_counter()
+        parts: list[str] = []
+        generated = 0
         try:
-            out: Any = self._llm.create_chat_completion(
+            # Streamed token by token, so that stopping the run stops the answer mid-way.
+            stream: Any = self._llm.create_chat_completion(
                 messages=messages,  # type: ignore[arg-type]
                 response_format={"type": "json_object", "schema": request.schema},
-                max_tokens=request.max_tokens, temperature=self.temperature)
+                max_tokens=request.max_tokens, temperature=self.temperature, stream=True)
+            for chunk in stream:
+                if request.cancelled():
+                    stream.close()
+                    raise RunAborted("run stopped on request (while the local model was answering)")
+                delta = chunk["choices"][0].get("delta", {}).get("content")
+                if delta:
+                    parts.append(delta)
+                    generated += 1
         except ValueError as exc:  # e.g. the prompt does not fit the context
             raise BackendError(f"llama.cpp: {exc}") from None
         latency = (time.perf_counter() - t0) * 1000
-        usage = out.get("usage") or {}
-        text = out["choices"][0]["message"]["content"] or ""
-        return ModelReply(text, int(usage.get("prompt_tokens", 0)), int(usage.get("completion_tokens", 0)), latency,
-                          0.0)
+        # The context now holds the prompt and the answer: what is not the answer was the prompt.
+        prompt_tokens = max(int(self._llm.n_tokens) - generated, 0)
+        return ModelReply("".join(parts), prompt_tokens, generated, latency, 0.0)
