@@ -9,6 +9,7 @@ extras=""
 case "${1:-}" in
   --test) extras="[test,llama]" ;;   # the tests run a real local model
   --llama) extras="[llama]" ;;
+  --bundle) extras="[bundle,llama]" ;;   # what scripts/bundle.sh builds with (the local planner included)
 esac
 
 sudo_cmd=""

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_agent.api_keys import delete_api_key, get_api_key, set_api_key
+from desktop_agent.app.autostart import autostart_enabled, set_autostart
 from desktop_agent.app.settings import AppSettings
 from desktop_agent.approval import ACTION_KINDS
 from desktop_agent.errors import AgentError
@@ -129,6 +130,9 @@ class SettingsDialog(QDialog):
         self.data_folder = QLineEdit(settings.data_folder)
         self.data_folder.setPlaceholderText("default: the user data folder")
         df.addRow("Run database folder", _with_browse(self.data_folder, "Choose the data folder", folder=True))
+        self.autostart = QCheckBox("Start desktop-agent with my session")
+        self.autostart.setChecked(autostart_enabled())
+        df.addRow("", self.autostart)
         lay.addWidget(data)
 
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
@@ -191,4 +195,6 @@ class SettingsDialog(QDialog):
         s.auto_approve = [k for k, c in self.auto.items() if c.isChecked()]
         s.auto_approve_app = self.app_name.text().strip()
         s.data_folder = self.data_folder.text().strip()
+        if self.autostart.isChecked() != autostart_enabled():
+            set_autostart(self.autostart.isChecked())
         return s

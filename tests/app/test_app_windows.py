@@ -109,6 +109,7 @@ def test_settings_persist_and_keys_never_land_in_the_settings_file(qtbot: Any, t
 
     # This machine has no Secret Service: the keyring refuses, and says so; nothing is written in clear.
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     path = str(tmp_path / "settings.ini")
     dlg = SettingsDialog(AppSettings())
@@ -119,6 +120,7 @@ def test_settings_persist_and_keys_never_land_in_the_settings_file(qtbot: Any, t
     dlg.base_url.setText("http://127.0.0.1:11434/v1")
     dlg.auto["scroll"].setChecked(True)
     dlg.app_name.setText("gedit")
+    dlg.autostart.setChecked(True)
     dlg.api_key.setText("sk-secret-123")
     dlg.save_key()
     assert "could not store the key" in dlg.key_state.text() and dlg.api_key.text() == ""
@@ -128,6 +130,8 @@ def test_settings_persist_and_keys_never_land_in_the_settings_file(qtbot: Any, t
     assert "scroll" in loaded.auto_approve and loaded.auto_approve_app == "gedit"
     assert loaded.approval_policy().auto == frozenset(loaded.auto_approve)
     assert "sk-secret" not in Path(path).read_text()
+    entry = (tmp_path / "config" / "autostart" / "desktop-agent.desktop").read_text()
+    assert "Exec=" in entry and " app" in entry
 
 
 def test_hotkey_specs() -> None:

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Build the native bundle: a PyInstaller one-folder app (dist/desktop-agent/), a portable tar.gz and a
+# Debian package that installs it under /opt with a launcher. `make bundle` runs this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh --bundle
+version=$(.venv/bin/python -c "import desktop_agent; print(desktop_agent.__version__)")
+arch=$(dpkg --print-architecture 2>/dev/null || uname -m)
+echo "bundle: PyInstaller (one folder)"
+rm -rf dist/desktop-agent
+.venv/bin/pyinstaller --noconfirm --log-level WARN --distpath dist --workpath build/pyinstaller \
+  packaging/desktop-agent.spec 2> >(grep -v -e 'WARNING: Library' -e 'WARNING: Ignoring' >&2)
+dist/desktop-agent/desktop-agent --version
+
+echo "bundle: portable tar.gz"
+tarball="dist/desktop-agent-$version-linux-$arch.tar.gz"
+cp packaging/desktop-agent.desktop assets/desktop-agent.svg dist/desktop-agent/
+tar -C dist -czf "$tarball" desktop-agent
+
+echo "bundle: Debian package"
+root=build/deb/root
+rm -rf build/deb
+mkdir -p "$root/DEBIAN" "$root/opt" "$root/usr/bin" "$root/usr/share/applications" \
+  "$root/usr/share/icons/hicolor/scalable/apps" "$root/usr/share/desktop-agent"
+cp -a dist/desktop-agent "$root/opt/desktop-agent"
+ln -s /opt/desktop-agent/desktop-agent "$root/usr/bin/desktop-agent"
+cp packaging/desktop-agent.desktop "$root/usr/share/applications/desktop-agent.desktop"
+cp assets/desktop-agent.svg "$root/usr/share/icons/hicolor/scalable/apps/desktop-agent.svg"
+# Optional autostart: the app's Settings ("Start with the session") copies this into
+# ~/.config/autostart; an administrator can put it in /etc/xdg/autostart for everyone.
+sed 's/^Name=desktop-agent$/Name=desktop-agent (autostart)/' packaging/desktop-agent.desktop \
+  > "$root/usr/share/desktop-agent/desktop-agent-autostart.desktop"
+depends=$(grep -v '^\s*#' packaging/deb-depends.txt | awk 'NF {print $1}' | paste -sd, - | sed 's/,/, /g')
+size=$(du -sk "$root" | cut -f1)
+cat > "$root/DEBIAN/control" <<CONTROL
+Package: desktop-agent
+Version: $version
+Architecture: $arch
+Maintainer: desktop-agent developers <desktop-agent@users.noreply.github.com>
+Installed-Size: $size
+Depends: $depends
+Section: utils
+Priority: optional
+Homepage: https://github.com/desktop-agent/desktop-agent
+Description: local-first computer-use agent for the desktop
+ A tray app and command line that capture the screen, perceive it locally (OCR and
+ ONNX models), locate the element each step names, ask before every input, act, verify
+ and record every step in a local run database.
+CONTROL
+deb="dist/desktop-agent_${version}_${arch}.deb"
+dpkg-deb --root-owner-group -Zgzip --build "$root" "$deb" >/dev/null
+echo "bundle: done"
+du -sh dist/desktop-agent "$tarball" "$deb"
