@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import time
@@ -107,6 +108,45 @@ def cmd_eval_grounding(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval_tasks(args: argparse.Namespace) -> int:
+    from desktop_agent.evaluation.task_runner import run_suite
+    from desktop_agent.evaluation.task_suite import DEFAULT_SUITE, load_suite
+    from desktop_agent.runs.store import data_home
+
+    tasks = load_suite(Path(args.suite) if args.suite else DEFAULT_SUITE)
+    if args.only:
+        wanted = {n for part in args.only for n in part.split(",") if n}
+        unknown = wanted - {t.name for t in tasks}
+        if unknown:
+            raise AgentError(f"no task named {', '.join(sorted(unknown))}: see `desktop-agent eval tasks --list`")
+        tasks = [t for t in tasks if t.name in wanted]
+    if args.list:
+        for t in tasks:
+            print(t.name)
+        return 0
+    planner_args: list[str] = []
+    for flag in ("model", "mmproj", "base_url", "api_key_env", "price"):
+        value = getattr(args, flag)
+        if value:
+            planner_args += [f"--{flag.replace('_', '-')}", value]
+    if args.text_only:
+        planner_args.append("--text-only")
+    if args.stepwise and args.planner != "direct":
+        raise AgentError("step-controlled mode replays reference steps: use it with --planner direct")
+    home = data_home()
+    out = Path(args.out) if args.out else home / "evals" / time.strftime("%Y%m%d-%H%M%S")
+
+    def progress(r: Any) -> None:
+        print(f"{r.name:40s} {'ok  ' if r.success else 'FAIL'} {r.steps:3d} steps {r.seconds:6.1f} s  "
+              f"{r.failure + ': ' if r.failure else ''}{r.detail}", flush=True)
+
+    report = run_suite(tasks, home, args.planner, planner_args, args.stepwise, progress)
+    js, page = report.write(out)
+    print("\n".join(report.format().splitlines()[len(tasks):]))  # the per-task lines were printed as they ran
+    print(f"report: {page}\njson: {js}")
+    return 0 if all(r.success for r in report.results) else 1
+
+
 def _print_event(event: Any) -> None:
     step = f"step {event.step + 1}: " if event.step is not None else ""
     kind = event.kind
@@ -149,7 +189,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     store = RunStore()
     # --approve auto covers the floor of risky steps only for the person's own script.
     approver = AutoApprover(allow_risky=args.planner == "direct") if args.approve == "auto" else TerminalApprover()
-    agent = Agent(MssScreen(args.monitors), ScreenParser(), PyAutoGuiDriver(), store, approver,
+    screen: Any = MssScreen(args.monitors)
+    scale = os.environ.get("DESKTOP_AGENT_EMULATE_SCALE")
+    if scale:  # evaluation only: show the agent HiDPI captures of a display that cannot make them (Xvfb)
+        from desktop_agent.capture.scaled import ScaledScreen
+
+        screen = ScaledScreen(screen, float(scale))
+    agent = Agent(screen, ScreenParser(), PyAutoGuiDriver(), store, approver,
                   AgentSettings(max_steps=args.max_steps), on_event=_print_event)
 
     def on_term(signum: int, frame: FrameType | None) -> None:
@@ -204,7 +250,8 @@ def cmd_runs(args: argparse.Namespace) -> int:
             print(f"no runs yet in {store.path}")
         for r in runs:
             when = time.strftime("%Y-%m-%d %H:%M", time.localtime(r.started_at))
-            print(f"{r.id}  {when}  {r.status:11s} {r.step_count:3d} steps  {r.planner:7s} {r.task[:60]}")
+            task = " ".join(r.task.replace(";", "; ").split()) if "\n" in r.task else r.task
+            print(f"{r.id}  {when}  {r.status:11s} {r.step_count:3d} steps  {r.planner:7s} {task[:60]}")
         return 0
     run = store.get_run(args.run_id)
     if args.runs_cmd == "show":
@@ -324,6 +371,18 @@ def build_parser() -> argparse.ArgumentParser:
     e1.add_argument("dir")
     e1.add_argument("--out", help="write predictions JSONL here")
     e1.set_defaults(func=cmd_eval_grounding)
+    e2 = es.add_parser("tasks", help="run the task suite on fresh desktops and check the outcomes")
+    e2.add_argument("suite", nargs="?", help="a folder of task files (default: the suite in the repository)")
+    e2.add_argument("--planner", default="direct", choices=["direct", "llama", "openai", "anthropic"])
+    e2.add_argument("--only", action="append", help="run only these tasks (name, or names separated by commas)")
+    e2.add_argument("--list", action="store_true", help="print the task names, one per line")
+    e2.add_argument("--stepwise", action="store_true",
+                    help="step-controlled: replay the reference steps before each step, score each step alone")
+    e2.add_argument("--out", help="folder for tasks.json and tasks.html (default: the data folder's evals/)")
+    for flag in ("--model", "--mmproj", "--base-url", "--api-key-env", "--price"):
+        e2.add_argument(flag, help="passed to `desktop-agent run` (model planners)")
+    e2.add_argument("--text-only", action="store_true")
+    e2.set_defaults(func=cmd_eval_tasks)
 
     sp = sub.add_parser("app", help="the tray app (command bar, timeline, approval); --screenshots DIR",
                         add_help=False)

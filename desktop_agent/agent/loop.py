@@ -213,7 +213,8 @@ class Agent:
         try:
             while True:
                 self._check_abort()
-                if idx >= self.settings.max_steps:
+                if idx >= self.settings.max_steps and planner.needs_screen:
+                    # A model planner is not asked again past the limit (it costs a model call).
                     raise StepFailed(f"stopped after --max-steps {self.settings.max_steps} steps")
                 plan_timings: dict[str, float] = {}
                 views: list[ScreenView] = []
@@ -235,6 +236,8 @@ class Agent:
                                          f"the last: {exc}") from None
                     continue
                 rejected_in_a_row = 0
+                if idx >= self.settings.max_steps and planned is not None and not isinstance(planned.action, Done):
+                    raise StepFailed(f"stopped after --max-steps {self.settings.max_steps} steps")
                 if planned is None or isinstance(planned.action, Done):
                     if planned is not None:
                         message = planned.action.summary  # type: ignore[union-attr]
@@ -256,10 +259,14 @@ class Agent:
                     self._check_loop(run_id, idx, planned, history)
                 idx += 1
             skipped = sum(1 for h in history if h.outcome == "skipped")
+            unseen = sum(1 for h in history if h.outcome == "done, no visible change")
             if skipped:
                 # The person's choice, but not every step ran: say so in the status and the exit code.
                 status, code = "partial", PARTIAL_EXIT
                 message = message or f"{idx - skipped} steps ran and were verified, {skipped} skipped"
+            if unseen and not message:
+                message = (f"all {idx} steps ran; {idx - unseen} verified on screen, {unseen} key press"
+                           f"{'es' if unseen > 1 else ''} with no visible change")
             message = message or f"all {idx} steps ran and were verified"
         except RunAborted as exc:
             status, message, code = "aborted", str(exc), exc.exit_code
@@ -376,6 +383,14 @@ class Agent:
                 self.store.update_step(run_id, idx, **shots)
             verify = {"changed": change.changed, "pixels": change.pixels,
                       "bbox": change.bbox.as_list() if change.bbox else None, "detail": change.describe()}
+            if not change.changed and isinstance(action, Press):
+                # Shortcuts often act out of sight (save, copy): record it honestly, do not fail the run.
+                self.store.update_step(run_id, idx, status="unverified", verify=verify, timings=timings,
+                                       ended_at=time.time())
+                history.append(HistoryEntry(action, "done, no visible change", planned.reason))
+                self._emit("step_done", run_id, idx, "no visible change (a shortcut may act out of sight)",
+                           timings=timings)
+                return approve_rest
             if not change.changed and not isinstance(action, Wait):
                 self.store.update_step(run_id, idx, status="failed", verify=verify, timings=timings,
                                        error="no visible effect", ended_at=time.time())

@@ -29,7 +29,8 @@ from desktop_agent.runs.store import RunRow, RunStore, StepRow
 
 STATUS_COLOURS = {"verified": "#2e7d32", "succeeded": "#2e7d32", "failed": "#c62828", "rejected": "#c62828",
                   "aborted": "#6d4c41", "interrupted": "#6d4c41", "skipped": "#757575", "partial": "#ef6c00",
-                  "running": "#1565c0", "approved": "#1565c0", "planned": "#1565c0", "answered": "#6a1b9a"}
+                  "running": "#1565c0", "approved": "#1565c0", "planned": "#1565c0", "answered": "#6a1b9a",
+                  "unverified": "#8d6e63"}
 
 
 def _badge(status: str) -> str:

@@ -36,7 +36,7 @@ class Instruction:
     quoted: bool  # the label was given in quotes: match it literally
 
 
-_KEEP = set("./:+#@&%$-_'()[]{}")
+_KEEP = set("./:+#@&%$-_'()[]{}*=×÷<>^~|")  # symbols stay: calculators label buttons with them
 
 
 def normalize_with_map(text: str) -> tuple[str, list[int]]:

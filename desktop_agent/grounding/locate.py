@@ -103,6 +103,16 @@ def _span_box(cand: _Candidate, start: int, end: int) -> Rect:
 _FOLD = str.maketrans({"1": "l", "i": "l", "|": "l", "!": "l", "0": "o", "5": "s", "8": "b"})
 
 
+_DIGITS = re.compile(r"\d+")
+
+
+def _same_numbers(label: str, text: str) -> bool:
+    """A label with numbers matches only text with the same numbers; one without is not held to it
+    (OCR reads a letter as a digit now and then)."""
+    wanted = _DIGITS.findall(label)
+    return not wanted or wanted == _DIGITS.findall(text)
+
+
 def _compact(text: str) -> tuple[str, list[int]]:
     keep = [i for i, c in enumerate(text) if c != " "]
     return "".join(text[i] for i in keep), keep
@@ -139,7 +149,8 @@ def _match(label: str, text: str) -> tuple[float, tuple[int, int] | None]:
         # The label as whole words of a longer line: a menu bar, a toolbar row, a sentence with a link.
         return 0.86 + 0.1 * len(label) / len(text), span
     ratio = SequenceMatcher(None, label, text, autojunk=False).ratio()
-    if len(label) >= 4 and ratio >= 0.85:
+    # Numbers are never approximate: "line 150" is not "line 130", "Item 40" not "Item 10".
+    if len(label) >= 4 and ratio >= 0.85 and _same_numbers(label, text):
         return 0.7 + 0.25 * ratio, None
     if len(text) > len(label) >= 5:
         # A fuzzy match against a word-aligned window of the line, for an OCR slip in a longer line.
@@ -149,7 +160,7 @@ def _match(label: str, text: str) -> tuple[float, tuple[int, int] | None]:
             if (i > 0 and text[i - 1].isalnum()) or (j < len(text) and text[j].isalnum()):
                 continue
             r = SequenceMatcher(None, label, text[i:j], autojunk=False).ratio()
-            if r > best:
+            if r > best and _same_numbers(label, text[i:j]):
                 best, best_span = r, (i, j)
         if best >= 0.88:
             return 0.7 + 0.2 * best, best_span

@@ -94,9 +94,11 @@ class ScreenParser:
     def _name_icons(self, image: np.ndarray, elements: list[Element]) -> list[Element]:
         """Give icon-only elements (icons, and framed controls with no text) their likely meanings."""
         assert self.icons is not None
+        # One or two "characters" on a small control are usually OCR reading a glyph (a floppy as "り").
         idx = [i for i, e in enumerate(elements)
-               if not e.text and e.kind in (ElementKind.ICON, ElementKind.BUTTON) and e.bbox.width <= 96
-               and e.bbox.height <= 96]
+               if e.kind in (ElementKind.ICON, ElementKind.BUTTON, ElementKind.CHECKBOX)
+               and (not e.text or (len(e.text.strip()) <= 2 and max(e.bbox.width, e.bbox.height) <= 40))
+               and e.bbox.width <= 96 and e.bbox.height <= 96]
         if not idx:
             return elements
         guesses = self.icons.classify([icon_crop(image, elements[i].bbox) for i in idx])

@@ -1,0 +1,115 @@
+"""Task files: one TOML file per task in a suite folder. A task says how to set up the desktop (screen,
+monitors, scale, fixture files, which real applications to start), the goal in plain words, a reference
+script for the direct planner, how to check the outcome where a user would see it, and its limits."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from desktop_agent.errors import AgentError
+
+DEFAULT_SUITE = Path(__file__).resolve().parents[2] / "tasks" / "desktop"
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class AppSpec(_Spec):
+    """A real application to start: its command (`{home}` is the task's home folder), the window title it
+    shows when ready (a substring), and optionally where to put that window (x,y,width,height)."""
+
+    cmd: list[str] = Field(min_length=1)
+    window: str
+    geometry: tuple[int, int, int, int] | None = None
+
+
+class FileSpec(_Spec):
+    path: str  # relative to the task's home folder
+    text: str | None = None  # written as UTF-8; None makes a folder
+    lines: int | None = None  # or: that many numbered lines ("line 001", ...)
+    image: tuple[int, int] | None = None  # or: a PNG of that size with the file's name drawn on it
+
+
+class FileCheck(_Spec):
+    kind: Literal["file"]
+    path: str
+    equals: str | None = None
+    contains: list[str] = []
+    absent: list[str] = []
+    exists: bool = True
+
+
+class FolderCheck(_Spec):
+    kind: Literal["folder"]
+    path: str
+    exists: bool = True
+
+
+class CellsCheck(_Spec):
+    """A spreadsheet file (any format Gnumeric's ssconvert reads): these cells hold these values."""
+
+    kind: Literal["cells"]
+    path: str
+    equals: dict[str, str]  # "A2": "Apples"
+
+
+class IniCheck(_Spec):
+    kind: Literal["ini"]
+    path: str
+    key: str  # "Section/key" as QSettings writes it, or "key" in the General section
+    equals: str
+
+
+class ClipboardCheck(_Spec):
+    kind: Literal["clipboard"]
+    equals: str
+
+
+Check = Annotated[FileCheck | FolderCheck | CellsCheck | IniCheck | ClipboardCheck, Field(discriminator="kind")]
+
+
+class TaskSpec(_Spec):
+    name: str
+    goal: str
+    script: str  # the reference steps for the direct planner
+    apps: list[AppSpec] = []
+    files: list[FileSpec] = []
+    screen: str = "1280x800"  # the X screen (WIDTHxHEIGHT)
+    monitors: str | None = None  # a layout on that screen, e.g. "1280x800+1024+0*,1024x768+0+0"
+    scale: float = 1.0  # 2: the agent sees a HiDPI capture (emulated on Xvfb)
+    max_steps: int = 20
+    time_limit: float = 120.0
+    tags: list[str] = []
+    check: list[Check] = Field(min_length=1)
+    path: Path | None = None
+
+
+def load_task(path: Path) -> TaskSpec:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data.setdefault("name", path.stem)
+        return TaskSpec.model_validate({**data, "path": path})
+    except tomllib.TOMLDecodeError as exc:
+        raise AgentError(f"{path}: not valid TOML: {exc}") from None
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise AgentError(f"{path}: {'.'.join(str(p) for p in err['loc'])}: {err['msg']}") from None
+
+
+def load_suite(folder: Path | None = None) -> list[TaskSpec]:
+    folder = folder or DEFAULT_SUITE
+    if not folder.is_dir():
+        raise AgentError(f"no task suite at {folder}")
+    tasks = [load_task(p) for p in sorted(folder.glob("*.toml"))]
+    if not tasks:
+        raise AgentError(f"{folder} holds no task files (*.toml)")
+    names = [t.name for t in tasks]
+    dupes = {n for n in names if names.count(n) > 1}
+    if dupes:
+        raise AgentError(f"{folder}: task names used twice: {', '.join(sorted(dupes))}")
+    return tasks
