@@ -97,7 +97,7 @@ class ScreenParser:
         # One or two "characters" on a small control are usually OCR reading a glyph (a floppy as "り").
         idx = [i for i, e in enumerate(elements)
                if e.kind in (ElementKind.ICON, ElementKind.BUTTON, ElementKind.CHECKBOX)
-               and (not e.text or (len(e.text.strip()) <= 2 and max(e.bbox.width, e.bbox.height) <= 40))
+               and (not e.text or (len(e.text.strip()) <= 2 and max(e.bbox.width, e.bbox.height) <= 64))
                and e.bbox.width <= 96 and e.bbox.height <= 96]
         if not idx:
             return elements
