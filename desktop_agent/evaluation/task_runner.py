@@ -28,7 +28,7 @@ SCALE_ENV = "DESKTOP_AGENT_EMULATE_SCALE"
 class TaskResult:
     name: str
     success: bool
-    failure: str  # "", "abstained", "no visible effect", "wrong outcome", "timeout", "error"
+    failure: str  # "", "grounding miss", "abstained", "no visible effect", "wrong outcome", "timeout", "error"
     detail: str
     steps: int
     seconds: float
@@ -42,7 +42,7 @@ class TaskResult:
         return self.seconds / self.steps if self.steps else 0.0
 
 
-def _classify(exit_code: int | None, problems: list[str], message: str) -> str:
+def _classify(exit_code: int | None, problems: list[str], message: str, planner: str = "direct") -> str:
     if not problems:
         return ""
     if exit_code is None:
@@ -52,7 +52,9 @@ def _classify(exit_code: int | None, problems: list[str], message: str) -> str:
     if "no visible effect" in message:
         return "no visible effect"
     if exit_code in (0, 6):
-        return "wrong outcome"
+        # Every step ran, yet the outcome is wrong. With the reference script the plan was right, so a
+        # step acted on the wrong element; with a model planner it may also have planned the wrong thing.
+        return "grounding miss" if planner == "direct" else "wrong outcome"
     return "error"
 
 
@@ -110,8 +112,8 @@ def run_task(task: TaskSpec, data_home: Path, planner: str = "direct", planner_a
         # The outcome is right but the agent did not finish cleanly: not a success either.
         problems = [f"the outcome is right but the run ended: {message or 'over the time limit'}"]
         detail = problems[0]
-    return TaskResult(task.name, not problems, _classify(code, problems, message or out), detail, steps, seconds,
-                      tokens, run_id, code)
+    return TaskResult(task.name, not problems, _classify(code, problems, message or out, planner), detail, steps,
+                      seconds, tokens, run_id, code)
 
 
 def run_task_stepwise(task: TaskSpec, data_home: Path) -> TaskResult:
