@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from desktop_agent.capture.virtual_display import VirtualDisplay, stop_process  # noqa: E402
+from desktop_agent.evaluation.task_env import mapped_windows  # noqa: E402
 
 
 def folder_mb(path: Path) -> float:
@@ -28,19 +29,7 @@ def folder_mb(path: Path) -> float:
 
 
 def window_mapped(display: str, title: str) -> bool:
-    from Xlib import display as xdisplay
-
-    d = xdisplay.Display(display)
-    try:
-        for w in d.screen().root.query_tree().children:
-            try:
-                if w.get_wm_name() == title and w.get_attributes().map_state == 2:
-                    return True
-            except Exception:
-                continue
-        return False
-    finally:
-        d.close()
+    return any(name == title for _, name in mapped_windows(display))
 
 
 def main() -> int:

@@ -17,7 +17,7 @@ from desktop_agent.errors import AgentError
 from desktop_agent.evaluation.task_suite import TaskSpec
 
 
-def _windows(display: str) -> list[tuple[Any, str]]:
+def mapped_windows(display: str) -> list[tuple[Any, str]]:
     """Mapped client windows (title, window), children of openbox frames included."""
     from Xlib import X
     from Xlib import display as xdisplay
@@ -131,7 +131,7 @@ class TaskEnvironment:
     def _wait_for_window(self, title: str, proc: subprocess.Popen[bytes], timeout: float = 30.0) -> int:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            for wid, name in _windows(self.display):
+            for wid, name in mapped_windows(self.display):
                 if title in name:
                     return int(wid)
             if proc.poll() is not None:
@@ -140,7 +140,7 @@ class TaskEnvironment:
         raise AgentError(f"task {self.task.name}: no window titled {title!r} within {timeout:g} s")
 
     def window_titles(self) -> list[str]:
-        return [name for _, name in _windows(self.display)]
+        return [name for _, name in mapped_windows(self.display)]
 
     def clipboard(self) -> str:
         r = subprocess.run(["xclip", "-o", "-selection", "clipboard"], env=self.env(), capture_output=True,

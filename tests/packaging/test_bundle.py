@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 
 from desktop_agent.capture.virtual_display import stop_process
+from desktop_agent.evaluation.task_env import mapped_windows
 from tests.display import TargetApp
 from tests.e2e_helpers import ROOT
 
@@ -61,19 +62,7 @@ def _run(artifacts: dict[str, Path], *args: str, home: Path) -> subprocess.Compl
 
 
 def _window_titled(title: str) -> bool:
-    from Xlib import display as xdisplay
-
-    d = xdisplay.Display()
-    try:
-        for w in d.screen().root.query_tree().children:
-            try:
-                if w.get_wm_name() == title and w.get_attributes().map_state == 2:
-                    return True
-            except Exception:
-                continue
-        return False
-    finally:
-        d.close()
+    return any(name == title for _, name in mapped_windows(os.environ["DISPLAY"]))
 
 
 def test_the_bundle_runs_without_the_source_tree(artifacts: dict[str, Path], target_app: TargetApp,
