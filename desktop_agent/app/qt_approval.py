@@ -265,12 +265,7 @@ class ApprovalPanel(QWidget):
         for b in (self.skip, self.rest, self.edit):
             b.show()
         self.edit.setEnabled(bool(proposal.targets))
-        self.approve.setText("Approve")
-        self.reject.setText("Reject and stop")
-        self._place()
-        self.show()
-        self.raise_()
-        self.activateWindow()
+        self._present("Approve", "Reject and stop")
         if self.overlay is not None:
             self.overlay.show_for(proposal)
 
@@ -282,13 +277,16 @@ class ApprovalPanel(QWidget):
             w.hide()
         self.answer_edit.clear()
         self.answer_edit.show()
-        self.approve.setText("Answer")
-        self.reject.setText("Stop")
+        self._present("Answer", "Stop")
+        self.answer_edit.setFocus()
+
+    def _present(self, yes: str, no: str) -> None:
+        self.approve.setText(yes)
+        self.reject.setText(no)
         self._place()
         self.show()
         self.raise_()
         self.activateWindow()
-        self.answer_edit.setFocus()
 
     def _place(self) -> None:
         """Bottom right of the primary screen, or the top right if the target is down there."""
