@@ -101,6 +101,18 @@ class PolicyApprover:
 
 
 @dataclass
+class PreviewApprover:
+    """`--dry-run`: every step is planned, located and recorded with its target, and none is sent (each is
+    skipped). Shows what the agent would do on this screen; the evaluation uses it to compare plans."""
+
+    def decide(self, proposal: StepProposal) -> Decision:
+        return Decision.SKIP
+
+    def answer(self, question: str) -> str | None:
+        return None
+
+
+@dataclass
 class TerminalApprover:
     """Asks on the terminal: approve / skip / approve the rest / quit. Without a terminal it refuses."""
 

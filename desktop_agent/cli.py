@@ -131,8 +131,6 @@ def cmd_eval_tasks(args: argparse.Namespace) -> int:
             planner_args += [f"--{flag.replace('_', '-')}", value]
     if args.text_only:
         planner_args.append("--text-only")
-    if args.stepwise and args.planner != "direct":
-        raise AgentError("step-controlled mode replays reference steps: use it with --planner direct")
     home = data_home()
     out = Path(args.out) if args.out else home / "evals" / time.strftime("%Y%m%d-%H%M%S")
 
@@ -176,7 +174,7 @@ def _print_event(event: Any) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from desktop_agent.agent import Agent, AgentSettings
-    from desktop_agent.approval import AutoApprover, TerminalApprover
+    from desktop_agent.approval import AutoApprover, PreviewApprover, TerminalApprover
     from desktop_agent.capture.screen import MssScreen, check_display
     from desktop_agent.planning.choice import make_planner
     from desktop_agent.runs.store import RunStore
@@ -188,7 +186,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     store = RunStore()
     # --approve auto covers the floor of risky steps only for the person's own script.
-    approver = AutoApprover(allow_risky=args.planner == "direct") if args.approve == "auto" else TerminalApprover()
+    approver: Any = AutoApprover(allow_risky=args.planner == "direct") if args.approve == "auto" else TerminalApprover()
+    if args.dry_run:
+        approver, args.approve = PreviewApprover(), "ask"
     screen: Any = MssScreen(args.monitors)
     scale = os.environ.get("DESKTOP_AGENT_EMULATE_SCALE")
     if scale:  # evaluation only: show the agent HiDPI captures of a display that cannot make them (Xvfb)
@@ -347,6 +347,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--approve", default="ask", choices=["ask", "auto"],
                     help="ask before every step (default) or approve all (risky steps of a model planner still "
                          "need a person)")
+    sp.add_argument("--dry-run", action="store_true",
+                    help="plan and locate every step, record it with its target, send no input (all skipped)")
     sp.add_argument("--max-steps", type=int, default=50)
     sp.add_argument("--monitors", help="explicit monitor layout, e.g. 1280x800+1024+0*,1024x768+0+0")
     sp.set_defaults(func=cmd_run)
@@ -377,7 +379,8 @@ def build_parser() -> argparse.ArgumentParser:
     e2.add_argument("--only", action="append", help="run only these tasks (name, or names separated by commas)")
     e2.add_argument("--list", action="store_true", help="print the task names, one per line")
     e2.add_argument("--stepwise", action="store_true",
-                    help="step-controlled: replay the reference steps before each step, score each step alone")
+                    help="step-controlled: replay the reference steps before each step, score each step alone "
+                         "(direct: the step's grounding; a model planner: its plan against the reference step)")
     e2.add_argument("--out", help="folder for tasks.json and tasks.html (default: the data folder's evals/)")
     for flag in ("--model", "--mmproj", "--base-url", "--api-key-env", "--price"):
         e2.add_argument(flag, help="passed to `desktop-agent run` (model planners)")

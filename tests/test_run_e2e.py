@@ -158,3 +158,13 @@ def test_typing_any_unicode_text(target_app: TargetApp, home: Path) -> None:
     r = cli("run", f'type "{text}" into "Name"', "--approve", "auto", home=home)
     assert r.returncode == 0, r.stdout + r.stderr
     assert [e["value"] for e in target_app.events("text")][-1] == text
+
+
+def test_dry_run_locates_and_records_every_step_and_sends_nothing(target_app: TargetApp, home: Path) -> None:
+    r = cli("run", 'click "Save"; type "hello" into "Name"', "--dry-run", home=home)
+    assert "skipped" in r.stdout + r.stderr
+    assert [e for e in target_app.events() if e["event"] != "ready"] == []  # no click, no text reached the app
+    store = RunStore(home)
+    steps = store.steps(store.list_runs()[0].id)
+    assert [s.status for s in steps] == ["skipped", "skipped"]
+    assert steps[0].target is not None and _inside(steps[0].target["desktop"], target_app.widgets["Save"])

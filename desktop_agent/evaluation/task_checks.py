@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import configparser
 import csv
+import json
 import re
 import subprocess
 import tempfile
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from desktop_agent.evaluation.task_env import TaskEnvironment
 from desktop_agent.evaluation.task_suite import (
+    A11yCheck,
     CellsCheck,
     Check,
     ClipboardCheck,
@@ -92,12 +96,62 @@ def _clipboard(env: TaskEnvironment, c: ClipboardCheck) -> str | None:
     return None if got == c.equals else f"the clipboard holds {got[:60]!r}, expected {c.equals!r}"
 
 
+def accessibility_tree(devtools_port_file: Path, timeout: float = 10.0) -> list[dict[str, Any]]:
+    """The unignored nodes of the accessibility tree of the browser's first page, as the DevTools protocol
+    gives them (role, name, value, properties)."""
+    import websocket  # websocket-client
+
+    port = devtools_port_file.read_text().split()[0]
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=timeout) as r:
+        pages = [t for t in json.load(r) if t.get("type") == "page"]
+    if not pages:
+        raise OSError("the browser shows no page")
+    ws = websocket.create_connection(pages[0]["webSocketDebuggerUrl"], timeout=timeout, suppress_origin=True)
+    try:
+        ws.send(json.dumps({"id": 1, "method": "Accessibility.getFullAXTree"}))
+        while True:
+            msg = json.loads(ws.recv())
+            if msg.get("id") == 1:
+                break
+    finally:
+        ws.close()
+    if "error" in msg:
+        raise OSError(f"DevTools: {msg['error'].get('message', msg['error'])}")
+    return [n for n in msg["result"]["nodes"] if not n.get("ignored")]
+
+
+def _prop(node: dict[str, Any], key: str) -> Any:
+    if key in ("role", "name", "value"):
+        return (node.get(key) or {}).get("value")
+    return next((p["value"].get("value") for p in node.get("properties", []) if p["name"] == key), None)
+
+
+def _a11y(env: TaskEnvironment, c: A11yCheck) -> str | None:
+    try:
+        nodes = accessibility_tree(env.home / c.profile / "DevToolsActivePort")
+    except (OSError, ValueError) as exc:
+        return f"cannot read the browser's accessibility tree: {exc}"
+    found = [n for n in nodes if _prop(n, "role") == c.role and (_prop(n, "name") or "").strip() == c.name]
+    what = f"{c.role} {c.name!r}"
+    if not c.exists:
+        return f"the page still shows {what}" if found else None
+    if not found:
+        return f"the page shows no {what}"
+    node = found[0]
+    if c.value is not None and (_prop(node, "value") or "") != c.value:
+        return f"{what} holds {_prop(node, 'value')!r}, expected {c.value!r}"
+    if c.checked is not None and (str(_prop(node, "checked")).lower() == "true") != c.checked:
+        return f"{what} is {'not ' if c.checked else ''}checked"
+    return None
+
+
 CHECKERS: dict[type, Callable[[TaskEnvironment, object], str | None]] = {
     FileCheck: _file,  # type: ignore[dict-item]
     FolderCheck: _folder,  # type: ignore[dict-item]
     CellsCheck: _cells,  # type: ignore[dict-item]
     IniCheck: _ini,  # type: ignore[dict-item]
     ClipboardCheck: _clipboard,  # type: ignore[dict-item]
+    A11yCheck: _a11y,  # type: ignore[dict-item]
 }
 
 

@@ -23,11 +23,21 @@ def mapped_windows(display: str) -> list[tuple[Any, str]]:
     from Xlib import display as xdisplay
 
     d = xdisplay.Display(display)
+    net_name, utf8 = d.intern_atom("_NET_WM_NAME"), d.intern_atom("UTF8_STRING")
     out = []
     try:
+        def title(w: Any) -> str | None:
+            # EWMH's UTF-8 title first: some apps (Chromium) set WM_NAME in a type python-xlib skips.
+            prop = w.get_full_property(net_name, utf8)
+            if prop is not None and prop.value:
+                value = prop.value
+                return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+            name = w.get_wm_name()
+            return str(name) if name else None
+
         def walk(w: Any, depth: int) -> None:
             try:
-                name = w.get_wm_name()
+                name = title(w)
                 attrs = w.get_attributes()
             except Exception:
                 return

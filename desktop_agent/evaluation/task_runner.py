@@ -19,7 +19,7 @@ from desktop_agent.evaluation.task_checks import check_outcome
 from desktop_agent.evaluation.task_env import TaskEnvironment
 from desktop_agent.evaluation.task_suite import TaskSpec
 from desktop_agent.planning.script import split_steps
-from desktop_agent.runs.store import RunStore
+from desktop_agent.runs.store import RunStore, StepRow
 
 SCALE_ENV = "DESKTOP_AGENT_EMULATE_SCALE"
 
@@ -36,6 +36,7 @@ class TaskResult:
     run_id: str = ""
     exit_code: int | None = None
     step_results: list[bool] = field(default_factory=list)  # step-controlled mode: each reference step
+    step_notes: list[str] = field(default_factory=list)  # step-controlled with a model: why a step missed
 
     @property
     def seconds_per_step(self) -> float:
@@ -114,6 +115,97 @@ def run_task(task: TaskSpec, data_home: Path, planner: str = "direct", planner_a
         detail = problems[0]
     return TaskResult(task.name, not problems, _classify(code, problems, message or out, planner), detail, steps,
                       seconds, tokens, run_id, code)
+
+
+def _first_step(data_home: Path, run_id: str) -> tuple[StepRow | None, str]:
+    if not run_id:
+        return None, "the run did not start"
+    store = RunStore(data_home)
+    try:
+        rows = store.steps(run_id)
+        return (rows[0] if rows else None), store.get_run(run_id).message
+    finally:
+        store.close()
+
+
+def _inside(point: list[float], box: list[float], margin: float = 4.0) -> bool:
+    return box[0] - margin <= point[0] <= box[2] + margin and box[1] - margin <= point[1] <= box[3] + margin
+
+
+def plan_matches(ref: StepRow, got: StepRow | None, message: str = "") -> tuple[bool, str]:
+    """Whether a planner's step does what the reference step does on the same screen: the same action, on
+    the element the reference step's grounding found (the planner's point inside it), with the same text or
+    keys. Returns (match, why not)."""
+    if got is None:
+        return False, f"planned nothing ({message})" if message else "planned nothing"
+    want, have = ref.action, got.action
+    if have.get("action") != want.get("action"):
+        return False, f"planned {got.description!r} where the reference does {ref.description!r}"
+    if want.get("action") == "type" and str(have.get("text", "")).strip() != str(want.get("text", "")).strip():
+        return False, f"typed {have.get('text')!r}, the reference types {want.get('text')!r}"
+    if want.get("action") == "press" and [k.lower() for k in have.get("keys", [])] != [
+            k.lower() for k in want.get("keys", [])]:
+        pressed, expected = "+".join(have.get("keys", [])), "+".join(want.get("keys", []))
+        return False, f"pressed {pressed}, the reference presses {expected}"
+    if want.get("action") == "scroll" and have.get("direction") != want.get("direction"):
+        return False, f"scrolled {have.get('direction')}, the reference scrolls {want.get('direction')}"
+    if ref.target and want.get("action") not in ("type", "press", "wait"):
+        if not got.target:
+            return False, f"{got.description!r} found no target ({got.error or got.status})"
+        pairs = [(ref.target, got.target),
+                 *zip(ref.target.get("more", []), got.target.get("more", []), strict=False)]
+        for r, g in pairs:
+            if r["monitor"] != g["monitor"] or not _inside(g["point"], r["element_bbox"]):
+                return False, f"{got.description!r} points elsewhere than the reference's {r['instruction']!r}"
+    return True, ""
+
+
+def run_task_stepwise_planner(task: TaskSpec, data_home: Path, planner: str, planner_args: list[str] | None = None
+                              ) -> TaskResult:
+    """Step-controlled mode for a model planner: before each reference step, a fresh desktop brought to the
+    state before it; the reference step is located (not sent) to know its target, then the planner, told
+    the goal and the steps already done, plans one step on the same screen (not sent either). A step counts
+    when the plan matches the reference (`plan_matches`): this scores planning apart from grounding."""
+    steps = split_steps(task.script)
+    results: list[bool] = []
+    notes: list[str] = []
+    tokens = 0
+    t0 = time.monotonic()
+    args = ["--planner", planner, *(planner_args or [])]
+    for k, step in enumerate(steps):
+        env = TaskEnvironment(task)
+        try:
+            with env:
+                if k:
+                    code, _, _ = _agent_run(env, task, "; ".join(steps[:k]), ["--planner", "direct"], data_home,
+                                            task.max_steps, task.time_limit)
+                    if code != 0:
+                        results.append(False)
+                        notes.append("could not replay the steps before it")
+                        continue
+                _, _, ref_id = _agent_run(env, task, step, ["--planner", "direct", "--dry-run"], data_home, 1,
+                                          task.time_limit)
+                ref, ref_msg = _first_step(data_home, ref_id)
+                goal = task.goal + (f"\nAlready done, in this order: {'; '.join(steps[:k])}." if k else "")
+                _, _, got_id = _agent_run(env, task, goal, [*args, "--dry-run"], data_home, 1, task.time_limit)
+                got, got_msg = _first_step(data_home, got_id)
+                if got is not None:
+                    tokens += int(got.usage.get("prompt_tokens", 0) + got.usage.get("completion_tokens", 0))
+                if ref is None or (ref.target is None and ref.action.get("action") not in ("type", "press", "wait")):
+                    results.append(False)
+                    notes.append(f"the reference step was not located ({ref_msg})")
+                    continue
+                ok, why = plan_matches(ref, got, got_msg)
+                results.append(ok)
+                notes.append(why)
+        finally:
+            env.cleanup()
+    seconds = time.monotonic() - t0
+    hits = sum(results)
+    misses = [f"step {i + 1}: {n}" for i, n in enumerate(notes) if n]
+    return TaskResult(task.name, hits == len(results), "" if hits == len(results) else "planned differently",
+                      f"{hits}/{len(results)} steps planned like the reference" + (f"; {misses[0]}" if misses else ""),
+                      len(results), seconds, tokens, step_results=results, step_notes=notes)
 
 
 def run_task_stepwise(task: TaskSpec, data_home: Path) -> TaskResult:
@@ -217,7 +309,11 @@ def run_suite(tasks: list[TaskSpec], data_home: Path, planner: str = "direct", p
               stepwise: bool = False, progress: Callable[[TaskResult], None] | None = None) -> SuiteReport:
     results = []
     for task in tasks:
-        r = run_task_stepwise(task, data_home) if stepwise else run_task(task, data_home, planner, planner_args)
+        if stepwise:
+            r = (run_task_stepwise(task, data_home) if planner == "direct"
+                 else run_task_stepwise_planner(task, data_home, planner, planner_args))
+        else:
+            r = run_task(task, data_home, planner, planner_args)
         results.append(r)
         if progress:
             progress(r)

@@ -70,7 +70,22 @@ class ClipboardCheck(_Spec):
     equals: str
 
 
-Check = Annotated[FileCheck | FolderCheck | CellsCheck | IniCheck | ClipboardCheck, Field(discriminator="kind")]
+class A11yCheck(_Spec):
+    """A node of Chromium's accessibility tree, read over the DevTools protocol: the browser was started
+    with `--remote-debugging-port=0 --user-data-dir={home}/PROFILE`. The node with this role and name
+    exists (or not), and has this value or checked state."""
+
+    kind: Literal["a11y"]
+    profile: str = ".chromium"  # the browser's user-data folder, relative to the task's home
+    role: str  # as the tree names it: textbox, checkbox, combobox, button, StaticText, ...
+    name: str
+    value: str | None = None
+    checked: bool | None = None
+    exists: bool = True
+
+
+Check = Annotated[FileCheck | FolderCheck | CellsCheck | IniCheck | ClipboardCheck | A11yCheck,
+                  Field(discriminator="kind")]
 
 
 class TaskSpec(_Spec):
