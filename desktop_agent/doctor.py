@@ -76,12 +76,16 @@ def collect(load_models: bool = True) -> dict[str, Any]:
             report["ocr_load_ms"] = round((time.perf_counter() - t0) * 1000)
         except Exception as exc:
             report["ocr_error"] = f"{type(exc).__name__}: {exc}"
-    report["detector"] = "opencv proposals (built in)"
     from desktop_agent.perception.icons import default_model_path
 
     icon_model = default_model_path()
     report["icon_model"] = {"path": str(icon_model), "found": icon_model.exists(),
                             "size_mb": round(icon_model.stat().st_size / 1e6, 2) if icon_model.exists() else None}
+    from desktop_agent.perception.learned_detector import default_detector_path
+
+    det = default_detector_path()
+    report["detector_model"] = {"path": str(det), "found": det.exists(),
+                                "size_mb": round(det.stat().st_size / 1e6, 2) if det.exists() else None}
     report["planners"] = _planners()
     dists = ("onnxruntime", "rapidocr", "mss", "pyautogui", "opencv-python-headless", "llama-cpp-python", "openai",
              "anthropic")
@@ -114,6 +118,10 @@ def format_report(r: dict[str, Any]) -> str:
     im = r["icon_model"]
     lines.append(f"icon recognizer: {im['path']} ({im['size_mb']} MB)" if im["found"]
                  else f"icon recognizer: not found at {im['path']} (icons stay unnamed; run models/icons/build.sh)")
+    dm = r["detector_model"]
+    lines.append(f"element detector: {dm['path']} ({dm['size_mb']} MB)" if dm["found"]
+                 else f"element detector: not found at {dm['path']} (OpenCV proposals only; "
+                      "run models/detector/build.sh)")
     lines.append("planners:")
     for name, p in r["planners"].items():
         lines.append(f"  {name}: {'available' if p['available'] else 'unavailable'} ({p['note']})")

@@ -21,7 +21,11 @@ from desktop_agent.perception.icon_vocab import ICON_WORDS
 MIN_SCORE = 0.72
 ICON_MIN_FIT = 0.5  # instruction-to-class specificity x recognizer probability, below which icons abstain
 _INTERACTIVE = (ElementKind.BUTTON, ElementKind.INPUT, ElementKind.CHECKBOX, ElementKind.RADIO,
-                ElementKind.MENU_ITEM, ElementKind.LINK)
+                ElementKind.MENU_ITEM, ElementKind.LINK, ElementKind.TOGGLE, ElementKind.DROPDOWN, ElementKind.TAB,
+                ElementKind.SLIDER, ElementKind.SCROLLBAR)
+# Controls named by the label beside them: the point goes to the control, not to the label.
+_LABELLED = (ElementKind.INPUT, ElementKind.CHECKBOX, ElementKind.RADIO, ElementKind.TOGGLE, ElementKind.DROPDOWN,
+             ElementKind.SLIDER)
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,7 +180,7 @@ def _score(ins: Instruction, cand: _Candidate) -> tuple[float, Rect]:
         score, span = _match(ins.label, norm)
         if score > 0:
             box = _span_box(cand, where[span[0]], where[span[1] - 1] + 1) if span else _text_box(cand)
-    if el.text and (score < 0.9 or el.kind in (ElementKind.INPUT, ElementKind.CHECKBOX)):
+    if el.text and (score < 0.9 or el.kind in _LABELLED):
         # A control named by the label beside it (a field, a checkbox): the point goes to the control.
         label_score, _ = _match(ins.label, normalize_with_map(el.text)[0])
         if label_score > score:

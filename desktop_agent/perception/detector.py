@@ -23,6 +23,7 @@ class Proposal:
     kind: ElementKind
     bbox: Rect
     score: float
+    learned: bool = False  # from the trained detector (its classes are learned, not guessed from shape)
 
 
 class ElementDetector(Protocol):

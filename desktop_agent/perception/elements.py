@@ -18,6 +18,11 @@ class ElementKind(StrEnum):
     RADIO = "radio"
     MENU_ITEM = "menu_item"
     LINK = "link"
+    TOGGLE = "toggle"
+    DROPDOWN = "dropdown"
+    TAB = "tab"
+    SLIDER = "slider"
+    SCROLLBAR = "scrollbar"
     CONTAINER = "container"
 
 

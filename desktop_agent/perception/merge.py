@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import cast
 
 from desktop_agent.geometry import Rect
 from desktop_agent.perception.detector import Proposal
 from desktop_agent.perception.elements import Element, ElementKind, TextLine
 
-_FRAMED = (ElementKind.BUTTON, ElementKind.INPUT, ElementKind.CHECKBOX)
+# Controls that show their own text (a button's caption, a tab's title, a drop-down's value).
+_HOLDS_TEXT = (ElementKind.BUTTON, ElementKind.TAB, ElementKind.MENU_ITEM, ElementKind.LINK)
+# Controls named by a label on their left (fields, drop-downs, sliders) or right (check boxes, switches).
+_LABEL_LEFT = (ElementKind.INPUT, ElementKind.DROPDOWN, ElementKind.SLIDER)
+_LABEL_RIGHT = (ElementKind.CHECKBOX, ElementKind.RADIO, ElementKind.TOGGLE)
+_FRAMED = _HOLDS_TEXT + _LABEL_LEFT + _LABEL_RIGHT + (ElementKind.SCROLLBAR,)
 
 
 def _overlap_fraction(inner: Rect, outer: Rect) -> float:
@@ -33,7 +39,87 @@ def _label_near(box: Rect, lines: list[TextLine], used: set[int], side: str) -> 
     return best
 
 
+def _is_glyph(ch: str) -> bool:
+    return not ch.isalnum() and not ch.isspace() and ch not in ".,:;!?'\"()[]%-+/&"
+
+
+def _detach_icons(lines: list[TextLine], icons: list[Proposal]) -> list[TextLine]:
+    """OCR reads an icon beside a label as one more character of it ("Rust in production☆"): where a
+    detected icon sits at a line's end and the line ends in symbol characters there, those characters
+    leave the line and the line's box ends where the icon begins."""
+    out = []
+    for ln in lines:
+        text, box = ln.text, ln.bbox
+        for p in icons:
+            ib = p.bbox
+            inter = ib.intersection(box)
+            if inter is None or inter.area < 0.5 * ib.area or ib.width > 0.5 * box.width:
+                continue
+            if ib.x2 >= box.x2 - 6 and text and _is_glyph(text[-1]):
+                text = text.rstrip()
+                while text and _is_glyph(text[-1]):
+                    text = text[:-1].rstrip()
+                box = Rect(box.x1, box.y1, max(box.x1 + 1, ib.x1 - 1), box.y2)
+            elif ib.x1 <= box.x1 + 6 and text and _is_glyph(text[0]):
+                text = text.lstrip()
+                while text and _is_glyph(text[0]):
+                    text = text[1:].lstrip()
+                box = Rect(min(box.x2 - 1, ib.x2 + 1), box.y1, box.x2, box.y2)
+        if text != ln.text:
+            if text:
+                out.append(TextLine(box, text, ln.score))
+            continue
+        out.append(ln)
+    return out
+
+
+_SEPARATORS = " |/·•,;>»›"
+
+
+def _split_at_controls(lines: list[TextLine], proposals: list[Proposal]) -> list[TextLine]:
+    """OCR reads a row of links or menu entries as one line ("home / shop / customers"): where detected
+    text-holding controls lie inside a longer line, the line is cut at their sides, each cut moved to the
+    nearest separator (characters are placed in proportion to the line's width), so that each control
+    gets its own words and the rest stays text."""
+    holders = [p for p in proposals if p.learned and p.kind in (ElementKind.LINK, ElementKind.MENU_ITEM,
+                                                                 ElementKind.TAB, ElementKind.BUTTON)]
+    out: list[TextLine] = []
+    for ln in lines:
+        n, w = len(ln.text), ln.bbox.width
+        inside = [p.bbox for p in holders
+                  if p.bbox.width < 0.8 * w and _overlap_fraction(p.bbox, ln.bbox) > 0.6
+                  and ln.bbox.y1 - 4 <= p.bbox.center.y <= ln.bbox.y2 + 4]
+        if not inside or n < 3 or w <= 0:
+            out.append(ln)
+            continue
+        cuts = {0, n}
+        for box in inside:
+            for x in (box.x1, box.x2):
+                k = round((x - ln.bbox.x1) / w * n)
+                if 0 < k < n:
+                    # The nearest separator within three characters, else no cut here (mid-word).
+                    near = [j for j in range(max(1, k - 3), min(n, k + 4)) if ln.text[j - 1] in _SEPARATORS
+                            or ln.text[j] in _SEPARATORS]
+                    if near:
+                        cuts.add(min(near, key=lambda j: abs(j - k)))
+        bounds = sorted(cuts)
+        pieces = []
+        for a, b in pairwise(bounds):
+            text = ln.text[a:b].strip(_SEPARATORS)
+            if not text:
+                continue
+            lead = len(ln.text[a:b]) - len(ln.text[a:b].lstrip(_SEPARATORS))
+            trail = len(ln.text[a:b]) - len(ln.text[a:b].rstrip(_SEPARATORS))
+            x1 = ln.bbox.x1 + w * (a + lead) / n
+            x2 = ln.bbox.x1 + w * (b - trail) / n
+            pieces.append(TextLine(Rect(x1, ln.bbox.y1, x2, ln.bbox.y2), text, ln.score))
+        out.extend(pieces if len(pieces) > 1 else [ln])
+    return out
+
+
 def merge_elements(lines: list[TextLine], proposals: list[Proposal]) -> list[Element]:
+    lines = _detach_icons(lines, [p for p in proposals if p.kind == ElementKind.ICON])
+    lines = _split_at_controls(lines, proposals)
     used: set[int] = set()
     drafts: list[tuple[ElementKind, Rect, str, float, str, tuple[TextLine, ...]]] = []
 
@@ -42,9 +128,14 @@ def merge_elements(lines: list[TextLine], proposals: list[Proposal]) -> list[Ele
     for p in framed:
         if any(_overlap_fraction(p.bbox, c) > 0.9 and _overlap_fraction(c, p.bbox) > 0.9 for c in claimed):
             continue
+        # A tight box (a link, a menu entry) may be a little smaller than OCR's box around the same text.
+        tight = p.kind in (ElementKind.TAB, ElementKind.MENU_ITEM, ElementKind.LINK)
+        area = p.bbox.expanded(4) if tight else p.bbox
         inside = [i for i, ln in enumerate(lines) if i not in used and p.bbox.contains(ln.bbox.center)
-                  and _overlap_fraction(ln.bbox, p.bbox) > 0.8]
-        if p.kind == ElementKind.BUTTON:
+                  and _overlap_fraction(ln.bbox, area) > 0.8]
+        if p.kind in _HOLDS_TEXT and p.kind != ElementKind.BUTTON and not inside:
+            continue  # its text is part of a longer OCR line, which stays a text element
+        if p.kind in _HOLDS_TEXT:
             if not inside:
                 # A framed box with no text is an icon button when small, else nothing we can name.
                 inside_text = any(_overlap_fraction(p.bbox, ln.bbox) > 0.3 for ln in lines)
@@ -60,23 +151,24 @@ def merge_elements(lines: list[TextLine], proposals: list[Proposal]) -> list[Ele
             members = tuple(sorted((lines[i] for i in inside), key=lambda ln: ln.bbox.x1))
             text = " ".join(ln.text for ln in members)
             conf = min(ln.score for ln in members)
-            drafts.append((ElementKind.BUTTON, p.bbox, text, conf, "ocr+detector", members))
-        elif p.kind == ElementKind.INPUT:
+            drafts.append((p.kind, p.bbox, text, conf, "ocr+detector", members))
+        elif p.kind == ElementKind.SCROLLBAR:
+            drafts.append((p.kind, p.bbox, "", p.score, "detector", ()))
+        elif p.kind in _LABEL_LEFT:
             used.update(inside)
             members = tuple(sorted((lines[i] for i in inside), key=lambda ln: ln.bbox.x1))
             label_i = _label_near(p.bbox, lines, used, "left")
             label = lines[label_i].text if label_i is not None else ""
             content = " ".join(ln.text for ln in members)
             text = " ".join(s for s in (label, content) if s)
-            drafts.append((ElementKind.INPUT, p.bbox, text, p.score, "ocr+detector" if text else "detector", members))
-        else:  # checkbox: its label is the text to its right
+            drafts.append((p.kind, p.bbox, text, p.score, "ocr+detector" if text else "detector", members))
+        else:  # a check box, radio button or switch: its label is the text to its right
             label_i = _label_near(p.bbox, lines, used, "right")
             text, members2 = "", cast(tuple[TextLine, ...], ())
             if label_i is not None:
                 used.add(label_i)
                 text, members2 = lines[label_i].text, (lines[label_i],)
-            drafts.append((ElementKind.CHECKBOX, p.bbox, text, p.score, "ocr+detector" if text else "detector",
-                           members2))
+            drafts.append((p.kind, p.bbox, text, p.score, "ocr+detector" if text else "detector", members2))
         claimed.append(p.bbox)
 
     icons = [p for p in proposals if p.kind == ElementKind.ICON]
@@ -99,7 +191,9 @@ def merge_elements(lines: list[TextLine], proposals: list[Proposal]) -> list[Ele
     for p in icons:
         if any(_overlap_fraction(p.bbox, t) > 0.3 for t in text_boxes):
             continue
-        if any(_overlap_fraction(p.bbox, c) > 0.5 for c in claimed):
+        # Inside a small control it is that control; inside a larger one (a menu row, a list item with a
+        # star) it stays an element of its own.
+        if any(_overlap_fraction(p.bbox, c) > 0.5 and c.width <= 64 and c.height <= 64 for c in claimed):
             continue
         claimed.append(p.bbox)
         drafts.append((ElementKind.ICON, p.bbox, "", p.score, "detector", ()))

@@ -10,9 +10,10 @@ import cv2
 import numpy as np
 
 from desktop_agent.geometry import Rect
-from desktop_agent.perception.detector import ElementDetector, OpenCvDetector, Proposal
+from desktop_agent.perception.detector import ElementDetector, Proposal
 from desktop_agent.perception.elements import Element, ElementKind, ParseResult, TextLine
 from desktop_agent.perception.icons import IconRecognizer, default_model_path, icon_crop
+from desktop_agent.perception.learned_detector import default_detector
 from desktop_agent.perception.merge import merge_elements
 from desktop_agent.perception.ocr import OcrEngine, RapidOcrEngine, read_lines
 from desktop_agent.perception.regions import changed_regions, content_blocks
@@ -39,7 +40,7 @@ class ScreenParser:
     def __init__(self, ocr: OcrEngine | None = None, detector: ElementDetector | None = None,
                  icons: IconRecognizer | bool | None = True) -> None:
         self.ocr = ocr or RapidOcrEngine()
-        self.detector = detector or OpenCvDetector()
+        self.detector = detector or default_detector()
         # True: the committed model if it is there; False/None: no icon meanings.
         self.icons: IconRecognizer | None = (
             (IconRecognizer() if default_model_path().exists() else None) if icons is True else (icons or None))
@@ -96,7 +97,8 @@ class ScreenParser:
         assert self.icons is not None
         # One or two "characters" on a small control are usually OCR reading a glyph (a floppy as "り").
         idx = [i for i, e in enumerate(elements)
-               if e.kind in (ElementKind.ICON, ElementKind.BUTTON, ElementKind.CHECKBOX)
+               if e.kind in (ElementKind.ICON, ElementKind.BUTTON, ElementKind.CHECKBOX, ElementKind.TAB,
+                             ElementKind.MENU_ITEM)
                and (not e.text or (len(e.text.strip()) <= 2 and max(e.bbox.width, e.bbox.height) <= 64))
                and e.bbox.width <= 96 and e.bbox.height <= 96]
         if not idx:
@@ -143,11 +145,13 @@ class ScreenParser:
         lines = kept + (read_lines(self.ocr, image, blocks, timings) if blocks else [])
         t1 = time.perf_counter()
         inner = Rect(-1, top + 1 if top > 0 else -1, w + 1, bottom - 1 if bottom < h else h + 1)
-        # Old proposals survive unless the change touches them; new ones count only when the band holds
-        # them whole (one cut by the band's edge is the old one, still in memory).
-        proposals = [p for p in mem.proposals if not any(p.bbox.overlaps(c) for c in changed)]
+        # The band is detected again: its new proposals replace the old ones it holds whole. An old one cut
+        # by the band's edge survives unless the change touches it; a new one cut by the edge is dropped
+        # (that one is the old one, still in memory).
+        proposals = [p for p in mem.proposals
+                     if not _inside(p.bbox, inner) and not any(p.bbox.overlaps(c) for c in changed)]
         for p in self.detector.propose(strip_img, strip_gray):
-            q = Proposal(p.kind, p.bbox.translated(0, top), p.score)
+            q = Proposal(p.kind, p.bbox.translated(0, top), p.score, p.learned)
             if _inside(q.bbox, inner) and not any(q.bbox.iou(o.bbox) > 0.9 for o in proposals):
                 proposals.append(q)
         timings["detect"] = (time.perf_counter() - t1) * 1000

@@ -14,8 +14,9 @@ from desktop_agent.planning.planner import ScreenView
 
 # Kinds a person acts on come first when a busy screen has more elements than the prompt can hold.
 _PRIORITY = {ElementKind.BUTTON: 0, ElementKind.ICON: 0, ElementKind.INPUT: 0, ElementKind.CHECKBOX: 0,
-             ElementKind.RADIO: 0, ElementKind.MENU_ITEM: 0, ElementKind.LINK: 0, ElementKind.TEXT: 1,
-             ElementKind.CONTAINER: 2}
+             ElementKind.RADIO: 0, ElementKind.MENU_ITEM: 0, ElementKind.LINK: 0, ElementKind.TOGGLE: 0,
+             ElementKind.DROPDOWN: 0, ElementKind.TAB: 0, ElementKind.SLIDER: 0, ElementKind.TEXT: 1,
+             ElementKind.SCROLLBAR: 1, ElementKind.CONTAINER: 2}
 
 
 @dataclass(frozen=True)

@@ -75,6 +75,7 @@ def test_the_bundle_runs_without_the_source_tree(artifacts: dict[str, Path], tar
     assert r.returncode == 0, r.stdout + r.stderr
     report = json.loads(r.stdout)
     assert report["icon_model"]["found"] and "_internal" in report["icon_model"]["path"]
+    assert report["detector_model"]["found"] and "_internal" in report["detector_model"]["path"]
     assert report["ocr_models"] and all("_internal" in m["path"] for m in report["ocr_models"])
     assert report["display"]["ok"]
     # parse a real screenshot of the target app with the bundled models

@@ -1,0 +1,206 @@
+"""The trained UI-element detector (models/detector/ui_detector.onnx) behind the `ElementDetector` protocol.
+
+It runs fully convolutionally on the whole frame at native resolution (never shrunk, so a 16 px icon keeps
+its 16 px), reads centre points off the class heat maps, and then snaps each box to the pixels: a frame's
+edges where the box's sides have one, or the ink of a small glyph. OpenCV proposals can be added to it
+(`CombinedDetector`) where they still find something it did not.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from desktop_agent.geometry import Rect
+from desktop_agent.perception.detector import ElementDetector, OpenCvDetector, Proposal
+from desktop_agent.perception.elements import ElementKind
+
+STRIDE = 4
+# The model's classes, in its output order, and the element kinds they become.
+CLASS_KINDS: tuple[tuple[str, ElementKind], ...] = (
+    ("button", ElementKind.BUTTON), ("icon", ElementKind.ICON), ("field", ElementKind.INPUT),
+    ("checkbox", ElementKind.CHECKBOX), ("radio", ElementKind.RADIO), ("toggle", ElementKind.TOGGLE),
+    ("dropdown", ElementKind.DROPDOWN), ("tab", ElementKind.TAB), ("menu_item", ElementKind.MENU_ITEM),
+    ("link", ElementKind.LINK), ("slider", ElementKind.SLIDER), ("scrollbar", ElementKind.SCROLLBAR),
+)
+
+
+def default_detector_path() -> Path:
+    env = os.environ.get("DESKTOP_AGENT_DETECTOR_MODEL")
+    if env:
+        return Path(env)
+    from desktop_agent.perception.icons import MODEL_DIR
+
+    return MODEL_DIR.parent / "detector" / "ui_detector.onnx"
+
+
+class LearnedDetector:
+    """Proposals from the trained detector: every class above `threshold`, boxes snapped to pixels."""
+
+    def __init__(self, model_path: Path | None = None, threshold: float = 0.3, threads: int | None = None) -> None:
+        import onnxruntime as ort
+
+        path = model_path or default_detector_path()
+        if not path.exists():
+            raise FileNotFoundError(f"UI-element detector model not found: {path}")
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads or min(4, os.cpu_count() or 1)
+        opts.inter_op_num_threads = 1
+        self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        self.threshold = threshold
+        self._lock = threading.Lock()
+
+    def raw(self, image: np.ndarray) -> list[tuple[int, float, Rect]]:
+        """(class index, score, box) before snapping, in image pixels."""
+        h, w = image.shape[:2]
+        ph, pw = -h % 32, -w % 32
+        img = image[:, :, :3]
+        if ph or pw:
+            img = cv2.copyMakeBorder(img, 0, ph, 0, pw, cv2.BORDER_REPLICATE)
+        x = np.ascontiguousarray(img.transpose(2, 0, 1)[None], dtype=np.float32)
+        with self._lock:
+            prob, peak, box = self.session.run(None, {"image": x})
+        prob, peak, box = prob[0], peak[0], box[0]
+        cls, ys, xs = np.nonzero((prob >= self.threshold) & (prob >= peak))
+        out = []
+        for c, iy, ix in zip(cls.tolist(), ys.tolist(), xs.tolist(), strict=True):
+            bw, bh = float(np.exp(box[0, iy, ix])) * STRIDE, float(np.exp(box[1, iy, ix])) * STRIDE
+            cx, cy = (ix + float(box[2, iy, ix])) * STRIDE, (iy + float(box[3, iy, ix])) * STRIDE
+            r = Rect(max(0.0, cx - bw / 2), max(0.0, cy - bh / 2), min(w, cx + bw / 2), min(h, cy + bh / 2))
+            if r.width >= 4 and r.height >= 4:
+                out.append((c, float(prob[c, iy, ix]), r))
+        return _suppress(out)
+
+    def propose(self, image: np.ndarray, gray: np.ndarray) -> list[Proposal]:
+        out = []
+        for c, score, r in self.raw(image):
+            kind = CLASS_KINDS[c][1]
+            out.append(Proposal(kind, snap_box(gray, r, kind), score, learned=True))
+        return out
+
+
+def _suppress(found: list[tuple[int, float, Rect]], iou: float = 0.6) -> list[tuple[int, float, Rect]]:
+    """One box per object: of boxes overlapping more than `iou` (any classes), the most confident stays."""
+    kept: list[tuple[int, float, Rect]] = []
+    for item in sorted(found, key=lambda t: -t[1]):
+        if all(item[2].iou(k[2]) <= iou for k in kept):
+            kept.append(item)
+    return kept
+
+
+_GLYPH_KINDS = (ElementKind.ICON, ElementKind.CHECKBOX, ElementKind.RADIO, ElementKind.TOGGLE)
+
+
+def snap_box(gray: np.ndarray, r: Rect, kind: ElementKind) -> Rect:
+    """The box tight to the pixels: a small control's ink, or the frame lines near a larger box's sides.
+    A slider keeps the model's box (its track is thinner than its knob: no side has a full edge)."""
+    if kind == ElementKind.SLIDER:
+        return r
+    if kind in _GLYPH_KINDS and max(r.width, r.height) <= 64:
+        tight = _ink_box(gray, r)
+        if tight is not None and tight.iou(r) >= 0.45:
+            return tight
+    return _snap_edges(gray, r)
+
+
+def _ink_box(gray: np.ndarray, r: Rect) -> Rect | None:
+    h, w = gray.shape[:2]
+    m = max(2, int(0.3 * max(r.width, r.height)))
+    x1, y1 = max(0, int(r.x1) - m), max(0, int(r.y1) - m)
+    x2, y2 = min(w, int(np.ceil(r.x2)) + m), min(h, int(np.ceil(r.y2)) + m)
+    win = gray[y1:y2, x1:x2].astype(np.int16)
+    if win.size == 0:
+        return None
+    ring = np.concatenate([win[0], win[-1], win[:, 0], win[:, -1]])
+    ink = (np.abs(win - int(np.median(ring))) > 28).astype(np.uint8)
+    _, labels = cv2.connectedComponents(cv2.dilate(ink, np.ones((3, 3), np.uint8)), connectivity=8)
+    # The parts of the ink that reach into the middle of the predicted box.
+    cx1, cy1 = int(r.x1 + 0.25 * r.width) - x1, int(r.y1 + 0.25 * r.height) - y1
+    cx2, cy2 = int(np.ceil(r.x2 - 0.25 * r.width)) - x1, int(np.ceil(r.y2 - 0.25 * r.height)) - y1
+    core = labels[max(0, cy1):max(cy1 + 1, cy2), max(0, cx1):max(cx1 + 1, cx2)]
+    ids = [i for i in np.unique(core) if i != 0]
+    if not ids:
+        return None
+    sel = np.isin(labels, ids) & (ink > 0)
+    ys, xs = np.nonzero(sel)
+    if len(xs) == 0:
+        return None
+    return Rect(float(x1 + xs.min()), float(y1 + ys.min()), float(x1 + xs.max() + 1), float(y1 + ys.max() + 1))
+
+
+def _snap_edges(gray: np.ndarray, r: Rect) -> Rect:
+    """Move each side to the nearest line of strong contrast along most of that side, if one is close."""
+    h, w = gray.shape[:2]
+    g = gray.astype(np.int16)
+    x1, y1, x2, y2 = round(r.x1), round(r.y1), round(r.x2), round(r.y2)
+    dx, dy = max(2, int(0.12 * r.width)), max(2, int(0.25 * r.height))
+    ya, yb = y1 + (y2 - y1) // 5, y2 - (y2 - y1) // 5
+    xa, xb = x1 + (x2 - x1) // 5, x2 - (x2 - x1) // 5
+
+    ring = np.concatenate([g[max(0, y1 - dy), x1:x2], g[min(h - 1, y2 + dy - 1), x1:x2],
+                           g[y1:y2, max(0, x1 - dx)], g[y1:y2, min(w - 1, x2 + dx - 1)]])
+    bg = float(np.median(ring)) if ring.size else 0.0
+
+    def outside_is_background(p: int, outward: int, vertical: bool) -> bool:
+        q = p if outward > 0 else p - 1  # the first pixel beyond the step, away from the box
+        line = g[ya:yb, q] if vertical else g[q, xa:xb]
+        return line.size > 0 and abs(float(np.median(line)) - bg) < 25
+
+    def best(positions: range, side: int, profile: Callable[[int], float], outward: int, vertical: bool
+             ) -> int | None:
+        """The strong step nearest the predicted side with the background beyond it (else the nearest), then
+        outward across the frame line it belongs to (a line has a step on each of its sides: the outer one is
+        the box's edge), never across a gap."""
+        picks = {p for p in positions if profile(p) >= 0.8}
+        if not picks:
+            return None
+        p = min(picks, key=lambda q: (not outside_is_background(q, outward, vertical), abs(q - side), -q * outward))
+        while p + outward in picks or p + 2 * outward in picks:
+            p += outward if p + outward in picks else 2 * outward
+        return p
+
+    def col_step(x: int) -> float:  # share of rows where column x-1 and x differ strongly
+        if x <= 0 or x >= w or yb <= ya:
+            return 0.0
+        return float(np.mean(np.abs(g[ya:yb, x] - g[ya:yb, x - 1]) > 18))
+
+    def row_step(y: int) -> float:
+        if y <= 0 or y >= h or xb <= xa:
+            return 0.0
+        return float(np.mean(np.abs(g[y, xa:xb] - g[y - 1, xa:xb]) > 18))
+
+    nx1 = best(range(max(1, x1 - dx), min(w, x1 + dx + 1)), x1, col_step, -1, True)
+    nx2 = best(range(max(1, x2 - dx), min(w - 1, x2 + dx + 1)), x2, col_step, 1, True)
+    ny1 = best(range(max(1, y1 - dy), min(h, y1 + dy + 1)), y1, row_step, -1, False)
+    ny2 = best(range(max(1, y2 - dy), min(h - 1, y2 + dy + 1)), y2, row_step, 1, False)
+    out = Rect(float(nx1 if nx1 is not None else x1), float(ny1 if ny1 is not None else y1),
+               float(nx2 if nx2 is not None else x2), float(ny2 if ny2 is not None else y2))
+    return out if out.width >= 4 and out.height >= 4 and out.iou(r) >= 0.5 else r
+
+
+class CombinedDetector:
+    """The learned detector first; OpenCV proposals only where the learned detector found nothing: none
+    that overlaps a learned box, lies in one, or holds one (a frame around detected controls is a tool
+    bar or a panel, which OpenCV would call a field)."""
+
+    def __init__(self, learned: LearnedDetector, extra: ElementDetector | None = None) -> None:
+        self.learned = learned
+        self.extra = extra or OpenCvDetector()
+
+    def propose(self, image: np.ndarray, gray: np.ndarray) -> list[Proposal]:
+        learned = self.learned.propose(image, gray)
+        extra = [p for p in self.extra.propose(image, gray) if not any(p.bbox.overlaps(q.bbox) for q in learned)]
+        return learned + extra
+
+
+def default_detector() -> ElementDetector:
+    """The trained detector (plus OpenCV's extra recall) when its model is there, else OpenCV alone."""
+    path = default_detector_path()
+    if path.exists():
+        return CombinedDetector(LearnedDetector(path))
+    return OpenCvDetector()

@@ -1,0 +1,107 @@
+"""The committed UI-element detector: it loads, snaps boxes to pixels, and finds a real Qt window's controls."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from desktop_agent.capture.screen import MssScreen
+from desktop_agent.geometry import Rect
+from desktop_agent.perception.elements import ElementKind
+from desktop_agent.perception.learned_detector import (
+    CLASS_KINDS,
+    CombinedDetector,
+    LearnedDetector,
+    default_detector,
+    default_detector_path,
+    snap_box,
+)
+from tests.display import TargetApp
+
+
+@pytest.fixture(scope="module")
+def detector() -> LearnedDetector:
+    assert default_detector_path().exists(), "models/detector/ui_detector.onnx is missing: run models/detector/build.sh"
+    return LearnedDetector()
+
+
+def test_the_committed_model_loads_with_its_twelve_classes(detector: LearnedDetector) -> None:
+    outputs = {o.name: o.shape for o in detector.session.get_outputs()}
+    assert outputs["prob"][1] == len(CLASS_KINDS) == 12
+    assert isinstance(default_detector(), CombinedDetector)
+
+
+def test_a_missing_model_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="detector model not found"):
+        LearnedDetector(tmp_path / "nothing.onnx")
+
+
+def test_boxes_snap_to_a_frame_and_to_a_glyph() -> None:
+    gray = np.full((120, 200), 240, np.uint8)
+    cv2.rectangle(gray, (40, 30), (139, 59), 90, 1)  # a framed field, 100x30 px
+    cv2.rectangle(gray, (145, 30), (150, 59), 60, -1)  # and something else 5 px to its right
+    got = snap_box(gray, Rect(37, 27, 143, 62), ElementKind.INPUT)
+    assert got.int_box() == (40, 30, 140, 60)
+    cv2.circle(gray, (170, 95), 6, 30, -1)  # a 13 px dot, an icon's ink
+    got = snap_box(gray, Rect(162, 87, 180, 104), ElementKind.ICON)
+    assert got.int_box() == (164, 89, 177, 102)
+
+
+def test_a_blank_screen_has_no_controls(detector: LearnedDetector) -> None:
+    img = np.full((720, 1280, 3), 250, np.uint8)
+    assert detector.propose(img, cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)) == []
+
+
+def _found(props: list, kind: ElementKind, rect: list[int], left: int, top: int, iou: float) -> bool:  # type: ignore[type-arg]
+    x1, y1, x2, y2 = rect
+    want = Rect(x1 - left, y1 - top, x2 - left, y2 - top)
+    return any(p.kind == kind and p.bbox.iou(want) >= iou for p in props)
+
+
+@pytest.mark.display
+def test_it_finds_the_controls_of_a_real_qt_window(target_app: TargetApp, detector: LearnedDetector) -> None:
+    screen = MssScreen()
+    mon = screen.layout().primary
+    img = screen.grab(mon).image
+    props = detector.propose(img, cv2.cvtColor(img, cv2.COLOR_BGR2GRAY))
+    w = target_app.widgets
+    missing = [name for name, kind in (("Save", ElementKind.BUTTON), ("Open Report", ElementKind.BUTTON),
+                                       ("Delete", ElementKind.BUTTON), ("name", ElementKind.INPUT))
+               if not _found(props, kind, w[name], mon.left, mon.top, 0.6)]
+    assert not missing, f"not detected: {missing}; found {[(p.kind.value, p.bbox.int_box()) for p in props]}"
+    # The 16 px tool buttons: an icon box inside each button.
+    for name in ("icon:star", "icon:trash"):
+        x1, y1, x2, y2 = w[name]
+        assert any(p.kind == ElementKind.ICON and x1 - 2 <= p.bbox.center.x + mon.left <= x2 + 2
+                   and y1 - 2 <= p.bbox.center.y + mon.top <= y2 + 2 for p in props), name
+
+
+def test_an_icon_that_ocr_read_as_a_last_character_leaves_the_label() -> None:
+    from desktop_agent.perception.detector import Proposal
+    from desktop_agent.perception.elements import TextLine
+    from desktop_agent.perception.merge import merge_elements
+
+    lines = [TextLine(Rect(10, 10, 200, 30), "Rust in production☆", 0.9), TextLine(Rect(10, 40, 90, 60), "Save!", 0.9)]
+    icon = Proposal(ElementKind.ICON, Rect(183, 12, 199, 28), 0.8)
+    got = [(e.kind, e.text, e.bbox.int_box()) for e in merge_elements(lines, [icon])]
+    assert got == [(ElementKind.TEXT, "Rust in production", (10, 10, 182, 30)),
+                   (ElementKind.ICON, "", (183, 12, 199, 28)), (ElementKind.TEXT, "Save!", (10, 40, 90, 60))]
+
+
+def test_a_line_of_links_is_cut_at_the_links_the_model_found_and_not_at_shape_guesses() -> None:
+    from desktop_agent.perception.detector import Proposal
+    from desktop_agent.perception.elements import TextLine
+    from desktop_agent.perception.merge import merge_elements
+
+    line = TextLine(Rect(13, 12, 195, 32), "home / shop / customers", 0.9)
+    links = [Proposal(ElementKind.LINK, Rect(117, 13, 191, 30), 0.8, learned=True),
+             Proposal(ElementKind.LINK, Rect(14, 13, 50, 30), 0.8, learned=True)]
+    got = [(e.kind, e.text) for e in merge_elements([line], links)]
+    assert got == [(ElementKind.LINK, "home"), (ElementKind.TEXT, "shop"), (ElementKind.LINK, "customers")]
+    # A small framed box OpenCV saw over a word ("on") does not cut a label.
+    label = TextLine(Rect(358, 508, 596, 529), "Show cursor position on status bar", 0.9)
+    guess = Proposal(ElementKind.BUTTON, Rect(507, 515, 524, 524), 0.86)
+    assert [e.text for e in merge_elements([label], [guess]) if e.kind == ElementKind.TEXT] == [label.text]
