@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from itertools import pairwise
 from typing import cast
 
 from desktop_agent.geometry import Rect
@@ -73,53 +72,8 @@ def _detach_icons(lines: list[TextLine], icons: list[Proposal]) -> list[TextLine
     return out
 
 
-_SEPARATORS = " |/·•,;>»›"
-
-
-def _split_at_controls(lines: list[TextLine], proposals: list[Proposal]) -> list[TextLine]:
-    """OCR reads a row of links or menu entries as one line ("home / shop / customers"): where detected
-    text-holding controls lie inside a longer line, the line is cut at their sides, each cut moved to the
-    nearest separator (characters are placed in proportion to the line's width), so that each control
-    gets its own words and the rest stays text."""
-    holders = [p for p in proposals if p.learned and p.kind in (ElementKind.LINK, ElementKind.MENU_ITEM,
-                                                                 ElementKind.TAB, ElementKind.BUTTON)]
-    out: list[TextLine] = []
-    for ln in lines:
-        n, w = len(ln.text), ln.bbox.width
-        inside = [p.bbox for p in holders
-                  if p.bbox.width < 0.8 * w and _overlap_fraction(p.bbox, ln.bbox) > 0.6
-                  and ln.bbox.y1 - 4 <= p.bbox.center.y <= ln.bbox.y2 + 4]
-        if not inside or n < 3 or w <= 0:
-            out.append(ln)
-            continue
-        cuts = {0, n}
-        for box in inside:
-            for x in (box.x1, box.x2):
-                k = round((x - ln.bbox.x1) / w * n)
-                if 0 < k < n:
-                    # The nearest separator within three characters, else no cut here (mid-word).
-                    near = [j for j in range(max(1, k - 3), min(n, k + 4)) if ln.text[j - 1] in _SEPARATORS
-                            or ln.text[j] in _SEPARATORS]
-                    if near:
-                        cuts.add(min(near, key=lambda j: abs(j - k)))
-        bounds = sorted(cuts)
-        pieces = []
-        for a, b in pairwise(bounds):
-            text = ln.text[a:b].strip(_SEPARATORS)
-            if not text:
-                continue
-            lead = len(ln.text[a:b]) - len(ln.text[a:b].lstrip(_SEPARATORS))
-            trail = len(ln.text[a:b]) - len(ln.text[a:b].rstrip(_SEPARATORS))
-            x1 = ln.bbox.x1 + w * (a + lead) / n
-            x2 = ln.bbox.x1 + w * (b - trail) / n
-            pieces.append(TextLine(Rect(x1, ln.bbox.y1, x2, ln.bbox.y2), text, ln.score))
-        out.extend(pieces if len(pieces) > 1 else [ln])
-    return out
-
-
 def merge_elements(lines: list[TextLine], proposals: list[Proposal]) -> list[Element]:
     lines = _detach_icons(lines, [p for p in proposals if p.kind == ElementKind.ICON])
-    lines = _split_at_controls(lines, proposals)
     used: set[int] = set()
     drafts: list[tuple[ElementKind, Rect, str, float, str, tuple[TextLine, ...]]] = []
 

@@ -90,18 +90,3 @@ def test_an_icon_that_ocr_read_as_a_last_character_leaves_the_label() -> None:
     assert got == [(ElementKind.TEXT, "Rust in production", (10, 10, 182, 30)),
                    (ElementKind.ICON, "", (183, 12, 199, 28)), (ElementKind.TEXT, "Save!", (10, 40, 90, 60))]
 
-
-def test_a_line_of_links_is_cut_at_the_links_the_model_found_and_not_at_shape_guesses() -> None:
-    from desktop_agent.perception.detector import Proposal
-    from desktop_agent.perception.elements import TextLine
-    from desktop_agent.perception.merge import merge_elements
-
-    line = TextLine(Rect(13, 12, 195, 32), "home / shop / customers", 0.9)
-    links = [Proposal(ElementKind.LINK, Rect(117, 13, 191, 30), 0.8, learned=True),
-             Proposal(ElementKind.LINK, Rect(14, 13, 50, 30), 0.8, learned=True)]
-    got = [(e.kind, e.text) for e in merge_elements([line], links)]
-    assert got == [(ElementKind.LINK, "home"), (ElementKind.TEXT, "shop"), (ElementKind.LINK, "customers")]
-    # A small framed box OpenCV saw over a word ("on") does not cut a label.
-    label = TextLine(Rect(358, 508, 596, 529), "Show cursor position on status bar", 0.9)
-    guess = Proposal(ElementKind.BUTTON, Rect(507, 515, 524, 524), 0.86)
-    assert [e.text for e in merge_elements([label], [guess]) if e.kind == ElementKind.TEXT] == [label.text]
