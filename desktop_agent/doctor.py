@@ -114,7 +114,6 @@ def format_report(r: dict[str, Any]) -> str:
         lines.append(f"  loaded in {r['ocr_load_ms']} ms")
     if "ocr_error" in r:
         lines.append(f"  failed to load: {r['ocr_error']}")
-    lines.append(f"element detector: {r['detector']}")
     im = r["icon_model"]
     lines.append(f"icon recognizer: {im['path']} ({im['size_mb']} MB)" if im["found"]
                  else f"icon recognizer: not found at {im['path']} (icons stay unnamed; run models/icons/build.sh)")
