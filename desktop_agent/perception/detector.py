@@ -23,7 +23,6 @@ class Proposal:
     kind: ElementKind
     bbox: Rect
     score: float
-    learned: bool = False  # from the trained detector (its classes are learned, not guessed from shape)
 
 
 class ElementDetector(Protocol):

@@ -113,9 +113,35 @@ class IconRecognizer:
 
 
 def icon_crop(image: np.ndarray, box: Rect, margin: int = 3) -> np.ndarray:
+    """The pixels to recognize: the glyph inside a framed or filled button (a hovered, pressed or checked
+    tool button), else the box itself, with a margin."""
     h, w = image.shape[:2]
-    x1, y1, x2, y2 = box.expanded(margin).clipped(w, h).int_box()
+    glyph = framed_glyph(image, box)
+    x1, y1, x2, y2 = (glyph or box).expanded(margin).clipped(w, h).int_box()
     return image[y1:y2, x1:x2]
+
+
+def framed_glyph(image: np.ndarray, box: Rect) -> Rect | None:
+    """The glyph's box when `box` is a frame or a filled plate around a smaller glyph: the box's outer
+    band differs from its fill, and the ink on the fill keeps clear of the band on every side."""
+    x1, y1, x2, y2 = box.clipped(image.shape[1], image.shape[0]).int_box()
+    if min(x2 - x1, y2 - y1) < 12:
+        return None
+    region = image[y1:y2, x1:x2]
+    gray = (region if region.ndim == 2 else region[:, :, :3].mean(axis=2)).astype(np.float32)
+    inner = gray[2:-2, 2:-2]
+    fill = float(np.median(inner))
+    band = np.concatenate([gray[:2].ravel(), gray[-2:].ravel(), gray[2:-2, :2].ravel(), gray[2:-2, -2:].ravel()])
+    if np.mean(np.abs(band - fill) > 12) < 0.5:
+        return None
+    ys, xs = np.nonzero(np.abs(inner - fill) > 40)
+    if len(xs) < 6:
+        return None
+    gx1, gy1, gx2, gy2 = int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
+    ih, iw = inner.shape
+    if gx1 < 1 or gy1 < 1 or gx2 > iw - 1 or gy2 > ih - 1 or max(gx2 - gx1, gy2 - gy1) < 5:
+        return None
+    return Rect(float(x1 + 2 + gx1), float(y1 + 2 + gy1), float(x1 + 2 + gx2), float(y1 + 2 + gy2))
 
 
 def describe(guesses: list[IconGuess], min_prob: float = 0.35) -> str:

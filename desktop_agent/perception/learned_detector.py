@@ -80,7 +80,7 @@ class LearnedDetector:
         out = []
         for c, score, r in self.raw(image):
             kind = CLASS_KINDS[c][1]
-            out.append(Proposal(kind, snap_box(gray, r, kind), score, learned=True))
+            out.append(Proposal(kind, snap_box(gray, r, kind), score))
         return out
 
 

@@ -151,7 +151,7 @@ class ScreenParser:
         proposals = [p for p in mem.proposals
                      if not _inside(p.bbox, inner) and not any(p.bbox.overlaps(c) for c in changed)]
         for p in self.detector.propose(strip_img, strip_gray):
-            q = Proposal(p.kind, p.bbox.translated(0, top), p.score, p.learned)
+            q = Proposal(p.kind, p.bbox.translated(0, top), p.score)
             if _inside(q.bbox, inner) and not any(q.bbox.iou(o.bbox) > 0.9 for o in proposals):
                 proposals.append(q)
         timings["detect"] = (time.perf_counter() - t1) * 1000

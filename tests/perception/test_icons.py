@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 from desktop_agent.capture.screen import MssScreen
+from desktop_agent.geometry import Rect
 from desktop_agent.grounding.locate import icon_meanings, locate_target
-from desktop_agent.perception.icons import IconRecognizer, default_model_path, preprocess_icon
+from desktop_agent.perception.icons import IconRecognizer, default_model_path, framed_glyph, preprocess_icon
 from tests.display import TargetApp
 
 
@@ -19,6 +20,17 @@ def _glyph(dark_on_light: bool) -> np.ndarray:
     cv2.circle(img, (15, 15), 8, (20, 20, 20) if dark_on_light else (235, 235, 235), 2)
     cv2.line(img, (15, 3), (15, 27), (20, 20, 20) if dark_on_light else (235, 235, 235), 2)
     return img
+
+
+def test_a_hovered_tool_buttons_frame_is_not_read_as_the_icon() -> None:
+    img = np.full((40, 40, 3), 239, np.uint8)
+    cv2.rectangle(img, (8, 8), (31, 31), (171, 171, 171), 1)  # the hover frame, 24 px
+    cv2.rectangle(img, (9, 9), (30, 30), (254, 254, 254), -1)  # its lighter fill
+    cv2.circle(img, (20, 20), 6, (30, 30, 30), -1)  # the glyph, 13 px
+    assert framed_glyph(img, Rect(8, 8, 32, 32)) == Rect(14, 14, 27, 27)
+    # A box already tight to a glyph, or a plain background, has no frame to look inside.
+    assert framed_glyph(img, Rect(14, 14, 27, 27)) is None
+    assert framed_glyph(np.full((40, 40, 3), 239, np.uint8), Rect(8, 8, 32, 32)) is None
 
 
 def test_preprocessing_ignores_theme_and_margin() -> None:
