@@ -1,12 +1,13 @@
 """UI-element detector benchmark: recall and precision on held-out screens, recall of grounding-dev targets,
 and the detector's latency on full screens.
 
-    .venv/bin/python bench/detector.py [--held-out models/detector/data/test]
+    .venv/bin/python bench/detector.py [--held-out models/detector/data/test models/detector/data/qt-test]
                                        [--dev-set ../shared/datasets/grounding-dev]
 
-- Held-out: screens rendered from seeds never used in training (models/detector/build.sh renders them
-  into data/test). A detection counts when its box has IoU >= 0.5 with a true box of the same class;
-  recall is given overall, per class and for targets under 32 px (their longer side), plus precision.
+- Held-out: screens rendered from seeds never used in training (models/detector/build.sh renders web
+  pages into data/test and Qt windows into data/qt-test; figures per folder). A detection counts when
+  its box has IoU >= 0.5 with a true box of the same class; recall is given overall, per class and for
+  targets under 32 px (their longer side), plus precision.
 - grounding-dev (measuring only): the share of target boxes that some detected box (any class) matches
   at IoU >= 0.5, for the learned detector alone, OpenCV's proposals alone, and both. A target there
   includes a control's visible label, so a check box's own box cannot match it: indicative.
@@ -109,17 +110,19 @@ def latency(det: LearnedDetector, dev: Path, repeat: int) -> dict[str, float]:
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--held-out", type=Path, default=ROOT / "models" / "detector" / "data" / "test")
+    data = ROOT / "models" / "detector" / "data"
+    ap.add_argument("--held-out", type=Path, nargs="+", default=[data / "test", data / "qt-test"])
     ap.add_argument("--dev-set", type=Path, default=ROOT.parent / "shared" / "datasets" / "grounding-dev")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--json", type=Path, help="also write the figures here")
     a = ap.parse_args()
     det = LearnedDetector()
     figures: dict[str, object] = {}
-    if a.held_out.is_dir():
-        figures["held_out"] = held_out(det, a.held_out)
-    else:
-        print(f"no held-out screens in {a.held_out} (models/detector/build.sh renders them)")
+    for folder in a.held_out:
+        if folder.is_dir():
+            figures.setdefault("held_out", {})[folder.name] = held_out(det, folder)  # type: ignore[index]
+        else:
+            print(f"no held-out screens in {folder} (models/detector/build.sh renders them)")
     if a.dev_set.is_dir():
         figures["grounding_dev_target_recall"] = dev_recall(
             a.dev_set, {"learned": det, "opencv": OpenCvDetector(), "learned+opencv": CombinedDetector(det)})

@@ -151,15 +151,33 @@ def _snap_edges(gray: np.ndarray, r: Rect) -> Rect:
         line = g[ya:yb, q] if vertical else g[q, xa:xb]
         return line.size > 0 and abs(float(np.median(line)) - bg) < 25
 
+    def runs_past(p: int, vertical: bool) -> bool:
+        """Whether the step at `p` goes on past both ends of the box's side: a separator or a panel's edge
+        that the box sits on, not the box's own edge."""
+        if vertical:
+            if p <= 0 or p >= w:
+                return False
+            above, below = g[max(0, y1 - dy - 3):max(0, y1 - 3), p], g[min(h, y2 + 3):min(h, y2 + dy + 3), p]
+            left = g[max(0, y1 - dy - 3):max(0, y1 - 3), p - 1]
+            right = g[min(h, y2 + 3):min(h, y2 + dy + 3), p - 1]
+            ends = (above, left), (below, right)
+        else:
+            if p <= 0 or p >= h:
+                return False
+            ends = ((g[p, max(0, x1 - dx - 3):max(0, x1 - 3)], g[p - 1, max(0, x1 - dx - 3):max(0, x1 - 3)]),
+                    (g[p, min(w, x2 + 3):min(w, x2 + dx + 3)], g[p - 1, min(w, x2 + 3):min(w, x2 + dx + 3)]))
+        return all(a.size > 1 and float(np.mean(np.abs(a - b) > 18)) >= 0.8 for a, b in ends)
+
     def best(positions: range, side: int, profile: Callable[[int], float], outward: int, vertical: bool
              ) -> int | None:
-        """The strong step nearest the predicted side with the background beyond it (else the nearest), then
-        outward across the frame line it belongs to (a line has a step on each of its sides: the outer one is
-        the box's edge), never across a gap."""
+        """The strong step nearest the predicted side with the background beyond it (else the nearest), not
+        one that runs on past the box (else any), then outward across the frame line it belongs to (a line
+        has a step on each of its sides: the outer one is the box's edge), never across a gap."""
         picks = {p for p in positions if profile(p) >= 0.8}
         if not picks:
             return None
-        p = min(picks, key=lambda q: (not outside_is_background(q, outward, vertical), abs(q - side), -q * outward))
+        p = min(picks, key=lambda q: (not outside_is_background(q, outward, vertical), runs_past(q, vertical),
+                                      abs(q - side), -q * outward))
         while p + outward in picks or p + 2 * outward in picks:
             p += outward if p + outward in picks else 2 * outward
         return p

@@ -193,11 +193,13 @@ def focal_loss(logits: torch.Tensor, gt: torch.Tensor) -> torch.Tensor:
 
 
 def train(data: list[tuple[np.ndarray, np.ndarray]], minutes: float, batch_size: int = 12,
-          checkpoint: Path | None = None) -> Detector:
+          checkpoint: Path | None = None, init: Path | None = None, lr: float = 2e-3) -> Detector:
     rng = random.Random(SEED)
     torch.manual_seed(SEED)
     model = Detector()
-    opt = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=1e-4)
+    if init is not None:  # go on from a saved state (new data, shorter schedule)
+        model.load_state_dict(torch.load(init))
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
     deadline = time.monotonic() + minutes * 60
     start = time.monotonic()
     step = 0
@@ -206,7 +208,7 @@ def train(data: list[tuple[np.ndarray, np.ndarray]], minutes: float, batch_size:
         if frac >= 1:
             break
         for g in opt.param_groups:
-            g["lr"] = 2e-3 * (min(1.0, step / 200) * 0.5 * (1 + math.cos(math.pi * min(frac, 1.0))) + 0.02)
+            g["lr"] = lr * (min(1.0, step / 200) * 0.5 * (1 + math.cos(math.pi * min(frac, 1.0))) + 0.02)
         x, heat, reg, mask = batch(data, batch_size, rng)
         ph, pr = model(x)
         m = mask.unsqueeze(1)
@@ -239,9 +241,11 @@ def export(model: Detector, path: Path) -> None:
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("data", type=Path)
+    ap.add_argument("data", type=Path, nargs="+", help="folders of screens (render.py, qt_screens.py)")
     ap.add_argument("--minutes", type=float, default=40)
     ap.add_argument("--out", type=Path, default=Path(__file__).with_name("ui_detector.onnx"))
+    ap.add_argument("--init", type=Path, help="start from this saved state instead of from scratch")
+    ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--from-checkpoint", type=Path, help="export this saved state instead of training")
     a = ap.parse_args()
     if a.from_checkpoint:
@@ -249,9 +253,9 @@ def main() -> int:
         model.load_state_dict(torch.load(a.from_checkpoint))
         export(model.eval(), a.out)
         return 0
-    data = load_dir(a.data)
+    data = [screen for d in a.data for screen in load_dir(d)]
     print(f"{len(data)} screens, {sum(len(b) for _, b in data)} boxes")
-    model = train(data, a.minutes, checkpoint=a.out.with_suffix(".pt"))
+    model = train(data, a.minutes, checkpoint=a.out.with_suffix(".pt"), init=a.init, lr=a.lr)
     export(model, a.out)
     print(f"wrote {a.out} ({a.out.stat().st_size / 1e6:.1f} MB)")
     return 0
