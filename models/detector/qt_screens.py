@@ -233,6 +233,7 @@ class Builder:
         return self._group(lay)
 
     def _buttons(self):  # type: ignore[no-untyped-def]
+        from PySide6.QtCore import QSize
         from PySide6.QtWidgets import QDialogButtonBox, QHBoxLayout, QPushButton, QToolButton
 
         r = self.r
@@ -250,7 +251,7 @@ class Builder:
                     b = QToolButton()
                     size = r.choice([16, 16, 20, 24])
                     b.setIcon(self.icon(size))
-                    b.setIconSize(__import__("PySide6.QtCore", fromlist=["QSize"]).QSize(size, size))
+                    b.setIconSize(QSize(size, size))
                     self.boxes.append(("icon", b))
                 else:
                     b = QPushButton(self.words(1, 2))
@@ -387,7 +388,7 @@ class Builder:
         return out
 
 
-def _open_menu(b: Builder, win, image, boxes: list, scale: float) -> None:  # type: ignore[no-untyped-def]
+def _open_menu(b: Builder, win, image, boxes: list) -> None:  # type: ignore[no-untyped-def]
     """Paste an open menu (rendered on its own) under one of the menu bar's entries, and its entries' boxes."""
     from PySide6.QtGui import QPainter
     from PySide6.QtWidgets import QMenu
@@ -461,7 +462,7 @@ def render_seeds(out: Path, seeds: list[int]) -> int:
         boxes = b.labelled(win)
         image = win.grab().toImage()
         if b.menus and b.r.random() < 0.35:
-            _open_menu(b, win, image, boxes, 1.0)
+            _open_menu(b, win, image, boxes)
         scale = image.devicePixelRatio()
         stem = out / f"{seed:05d}"
         image.save(str(stem.with_suffix(".png")))
