@@ -203,6 +203,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, on_term)
+    # Ctrl+C stops the run cleanly even where the launcher ignored SIGINT (a background job of a script).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     outcome = agent.run(args.task, planner, args.approve)
     verb = {"succeeded": "succeeded", "partial": "PARTIAL", "failed": "FAILED", "aborted": "ABORTED"}[outcome.status]
     print(f"run {outcome.run_id} {verb}: {outcome.message}", file=sys.stdout if outcome.exit_code == 0 else sys.stderr)
