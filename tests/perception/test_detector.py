@@ -103,3 +103,15 @@ def test_the_learned_detector_alone_reads_save_as_a_button_and_finds_the_field(
     w = target_app.widgets
     assert _found(props, ElementKind.BUTTON, w["Save"], left, top, 0.6)
     assert _found(props, ElementKind.INPUT, w["name"], left, top, 0.6)
+
+
+def test_an_icon_that_ocr_read_as_a_last_character_leaves_the_label() -> None:
+    from desktop_agent.perception.detector import Proposal
+    from desktop_agent.perception.elements import TextLine
+    from desktop_agent.perception.merge import merge_elements
+
+    lines = [TextLine(Rect(10, 10, 200, 30), "Rust in production☆", 0.9), TextLine(Rect(10, 40, 90, 60), "Save!", 0.9)]
+    icon = Proposal(ElementKind.ICON, Rect(183, 12, 199, 28), 0.8)
+    got = [(e.kind, e.text, e.bbox.int_box()) for e in merge_elements(lines, [icon])]
+    assert got == [(ElementKind.TEXT, "Rust in production", (10, 10, 182, 30)),
+                   (ElementKind.ICON, "", (183, 12, 199, 28)), (ElementKind.TEXT, "Save!", (10, 40, 90, 60))]
