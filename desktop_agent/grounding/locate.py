@@ -46,30 +46,41 @@ class LocateResult:
 class _Candidate:
     element: Element
     lines: tuple[TextLine, ...]  # the text it carries, left to right
+    phrase: bool = False  # pieced together from neighbouring elements
+
+
+def _lines_box(lines: tuple[TextLine, ...]) -> Rect:
+    box = lines[0].bbox
+    for ln in lines[1:]:
+        box = box.union(ln.bbox)
+    return box
 
 
 def _row_phrases(elements: list[Element]) -> list[_Candidate]:
-    """Runs of 2-4 text lines side by side on one row, for labels that OCR split in pieces."""
-    texts = sorted((e for e in elements if e.kind == ElementKind.TEXT and e.lines), key=lambda e: e.bbox.x1)
+    """Runs of 2-4 pieces of text side by side on one row, for labels that OCR split in pieces or that
+    run over a badge and the text after it ("POST" on a button, then "/loans Lend a book"). Pieces are
+    placed by their text, not by their element's box (a field's box may reach under its neighbour)."""
+    pieces = sorted(((e, _lines_box(e.lines)) for e in elements if e.lines), key=lambda t: t[1].x1)
     out = []
-    for i, first in enumerate(texts):
-        run = [first]
-        for nxt in texts[i + 1:]:
-            last = run[-1]
-            same_row = abs(nxt.bbox.center.y - last.bbox.center.y) <= 0.35 * last.bbox.height
-            gap = nxt.bbox.x1 - last.bbox.x2
+    for i, (first, first_box) in enumerate(pieces):
+        run = [(first, first_box)]
+        for nxt, box in pieces[i + 1:]:
+            last_box = run[-1][1]
+            same_row = abs(box.center.y - last_box.center.y) <= 0.35 * last_box.height
+            gap = box.x1 - last_box.x2
             if not same_row:
                 continue
-            if gap < -2 or gap > 2.5 * last.bbox.height:
+            if gap < -2 or gap > 2.5 * last_box.height:
                 break
-            run.append(nxt)
+            run.append((nxt, box))
             if len(run) >= 2:
-                box = run[0].bbox
-                for e in run[1:]:
-                    box = box.union(e.bbox)
-                lines = tuple(ln for e in run for ln in e.lines)
-                el = replace(first, bbox=box, text=" ".join(e.text for e in run), lines=lines)
-                out.append(_Candidate(el, lines))
+                union = run[0][0].bbox
+                for e, _ in run[1:]:
+                    union = union.union(e.bbox)
+                lines = tuple(ln for e, _ in run for ln in e.lines)
+                el = replace(first, bbox=union, text=" ".join(" ".join(ln.text for ln in e.lines) for e, _ in run),
+                             lines=lines)
+                out.append(_Candidate(el, lines, phrase=True))
             if len(run) == 4:
                 break
     return out
@@ -155,7 +166,7 @@ def _match(label: str, text: str) -> tuple[float, tuple[int, int] | None]:
     ratio = SequenceMatcher(None, label, text, autojunk=False).ratio()
     # Numbers are never approximate: "line 150" is not "line 130", "Item 40" not "Item 10".
     if len(label) >= 4 and ratio >= 0.85 and _same_numbers(label, text):
-        return 0.7 + 0.25 * ratio, None
+        return 0.7 + 0.22 * ratio, None  # below any exact or glyph-folded match
     if len(text) > len(label) >= 5:
         # A fuzzy match against a word-aligned window of the line, for an OCR slip in a longer line.
         best, best_span = 0.0, None
@@ -182,8 +193,9 @@ def _score(ins: Instruction, cand: _Candidate) -> tuple[float, Rect]:
             box = _span_box(cand, where[span[0]], where[span[1] - 1] + 1) if span else _text_box(cand)
     if el.text and (score < 0.9 or el.kind in _LABELLED):
         # A control named by the label beside it (a field, a checkbox): the point goes to the control.
-        label_score, _ = _match(ins.label, normalize_with_map(el.text)[0])
-        if label_score > score:
+        # The whole label names it; a few words inside a longer line beside a field do not.
+        label_score, label_span = _match(ins.label, normalize_with_map(el.text)[0])
+        if label_score > score and label_span is None:
             score, box = label_score, el.bbox
     if score <= 0:
         return 0.0, el.bbox
@@ -194,23 +206,40 @@ def _score(ins: Instruction, cand: _Candidate) -> tuple[float, Rect]:
             score += 0.01
     elif el.kind in _INTERACTIVE:
         score += 0.02
-    if len(cand.lines) > 1 and el.kind == ElementKind.TEXT:
+    if cand.phrase or (len(cand.lines) > 1 and el.kind == ElementKind.TEXT):
         score -= 0.03  # a phrase pieced from several lines is weaker evidence than one line
+    elif score >= 0.93 and cand.lines and " ".join(ln.text for ln in cand.lines) in ins.raw:
+        score += 0.005  # written exactly so, case included: breaks a tie with "bOOK" for "Book"
     return score, box  # may exceed 1 by the kind bonus: ties between a label and its control break here
+
+
+def _singular(word: str) -> str:
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
 
 
 def icon_meanings(label: str) -> dict[str, float]:
     """Icon classes an instruction's label names, each with how specifically (0..1): the phrase's share
-    of the label, so "insert/edit image" names `image` more than `edit`."""
-    words = f" {re.sub(r'[^a-z0-9]+', ' ', label.casefold()).strip()} "
-    if words.strip() == "":
+    of the label, so "insert/edit image" names `image` more than `edit`. Plurals count as the singular
+    ("bookmarks"), and a phrase of several words also matches when all of them occur in the label in
+    another order or apart ("additional toolbar items" names `more` by "additional items"), weighed a
+    little less."""
+    tokens = [_singular(w) for w in re.sub(r"[^a-z0-9]+", " ", label.casefold()).split()]
+    if not tokens:
         return {}
+    words, bag = f" {' '.join(tokens)} ", set(tokens)
+    size = len(words.strip())
     out: dict[str, float] = {}
     for cls, phrases in ICON_WORDS.items():
         for phrase in phrases:
-            if f" {phrase} " in words:
-                weight = 0.6 + 0.4 * len(phrase) / len(words.strip())
-                out[cls] = max(out.get(cls, 0.0), weight)
+            parts = [_singular(w) for w in phrase.split()]
+            share = 0.6 + 0.4 * min(1.0, len(phrase) / size)
+            if f" {' '.join(parts)} " in words:
+                weight = share
+            elif len(parts) > 1 and bag.issuperset(parts):
+                weight = 0.9 * share
+            else:
+                continue
+            out[cls] = max(out.get(cls, 0.0), weight)
     return out
 
 

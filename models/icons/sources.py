@@ -286,3 +286,153 @@ SET_LICENSES = {
     "bootstrap": "bootstrap-icons 1.13.2, MIT",
     "mdi": "@mdi/svg 7.4.47, Apache-2.0",
 }
+
+# The sets added later are mapped by name: each class lists the names the common sets give its icon
+# (kebab-case; Material's underscores and Octicons' size suffixes are handled in `stems_for`). Every
+# name that a set ships is used, at most MAX_PER_STYLE per style.
+MAX_PER_STYLE = 3
+ALIASES: dict[str, list[str]] = {
+    "save": ["floppy-disk", "save", "content-save", "device-floppy", "floppy-disk-back"],
+    "delete": ["trash", "delete", "trash-can", "trash-simple", "delete-outline", "trash-2"],
+    "search": ["search", "magnifying-glass", "magnify", "magnifying-glass-simple"],
+    "settings": ["settings", "gear", "cog", "gear-six", "cog-6-tooth", "gear-fine"],
+    "close": ["x", "close", "xmark", "x-mark"],
+    "add": ["plus", "add", "plus-large"],
+    "edit": ["pencil", "edit", "pencil-simple", "pen", "pencil-square"],
+    "refresh": ["refresh", "arrows-clockwise", "arrow-path", "sync", "arrows-rotate"],
+    "back": ["arrow-left", "arrow-back"],
+    "forward": ["arrow-right", "arrow-forward"],
+    "home": ["home", "house", "house-simple"],
+    "menu": ["menu", "bars", "bars-3", "three-bars", "hamburger"],
+    "more": ["more-horiz", "more-vert", "dots-three", "dots-three-vertical", "ellipsis", "ellipsis-vertical",
+             "ellipsis-horizontal", "kebab-horizontal", "kebab-vertical"],
+    "download": ["download", "download-simple", "arrow-down-tray", "cloud-download"],
+    "upload": ["upload", "upload-simple", "arrow-up-tray", "cloud-upload"],
+    "share": ["share", "share-network", "share-nodes", "share-fat"],
+    "copy": ["copy", "content-copy", "copy-simple", "document-duplicate", "clone"],
+    "paste": ["content-paste", "clipboard", "paste", "clipboard-text", "clipboard-document"],
+    "undo": ["undo", "arrow-counter-clockwise", "arrow-u-up-left", "rotate-left", "arrow-uturn-left", "discard"],
+    "redo": ["redo", "arrow-u-up-right", "arrow-uturn-right"],
+    "bold": ["bold", "format-bold", "text-b", "type-bold"],
+    "italic": ["italic", "format-italic", "text-italic", "type-italic"],
+    "underline": ["underline", "format-underlined", "text-underline", "format-underline"],
+    "strikethrough": ["strikethrough", "format-strikethrough", "text-strikethrough", "strikethrough-s"],
+    "align_left": ["align-left", "format-align-left", "text-align-left", "bars-3-bottom-left"],
+    "align_center": ["align-center", "format-align-center", "text-align-center"],
+    "align_right": ["align-right", "format-align-right", "text-align-right", "bars-3-bottom-right"],
+    "align_justify": ["align-justify", "format-align-justify", "text-align-justify"],
+    "list_bullet": ["format-list-bulleted", "list-bullets", "list-ul", "list-unordered", "list-bullet"],
+    "list_numbered": ["format-list-numbered", "list-numbers", "list-ol", "list-ordered", "numbered-list"],
+    "indent": ["format-indent-increase", "text-indent", "indent"],
+    "outdent": ["format-indent-decrease", "text-outdent", "outdent"],
+    "link": ["link", "link-simple", "insert-link", "link-simple-horizontal"],
+    "image": ["image", "photo", "insert-photo", "image-square"],
+    "table": ["table", "table-chart", "table-cells"],
+    "code": ["code", "code-simple", "code-bracket", "file-code"],
+    "play": ["play", "play-arrow", "play-circle"],
+    "pause": ["pause", "pause-circle"],
+    "stop": ["stop", "stop-circle"],
+    "star": ["star", "star-border", "star-outline"],
+    "heart": ["heart", "favorite", "favorite-border"],
+    "user": ["user", "person", "account", "account-circle", "user-circle"],
+    "lock": ["lock", "lock-simple", "lock-closed", "lock-key"],
+    "mail": ["mail", "envelope", "email", "envelope-simple"],
+    "calendar": ["calendar", "calendar-today", "calendar-blank", "calendar-days", "calendar-month"],
+    "filter": ["filter", "funnel", "filter-alt", "funnel-simple", "filter-list"],
+    "zoom_in": ["zoom-in", "magnifying-glass-plus", "search-plus"],
+    "zoom_out": ["zoom-out", "magnifying-glass-minus", "search-minus"],
+    "folder": ["folder", "folder-simple", "folder-open"],
+    "file": ["file", "description", "document", "file-text", "file-blank", "insert-drive-file"],
+    "print": ["print", "printer"],
+    "info": ["info", "information", "information-circle", "circle-info"],
+    "help": ["help", "question", "question-mark", "help-outline", "question-mark-circle", "circle-question"],
+    "fullscreen": ["fullscreen", "arrows-out", "screen-full", "arrows-pointing-out", "maximize"],
+    "preview": ["eye", "visibility", "preview"],
+    "light_mode": ["light-mode", "sun", "sun-dim", "wb-sunny"],
+    "dark_mode": ["dark-mode", "moon", "moon-stars", "bedtime", "nightlight"],
+    "chevron_down": ["chevron-down", "expand-more", "caret-down", "keyboard-arrow-down"],
+    "chevron_up": ["chevron-up", "expand-less", "caret-up", "keyboard-arrow-up"],
+    "check": ["check", "done", "checkmark"],
+    "minus": ["minus", "remove", "dash"],
+    "cut": ["content-cut", "scissors", "cut"],
+    "clear_formatting": ["format-clear", "eraser", "clear-formatting", "text-t-slash"],
+    "quote": ["format-quote", "quotes", "quote", "quote-left", "quote-right"],
+    "bell": ["bell", "notifications", "bell-simple"],
+    "attach": ["attach-file", "paperclip", "attachment"],
+    "send": ["send", "paper-plane", "paper-plane-right", "paper-airplane", "paper-plane-tilt"],
+    "external_link": ["open-in-new", "arrow-square-out", "link-external", "arrow-top-right-on-square",
+                      "up-right-from-square", "external-link"],
+    # Classes added with the larger icon sets.
+    "text_color": ["format-color-text", "text-color", "text-aa", "palette-text"],
+    "highlight": ["highlighter", "highlight", "format-color-highlight", "marker", "border-color",
+                  "highlighter-circle"],
+    "special_character": ["omega", "format-letter-case-omega", "symbol", "character-omega"],
+    "emoji": ["smiley", "emoji-emotions", "mood", "face-smile", "emoji-happy", "emoticon-happy-outline", "smile",
+              "emoticon-outline", "mood-smile"],
+    "subscript": ["subscript", "format-subscript", "text-subscript"],
+    "superscript": ["superscript", "format-superscript", "text-superscript"],
+    "comment": ["comment", "chat", "chat-bubble", "chat-circle", "message-square", "message", "comment-discussion",
+                "chat-bubble-left", "chat-bubble-outline"],
+    "bookmark": ["bookmark", "bookmark-simple", "bookmark-border", "bookmark-outline"],
+    "history": ["history", "clock-counter-clockwise", "clock-rotate-left", "restore"],
+    "sort": ["sort", "sort-ascending", "sort-descending", "arrows-down-up", "arrow-up-down", "arrows-up-down"],
+    "tag": ["tag", "label", "tag-simple", "tag-outline"],
+    "location": ["location-on", "map-pin", "location", "place", "map-marker", "location-dot", "geo-alt"],
+    "phone": ["phone", "call", "telephone", "phone-call"],
+    "camera": ["camera", "photo-camera", "camera-alt"],
+    "microphone": ["mic", "microphone", "mic-none"],
+    "volume": ["volume-up", "speaker-high", "volume-high", "volume-2", "speaker-wave", "unmute", "volume-full"],
+    "mute": ["volume-off", "speaker-x", "volume-xmark", "volume-x", "mute", "speaker-slash", "volume-mute"],
+    "cloud": ["cloud", "cloud-queue"],
+    "chart": ["bar-chart", "chart-bar", "insert-chart", "chart-line", "graph", "chart-column", "poll"],
+    "terminal": ["terminal", "terminal-window", "command-line"],
+    "language": ["language", "globe", "globe-simple", "world", "public", "earth"],
+    "logout": ["logout", "sign-out", "box-arrow-right", "arrow-right-on-rectangle", "right-from-bracket",
+               "arrow-right-start-on-rectangle"],
+    "login": ["login", "sign-in", "box-arrow-in-right", "arrow-left-on-rectangle", "right-to-bracket",
+              "arrow-right-end-on-rectangle"],
+    "grid_view": ["grid-view", "grid-four", "squares-2x2", "view-grid", "grid", "table-cells-large", "apps"],
+}
+
+# Each added set, by style (its own "set" below, so that `other` samples every style).
+STYLE_DIRS = {
+    "material-filled": ("node_modules/@material-design-icons/svg/filled", "material"),
+    "material-outlined": ("node_modules/@material-design-icons/svg/outlined", "material"),
+    "material-round": ("node_modules/@material-design-icons/svg/round", "material"),
+    "phosphor-regular": ("node_modules/@phosphor-icons/core/assets/regular", "plain"),
+    "phosphor-bold": ("node_modules/@phosphor-icons/core/assets/bold", "phosphor-bold"),
+    "phosphor-fill": ("node_modules/@phosphor-icons/core/assets/fill", "phosphor-fill"),
+    "fontawesome-solid": ("node_modules/@fortawesome/fontawesome-free/svgs/solid", "plain"),
+    "fontawesome-regular": ("node_modules/@fortawesome/fontawesome-free/svgs/regular", "plain"),
+    "octicons": ("node_modules/@primer/octicons/build/svg", "octicons"),
+    "heroicons-outline": ("node_modules/heroicons/24/outline", "plain"),
+    "heroicons-solid": ("node_modules/heroicons/24/solid", "plain"),
+    "codicons": ("node_modules/@vscode/codicons/src/icons", "plain"),
+}
+STYLE_LICENSES = {
+    "material": "@material-design-icons/svg 0.14.15 (Google Material Icons), Apache-2.0",
+    "phosphor": "@phosphor-icons/core 2.1.1, MIT",
+    "fontawesome": "@fortawesome/fontawesome-free 7.3.1, icons CC-BY-4.0",
+    "octicons": "@primer/octicons 19.42.0, MIT",
+    "heroicons": "heroicons 2.2.0, MIT",
+    "codicons": "@vscode/codicons 0.0.45, CC-BY-4.0",
+}
+
+
+# Names that mean something else in one set (Material's "highlight" is a flashlight).
+NOT_IN = {"material": {"highlight"}}
+
+
+def stems_for(name: str, naming: str) -> list[str]:
+    """File stems an alias may have in a style with the given naming."""
+    if name in NOT_IN.get(naming, ()):
+        return []
+    if naming == "material":
+        return [name.replace("-", "_")]
+    if naming == "octicons":
+        return [f"{name}-24", f"{name}-16"]
+    if naming == "phosphor-bold":
+        return [f"{name}-bold"]
+    if naming == "phosphor-fill":
+        return [f"{name}-fill"]
+    return [name]

@@ -53,6 +53,22 @@ def test_instruction_words_name_icon_classes() -> None:
     assert icon_meanings("quarterly revenue") == {}
 
 
+def test_icon_words_match_plurals_and_scattered_phrases() -> None:
+    def top(label: str) -> str:
+        meanings = icon_meanings(label)
+        return max(meanings, key=meanings.get)  # type: ignore[arg-type]
+
+    assert top("Bookmarks") == "bookmark"
+    # All words of a phrase, apart or in another order, still name the class, weighed a little less.
+    assert top("show the additional hidden items") == "more"
+    assert icon_meanings("items additional")["more"] < icon_meanings("additional items")["more"]
+    # Material's convention: a chevron up collapses, a chevron down expands.
+    assert top("collapse the section") == "chevron_up"
+    assert top("expand more") == "chevron_down" and top("show more") == "chevron_down"
+    assert top("change the font colour") == "text_color"
+    assert top("switch to dark theme") == "dark_mode"
+
+
 def test_the_committed_model_loads_and_names_its_own_classes() -> None:
     assert default_model_path().exists(), "models/icons/icon_recognizer.onnx is missing: run models/icons/build.sh"
     rec = IconRecognizer()
