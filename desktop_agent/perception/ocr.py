@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import os
 import threading
 import time
@@ -121,19 +122,46 @@ class RapidOcrEngine:
                 todo_keys.append(key)
                 todo_idx.append(i)
                 todo_crops.append(np.ascontiguousarray(crop))
-        if todo_crops:
-            out = self._rec(TextRecInput(img=todo_crops))
+        # rapidocr pads every crop of a batch to the widest one's shape, so a line's reading would depend
+        # on which lines share its batch (and the cache would keep whichever came first). Each crop is
+        # instead brought to a canonical width of its own and batched only with crops of that width.
+        by_width: dict[int, list[int]] = {}
+        for n, crop in enumerate(todo_crops):
+            todo_crops[n] = _canonical_line(crop)
+            by_width.setdefault(todo_crops[n].shape[1], []).append(n)
+        for group in by_width.values():
+            out = self._rec(TextRecInput(img=[todo_crops[n] for n in group]))
             with self._lock:
-                for key, i, text, score in zip(todo_keys, todo_idx, out.txts, out.scores, strict=True):
-                    results[i] = (str(text), float(score))
-                    self._cache[key] = (str(text), float(score))
-                while len(self._cache) > self._cache_size:
-                    self._cache.popitem(last=False)
+                for n, text, score in zip(group, out.txts, out.scores, strict=True):
+                    results[todo_idx[n]] = (str(text), float(score))
+                    self._cache[todo_keys[n]] = (str(text), float(score))
+        with self._lock:
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
         return [r if r is not None else ("", 0.0) for r in results]
 
     def clear_cache(self) -> None:
         with self._lock:
             self._cache.clear()
+
+
+_REC_HEIGHT = 48  # rapidocr's recognizer input: 48 px high, at least 320 wide
+_REC_MIN_RATIO = 320 / 48
+
+
+def _canonical_line(crop: np.ndarray) -> np.ndarray:
+    """The crop as the recognizer will see it: 48 px high, padded on the right (with the grey that the
+    recognizer's normalisation maps to zero, as its own padding) to the next width of a fixed ladder."""
+    h, w = crop.shape[:2]
+    ratio = w / h
+    canon = _REC_MIN_RATIO
+    while canon < ratio:
+        canon *= 1.25
+    width = int(_REC_HEIGHT * canon)
+    resized = cv2.resize(crop, (min(math.ceil(_REC_HEIGHT * ratio), width), _REC_HEIGHT))
+    out = np.full((_REC_HEIGHT, width, 3), 128, np.uint8)
+    out[:, : resized.shape[1]] = resized if resized.ndim == 3 else resized[:, :, None]
+    return out
 
 
 def _unpack(boxes: list[Rect], slots: list[MosaicSlot]) -> list[Rect]:

@@ -16,6 +16,7 @@ from desktop_agent.geometry import Rect
 
 EDGE_THRESHOLD = 24
 _LINE_LEN = 41
+_THICK = 6  # a border's edge is at most a few pixels across; more is content
 
 
 def edge_mask(gray: np.ndarray) -> np.ndarray:
@@ -24,8 +25,13 @@ def edge_mask(gray: np.ndarray) -> np.ndarray:
 
 
 def remove_long_lines(mask: np.ndarray) -> np.ndarray:
+    """The mask without borders and separators: runs of at least _LINE_LEN pixels where the edges are
+    thin across. A word in a dense font also makes long runs, but its edges stand many rows deep, so it
+    stays."""
     horiz = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((1, _LINE_LEN), np.uint8))
+    horiz = np.bitwise_and(horiz, 1 - cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((_THICK, 1), np.uint8)))
     vert = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((_LINE_LEN, 1), np.uint8))
+    vert = np.bitwise_and(vert, 1 - cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((1, _THICK), np.uint8)))
     return mask & (1 - np.bitwise_or(horiz, vert))
 
 

@@ -75,3 +75,15 @@ def test_unreadable_images_raise_a_clear_error(tmp_path: Path, content: bytes | 
         path.write_bytes(content)
     with pytest.raises(ImageReadError, match=why):
         load_image(path)
+
+
+def test_content_blocks_keep_dense_words_and_drop_separators(dev_set: Path) -> None:
+    """A bold word on a wide filled button makes edge runs as long as a border's; only the border goes."""
+    from desktop_agent.perception.regions import content_blocks
+
+    img = cv2.imread(str(dev_set / "images" / "swagger-ui__try-it-out__1280x800.png"))
+    blocks = content_blocks(cv2.cvtColor(img, cv2.COLOR_BGR2GRAY))
+    # "Execute", white on the 1200 px wide blue button at y 651-687.
+    assert any(b.x1 <= 610 and b.x2 >= 671 and b.y1 <= 660 and b.y2 >= 679 for b in blocks), blocks
+    # The button's own top and bottom edges are borders: no block spans them.
+    assert not any(b.width > 600 and b.y1 <= 651 <= b.y2 for b in blocks), blocks
