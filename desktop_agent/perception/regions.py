@@ -104,12 +104,20 @@ def pack_mosaic(image: np.ndarray, blocks: list[Rect], width: int) -> tuple[np.n
     mosaic_h = (total_h + 31) // 32 * 32
     mosaic_w = (used_w + 31) // 32 * 32
     fill = np.median(image[::16, ::16].reshape(-1, 3), axis=0).astype(np.uint8)
-    mosaic = np.empty((max(mosaic_h, 32), mosaic_w, 3), np.uint8)
+    mosaic = np.empty((max(mosaic_h, 32), mosaic_w + GAP, 3), np.uint8)
     mosaic[:] = fill
     final = []
+    pad = GAP // 2
     for s in slots:
         assert s is not None
         x1, y1, x2, y2 = (int(v) for v in (s.source.x1, s.source.y1, s.source.x2, s.source.y2))
-        mosaic[s.top:s.top + (y2 - y1), s.left:s.left + (x2 - x1)] = image[y1:y2, x1:x2]
+        # Each block sits in a margin of its own edge colours, as if it were read alone: a dialog's grey
+        # next to a black desktop must not look like a frame around its text.
+        tile = cv2.copyMakeBorder(image[y1:y2, x1:x2], pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+        top, left = s.top - pad, s.left - pad
+        ty, tx = max(0, -top), max(0, -left)
+        h = min(tile.shape[0] - ty, mosaic.shape[0] - max(top, 0))
+        w = min(tile.shape[1] - tx, mosaic.shape[1] - max(left, 0))
+        mosaic[max(top, 0):max(top, 0) + h, max(left, 0):max(left, 0) + w] = tile[ty:ty + h, tx:tx + w]
         final.append(s)
-    return mosaic, final
+    return mosaic[:, :mosaic_w], final

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One command to rebuild the icon recognizer: fetch the icon sets (npm), set up a training venv
-# (torch on the CPU), render, train, export models/icons/icon_recognizer.onnx and metrics.json.
+# (torch; CUDA if the machine has a GPU, else the CPU), render, train, export
+# models/icons/icon_recognizer.onnx and metrics.json.
 set -euo pipefail
 cd "$(dirname "$0")"
 root=$(cd ../.. && pwd)

@@ -87,3 +87,20 @@ def test_content_blocks_keep_dense_words_and_drop_separators(dev_set: Path) -> N
     assert any(b.x1 <= 610 and b.x2 >= 671 and b.y1 <= 660 and b.y2 >= 679 for b in blocks), blocks
     # The button's own top and bottom edges are borders: no block spans them.
     assert not any(b.width > 600 and b.y1 <= 651 <= b.y2 for b in blocks), blocks
+
+
+def test_mosaic_blocks_sit_in_their_own_edge_colour() -> None:
+    """On a black desktop a grey dialog's block must not arrive framed in black: OCR's detector then
+    loses words near its edge (a dialog's 'Yes' was missed so)."""
+    from desktop_agent.geometry import Rect
+    from desktop_agent.perception.regions import GAP, pack_mosaic
+
+    screen = np.zeros((300, 400, 3), np.uint8)
+    screen[100:160, 50:250] = 200  # the dialog's grey
+    screen[50:70, 300:380] = 90  # another block, another grey
+    blocks = [Rect(50, 100, 250, 160), Rect(300, 50, 380, 70)]
+    mosaic, slots = pack_mosaic(screen, blocks, width=400)
+    for s, grey in zip(slots, (200, 90), strict=True):
+        w, h = int(s.source.width), int(s.source.height)
+        margin = mosaic[s.top:s.top + h, s.left + w:s.left + w + GAP // 2]
+        assert margin.size and (margin == grey).all()
