@@ -70,7 +70,8 @@ def _row_phrases(elements: list[Element]) -> list[_Candidate]:
             gap = box.x1 - last_box.x2
             if not same_row:
                 continue
-            if gap < -2 or gap > 2.5 * last_box.height:
+            # OCR boxes of neighbouring words may overlap by a few pixels.
+            if gap < -0.4 * last_box.height or gap > 2.5 * last_box.height:
                 break
             run.append((nxt, box))
             if len(run) >= 2:
@@ -83,6 +84,25 @@ def _row_phrases(elements: list[Element]) -> list[_Candidate]:
                 out.append(_Candidate(el, lines, phrase=True))
             if len(run) == 4:
                 break
+    return out
+
+
+def _stacked_phrases(elements: list[Element]) -> list[_Candidate]:
+    """Two short pieces of text one above the other and sharing a column: a label written on two lines
+    ("Save" over "export" on a tab) that OCR read as two."""
+    pieces = [(e, _lines_box(e.lines)) for e in elements if e.lines and len(e.text.split()) <= 3]
+    out = []
+    for top, tbox in pieces:
+        for low, lbox in pieces:
+            if low is top:
+                continue
+            gap = lbox.y1 - tbox.y2
+            overlap = min(tbox.x2, lbox.x2) - max(tbox.x1, lbox.x1)
+            if (-0.2 * tbox.height <= gap <= 0.8 * tbox.height and abs(lbox.height - tbox.height) <= 0.3 * tbox.height
+                    and overlap >= 0.5 * min(tbox.width, lbox.width)):
+                lines = (*top.lines, *low.lines)
+                el = replace(top, bbox=top.bbox.union(low.bbox), text=f"{top.text} {low.text}", lines=lines)
+                out.append(_Candidate(el, lines, phrase=True))
     return out
 
 
@@ -265,7 +285,8 @@ def _icon_candidates(parse: ParseResult, ins: Instruction) -> list[tuple[float, 
 
 def rank_targets(parse: ParseResult, instruction: str | Instruction) -> list[tuple[float, Element, Rect]]:
     ins = parse_instruction(instruction) if isinstance(instruction, str) else instruction
-    cands = [_Candidate(e, e.lines) for e in parse.elements if e.text] + _row_phrases(parse.elements)
+    cands = ([_Candidate(e, e.lines) for e in parse.elements if e.text] + _row_phrases(parse.elements)
+             + _stacked_phrases(parse.elements))
     scored = _icon_candidates(parse, ins)
     for c in cands:
         s, box = _score(ins, c)

@@ -16,6 +16,18 @@ _LABEL_RIGHT = (ElementKind.CHECKBOX, ElementKind.RADIO, ElementKind.TOGGLE)
 _FRAMED = _HOLDS_TEXT + _LABEL_LEFT + _LABEL_RIGHT + (ElementKind.SCROLLBAR,)
 
 
+def _reading_order(lines: list[TextLine]) -> tuple[TextLine, ...]:
+    """Lines of one control in reading order: rows top to bottom (a line joins a row when its middle
+    lies inside the row's first line), each row left to right; a two-line tab reads "Build advanced"."""
+    rows: list[list[TextLine]] = []
+    for ln in sorted(lines, key=lambda ln: ln.bbox.center.y):
+        if rows and rows[-1][0].bbox.y1 <= ln.bbox.center.y <= rows[-1][0].bbox.y2:
+            rows[-1].append(ln)
+        else:
+            rows.append([ln])
+    return tuple(ln for row in rows for ln in sorted(row, key=lambda ln: ln.bbox.x1))
+
+
 def _overlap_fraction(inner: Rect, outer: Rect) -> float:
     inter = inner.intersection(outer)
     return 0.0 if inter is None or inner.area == 0 else inter.area / inner.area
@@ -102,7 +114,7 @@ def merge_elements(lines: list[TextLine], proposals: list[Proposal]) -> list[Ele
             if len(rows) > 2:
                 continue
             used.update(inside)
-            members = tuple(sorted((lines[i] for i in inside), key=lambda ln: ln.bbox.x1))
+            members = _reading_order([lines[i] for i in inside])
             text = " ".join(ln.text for ln in members)
             conf = min(ln.score for ln in members)
             drafts.append((p.kind, p.bbox, text, conf, "ocr+detector", members))
@@ -110,7 +122,7 @@ def merge_elements(lines: list[TextLine], proposals: list[Proposal]) -> list[Ele
             drafts.append((p.kind, p.bbox, "", p.score, "detector", ()))
         elif p.kind in _LABEL_LEFT:
             used.update(inside)
-            members = tuple(sorted((lines[i] for i in inside), key=lambda ln: ln.bbox.x1))
+            members = _reading_order([lines[i] for i in inside])
             label_i = _label_near(p.bbox, lines, used, "left")
             label = lines[label_i].text if label_i is not None else ""
             content = " ".join(ln.text for ln in members)

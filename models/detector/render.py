@@ -3,7 +3,9 @@
     python render.py OUT_DIR --pages N [--start K] [--workers W]
 
 Writes OUT_DIR/NNNNN.png and OUT_DIR/NNNNN.json ({"scale": s, "boxes": [[class, x1, y1, x2, y2], ...]} in
-image pixels). Page K is generated from seed K, so a range of seeds is a reproducible split. Screens come
+image pixels). With --names the json also lists "names": [[class, x1, y1, x2, y2, text], ...], the
+buttons, links, tabs and menu items whose text occurs exactly once on the page (a grounding check for
+bench/grounding_heldout.py). Page K is generated from seed K, so a range of seeds is a reproducible split. Screens come
 at device scales 1, 1.25, 1.5 and 2 so that the same controls appear at several pixel sizes.
 """
 
@@ -30,7 +32,28 @@ def chromium_path() -> str:
     raise SystemExit("render.py: no Chromium found (Debian: apt-get install chromium)")
 
 
-def render_range(out: Path, seeds: list[int]) -> int:
+NAMES_JS = """
+() => {
+  const out = [];
+  const page = document.body.innerText;
+  for (const el of document.querySelectorAll('[data-k]')) {
+    const k = el.dataset.k;
+    if (!['button', 'link', 'tab', 'menu_item'].includes(k)) continue;
+    const name = (el.innerText || '').trim();
+    if (name.length < 2 || name.length > 40 || name.includes('\\n')) continue;
+    if (page.split(name).length !== 2) continue;  // the text occurs once on the page
+    const r = el.getBoundingClientRect();
+    if (r.left < 0 || r.top < 0 || r.right > innerWidth || r.bottom > innerHeight) continue;
+    const hit = document.elementFromPoint((r.left + r.right) / 2, (r.top + r.bottom) / 2);
+    if (!hit || !(el === hit || el.contains(hit) || hit.contains(el))) continue;
+    out.push([k, [r.left, r.top, r.right, r.bottom], name]);
+  }
+  return out;
+}
+"""
+
+
+def render_range(out: Path, seeds: list[int], names: bool = False) -> int:
     from playwright.sync_api import sync_playwright
 
     icons = IconBank(NODE_MODULES)
@@ -56,7 +79,10 @@ def render_range(out: Path, seeds: list[int]) -> int:
             stem = out / f"{seed:05d}"
             page.screenshot(path=str(stem.with_suffix(".png")))
             rows = [[k, *(round(v * scale, 1) for v in b)] for k, b in boxes]
-            stem.with_suffix(".json").write_text(json.dumps({"scale": scale, "boxes": rows}))
+            record: dict[str, object] = {"scale": scale, "boxes": rows}
+            if names:
+                record["names"] = [[k, *(round(v * scale, 1) for v in b), t] for k, b, t in page.evaluate(NAMES_JS)]
+            stem.with_suffix(".json").write_text(json.dumps(record))
             done += 1
         browser.close()
     return done
@@ -68,12 +94,13 @@ def main() -> int:
     ap.add_argument("--pages", type=int, default=1000)
     ap.add_argument("--start", type=int, default=0)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--names", action="store_true", help="also list uniquely named controls (grounding check)")
     a = ap.parse_args()
     a.out.mkdir(parents=True, exist_ok=True)
     seeds = [s for s in range(a.start, a.start + a.pages) if not (a.out / f"{s:05d}.json").exists()]
     chunks = [seeds[i::a.workers] for i in range(a.workers)]
     with ProcessPoolExecutor(a.workers) as pool:
-        total = sum(pool.map(render_range, [a.out] * a.workers, chunks))
+        total = sum(pool.map(render_range, [a.out] * a.workers, chunks, [a.names] * a.workers))
     print(f"rendered {total} screens into {a.out}")
     return 0
 

@@ -57,6 +57,33 @@ def test_ocr_confusable_glyphs_still_match() -> None:
     assert res.point.x < 60
 
 
+def test_a_label_on_two_lines_is_found_on_its_control() -> None:
+    top = _text(1, Rect(100, 100, 140, 116), "Save")
+    low = _text(2, Rect(96, 118, 146, 134), "export")
+    elsewhere = _text(3, Rect(400, 100, 460, 116), "export")
+    res = locate_target(_screen(top, low, elsewhere), "Save export")
+    assert 96 <= res.point.x <= 146 and 100 <= res.point.y <= 134
+
+
+def test_neighbouring_words_with_overlapping_boxes_and_a_badge_form_one_phrase() -> None:
+    zoom = _text(1, Rect(55, 22, 90, 36), "zoom")
+    trash = _text(2, Rect(86, 22, 126, 36), "trash")  # OCR boxes of neighbouring words overlap a little
+    assert locate_target(_screen(zoom, trash), "zoom trash").bbox.x1 <= 60
+    badge = Element(1, ElementKind.BUTTON, Rect(0, 0, 60, 28), "POST", 0.99, "ocr+detector",
+                    (TextLine(Rect(12, 6, 48, 22), "POST", 0.99),))
+    path = _text(2, Rect(68, 6, 260, 22), "/loans Lend a book")
+    other = _text(3, Rect(68, 60, 260, 76), "/loans List loans")
+    res = locate_target(_screen(badge, path, other), "POST /loans Lend a book")
+    assert res.point.y < 28
+
+
+def test_a_field_is_not_named_by_words_inside_a_longer_line_beside_it() -> None:
+    field = Element(1, ElementKind.INPUT, Rect(600, 8, 900, 32), "3.11 Documentation » Library", 0.9, "ocr+detector")
+    crumbs = _text(2, Rect(10, 10, 300, 30), "3.11 Documentation » Library")
+    res = locate_target(_screen(field, crumbs), "3.11 Documentation")
+    assert res.point.x < 300
+
+
 def test_absent_target_abstains_with_the_closest_candidate_named() -> None:
     screen = _screen(_text(1, Rect(0, 0, 80, 20), "Format SQL"))
     with pytest.raises(TargetNotFound, match="closest: 'Format SQL'"):

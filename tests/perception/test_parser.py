@@ -104,3 +104,15 @@ def test_mosaic_blocks_sit_in_their_own_edge_colour() -> None:
         w, h = int(s.source.width), int(s.source.height)
         margin = mosaic[s.top:s.top + h, s.left + w:s.left + w + GAP // 2]
         assert margin.size and (margin == grey).all()
+
+
+def test_a_controls_lines_join_in_reading_order() -> None:
+    from desktop_agent.geometry import Rect
+    from desktop_agent.perception.detector import Proposal
+    from desktop_agent.perception.elements import TextLine
+    from desktop_agent.perception.merge import merge_elements
+
+    lines = [TextLine(Rect(372, 484, 432, 501), "advanced", 0.99), TextLine(Rect(373, 470, 413, 488), "Build", 0.99)]
+    tab = Proposal(ElementKind.TAB, Rect(369, 451, 442, 509), 0.9)
+    (element,) = merge_elements(lines, [tab])
+    assert element.kind == ElementKind.TAB and element.text == "Build advanced"
