@@ -107,12 +107,7 @@ def _stacked_phrases(elements: list[Element]) -> list[_Candidate]:
 
 
 def _text_box(cand: _Candidate) -> Rect:
-    if not cand.lines:
-        return cand.element.bbox
-    box = cand.lines[0].bbox
-    for ln in cand.lines[1:]:
-        box = box.union(ln.bbox)
-    return box
+    return _lines_box(cand.lines) if cand.lines else cand.element.bbox
 
 
 def _span_box(cand: _Candidate, start: int, end: int) -> Rect:
@@ -241,8 +236,8 @@ def icon_meanings(label: str) -> dict[str, float]:
     """Icon classes an instruction's label names, each with how specifically (0..1): the phrase's share
     of the label, so "insert/edit image" names `image` more than `edit`. Plurals count as the singular
     ("bookmarks"), and a phrase of several words also matches when all of them occur in the label in
-    another order or apart ("additional toolbar items" names `more` by "additional items"), weighed a
-    little less."""
+    another order or apart ("show the additional hidden items" names `more` by "additional items"),
+    weighed a little less."""
     tokens = [_singular(w) for w in re.sub(r"[^a-z0-9]+", " ", label.casefold()).split()]
     if not tokens:
         return {}
