@@ -8,6 +8,7 @@ OCR slips. Anything weaker abstains: clicking a guess on a real desktop does har
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
 from typing import Any
@@ -90,10 +91,14 @@ def _row_phrases(elements: list[Element]) -> list[_Candidate]:
 def _stacked_phrases(elements: list[Element]) -> list[_Candidate]:
     """Two short pieces of text one above the other and sharing a column: a label written on two lines
     ("Save" over "export" on a tab) that OCR read as two."""
-    pieces = [(e, _lines_box(e.lines)) for e in elements if e.lines and len(e.text.split()) <= 3]
+    pieces = sorted(((e, _lines_box(e.lines)) for e in elements if e.lines and len(e.text.split()) <= 3),
+                    key=lambda t: t[1].y1)
+    tops = [box.y1 for _, box in pieces]
     out = []
     for top, tbox in pieces:
-        for low, lbox in pieces:
+        # Only pieces starting just below this one's bottom need a look (a dense screen has hundreds).
+        first = bisect_left(tops, tbox.y2 - 0.2 * tbox.height)
+        for low, lbox in pieces[first:bisect_right(tops, tbox.y2 + 0.8 * tbox.height)]:
             if low is top:
                 continue
             gap = lbox.y1 - tbox.y2
