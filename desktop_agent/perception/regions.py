@@ -104,7 +104,7 @@ def pack_mosaic(image: np.ndarray, blocks: list[Rect], width: int) -> tuple[np.n
     mosaic_h = (total_h + 31) // 32 * 32
     mosaic_w = (used_w + 31) // 32 * 32
     fill = np.median(image[::16, ::16].reshape(-1, 3), axis=0).astype(np.uint8)
-    mosaic = np.empty((max(mosaic_h, 32), mosaic_w + GAP, 3), np.uint8)
+    mosaic = np.empty((max(mosaic_h, 32), mosaic_w, 3), np.uint8)
     mosaic[:] = fill
     final = []
     pad = GAP // 2
@@ -120,4 +120,4 @@ def pack_mosaic(image: np.ndarray, blocks: list[Rect], width: int) -> tuple[np.n
         w = min(tile.shape[1] - tx, mosaic.shape[1] - max(left, 0))
         mosaic[max(top, 0):max(top, 0) + h, max(left, 0):max(left, 0) + w] = tile[ty:ty + h, tx:tx + w]
         final.append(s)
-    return mosaic[:, :mosaic_w], final
+    return mosaic, final

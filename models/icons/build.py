@@ -105,32 +105,25 @@ def _unrelated(stem: str) -> bool:
 
 
 def _sources(root: Path) -> list[tuple[str, str, int, Path]]:
-    """(set, class, renders, file) for every icon file used."""
+    """(set, class, renders, file) for every icon file used. The first four sets take their classes'
+    files from SOURCES where it names them; every set takes the rest by name (ALIASES)."""
+    groups = [(name, folder, "plain", VARIANTS, OTHER_ICONS) for name, folder in SET_DIRS.items()]
+    groups += [(name, folder, naming, STYLE_VARIANTS, STYLE_OTHER_ICONS)
+               for name, (folder, naming) in STYLE_DIRS.items()]
     out: list[tuple[str, str, int, Path]] = []
-    for set_name, folder in SET_DIRS.items():
+    for set_name, folder, naming, renders, others in groups:
         used: set[str] = set()
         for cls in CLASSES:
             if cls == OTHER:
                 continue
-            stems = SOURCES.get(cls, {}).get(set_name) or ALIASES.get(cls, [])
-            found = [s for s in stems if (root / folder / f"{s}.svg").exists()][:MAX_PER_STYLE]
-            used.update(found)
-            out += [(set_name, cls, VARIANTS, root / folder / f"{s}.svg") for s in found]
-        pool = sorted(p for p in (root / folder).glob("*.svg") if p.stem not in used and _unrelated(p.stem))
-        out += [(set_name, OTHER, 4, p) for p in random.Random(f"{SEED}{set_name}").sample(
-            pool, min(OTHER_ICONS, len(pool)))]
-    for style, (folder, naming) in STYLE_DIRS.items():
-        used = set()
-        for cls in CLASSES:
-            if cls == OTHER:
-                continue
-            stems = [s for n in ALIASES.get(cls, []) for s in stems_for(n, naming)]
+            named = SOURCES.get(cls, {}).get(set_name)
+            stems = named or [s for n in ALIASES.get(cls, []) for s in stems_for(n, naming)]
             found = [s for s in dict.fromkeys(stems) if (root / folder / f"{s}.svg").exists()][:MAX_PER_STYLE]
             used.update(found)
-            out += [(style, cls, STYLE_VARIANTS, root / folder / f"{s}.svg") for s in found]
+            out += [(set_name, cls, renders, root / folder / f"{s}.svg") for s in found]
         pool = sorted(p for p in (root / folder).glob("*.svg") if p.stem not in used and _unrelated(p.stem))
-        out += [(style, OTHER, 4, p) for p in random.Random(f"{SEED}{style}").sample(
-            pool, min(STYLE_OTHER_ICONS, len(pool)))]
+        out += [(set_name, OTHER, 4, p) for p in random.Random(f"{SEED}{set_name}").sample(
+            pool, min(others, len(pool)))]
     return out
 
 
