@@ -112,9 +112,22 @@ class PreviewApprover:
         return None
 
 
+def _drop_typeahead(stream: TextIO) -> None:
+    """Discard what was typed before the question was shown (an Enter pressed while the last step ran
+    must not answer this one)."""
+    try:
+        import termios
+
+        termios.tcflush(stream.fileno(), termios.TCIFLUSH)
+    except (ImportError, OSError, ValueError, AttributeError):
+        pass  # not a terminal we can flush (Windows console): the answer below must still be a letter
+
+
 @dataclass
 class TerminalApprover:
-    """Asks on the terminal: approve / skip / approve the rest / quit. Without a terminal it refuses."""
+    """Asks on the terminal: approve / skip / approve the rest / quit. Only a typed letter answers (an
+    empty line asks again), keys typed before the question are dropped, and without a terminal it refuses.
+    A step on the approval floor needs the whole word `yes`."""
 
     stdin: TextIO = sys.stdin
     stdout: TextIO = sys.stdout
@@ -124,28 +137,36 @@ class TerminalApprover:
             raise ApprovalRefused(
                 "step needs approval but there is no terminal to ask; nothing was clicked or typed "
                 "(run from a terminal, or pass --approve auto to approve every step)")
+        _drop_typeahead(self.stdin)
         while True:
             if proposal.risk:
-                self.stdout.write(f"  CAREFUL: this step is {proposal.risk}\n")
-            self.stdout.write(f"  approve step {proposal.index + 1}: {proposal.plain_words()}?\n"
-                              "  [y]es  [s]kip  [a]pprove the rest  [q]uit > ")
+                self.stdout.write(f"  CAREFUL: this step is {proposal.risk}\n"
+                                  f"  approve step {proposal.index + 1}: {proposal.plain_words()}?\n"
+                                  "  type 'yes' to approve it  [s]kip  [q]uit > ")
+            else:
+                self.stdout.write(f"  approve step {proposal.index + 1}: {proposal.plain_words()}?\n"
+                                  "  [y]es  [s]kip  [a]pprove the rest  [q]uit > ")
             self.stdout.flush()
             answer = self.stdin.readline()
             if answer == "":  # end of input: nobody is there to approve
                 raise ApprovalRefused("no answer to the approval prompt; nothing was sent")
-            choice = answer.strip().lower()[:1]
-            if choice in ("y", ""):
+            choice = answer.strip().lower()
+            if proposal.risk:
+                if choice == "yes":
+                    return Decision.APPROVE
+            elif choice in ("y", "yes"):
                 return Decision.APPROVE
-            if choice == "s":
-                return Decision.SKIP
-            if choice == "a":
+            elif choice in ("a", "all"):
                 return Decision.APPROVE_REST
-            if choice == "q":
+            if choice in ("s", "skip"):
+                return Decision.SKIP
+            if choice in ("q", "quit"):
                 return Decision.QUIT
 
     def answer(self, question: str) -> str | None:
         if not (self.stdin and self.stdin.isatty()):
             return None
+        _drop_typeahead(self.stdin)
         self.stdout.write(f"  the agent asks: {question}\n  your answer (empty to stop) > ")
         self.stdout.flush()
         reply = self.stdin.readline().strip()

@@ -22,7 +22,7 @@ from desktop_agent.agent.proposal import (
     RunOutcome,
     StepProposal,
 )
-from desktop_agent.agent.risk import PASSWORD_RISK, step_risk
+from desktop_agent.agent.risk import PASSWORD_RISK, is_secret_field, looks_selected, step_risk
 from desktop_agent.approval import Approver, Decision
 from desktop_agent.capture.frame import ScreenFrame
 from desktop_agent.capture.masked import MaskedScreen
@@ -52,6 +52,7 @@ from desktop_agent.planning.actions import (
 from desktop_agent.planning.decision import PlanRejected
 from desktop_agent.planning.planner import HistoryEntry, PlanContext, PlannedStep, Planner, ScreenView
 from desktop_agent.runs.store import RunStore
+from desktop_agent.secret_fields import MASK, is_secret_label, redact_task
 
 
 class Agent:
@@ -71,6 +72,10 @@ class Agent:
         self._parsers: dict[int, ScreenParser] = {}
         self._plan_views: dict[int, ScreenView] = {}  # what a looking planner was shown this step
         self._run_id = ""
+        self._task = ""  # as recorded: secrets masked
+        self._secret_texts: set[str] = set()  # text typed into secret fields this run, never written
+        self._secret_focus = False  # the last click went into a secret field
+        self._last_views: list[ScreenView] = []  # what the last locate looked at (for an abstained step)
 
     # -- control -----------------------------------------------------------------------------------
     def abort(self) -> None:
@@ -147,6 +152,7 @@ class Agent:
         if target.element_id is not None or target.x is not None:
             return self._locate_picked(target, timings)
         views = self._perceive(timings)
+        self._last_views = views
         t0 = time.perf_counter()
         try:
             best: tuple[ScreenView, LocateResult] | None = None
@@ -202,9 +208,11 @@ class Agent:
         layout = self.screen.layout()
         screens = [{"index": m.index, "left": m.left, "top": m.top, "width": m.width, "height": m.height,
                     "scale": m.scale, "primary": m.primary} for m in layout.monitors]
-        run_id = self.store.start_run(task, planner.name, approve_mode, screens)
+        self._secret_texts, self._secret_focus = set(), False
+        self._task = redact_task(task)  # what is written and shown; the planner gets the real task
+        run_id = self.store.start_run(self._task, planner.name, approve_mode, screens)
         self._run_id = run_id
-        self._emit("run_started", run_id, message=task, planner=planner.name)
+        self._emit("run_started", run_id, message=self._task, planner=planner.name)
         history: list[HistoryEntry] = []
         approve_rest = False
         idx = 0
@@ -259,14 +267,14 @@ class Agent:
                     self._check_loop(run_id, idx, planned, history)
                 idx += 1
             skipped = sum(1 for h in history if h.outcome == "skipped")
-            unseen = sum(1 for h in history if h.outcome == "done, no visible change")
+            unseen = sum(1 for h in history if h.outcome.startswith("done, no visible change"))
             if skipped:
                 # The person's choice, but not every step ran: say so in the status and the exit code.
                 status, code = "partial", PARTIAL_EXIT
                 message = message or f"{idx - skipped} steps ran and were verified, {skipped} skipped"
             if unseen and not message:
-                message = (f"all {idx} steps ran; {idx - unseen} verified on screen, {unseen} key press"
-                           f"{'es' if unseen > 1 else ''} with no visible change")
+                message = (f"all {idx} steps ran; {idx - unseen} verified on screen, {unseen} with no visible "
+                           "change (a shortcut acting out of sight, or a target already selected)")
             message = message or f"all {idx} steps ran and were verified"
         except RunAborted as exc:
             status, message, code = "aborted", str(exc), exc.exit_code
@@ -327,16 +335,34 @@ class Agent:
         history.append(HistoryEntry(None, f"stopped by loop detection; the person says: {answer}"))
         self._emit("step_answered", run_id, idx, answer)
 
+    def _shown(self, action: Action) -> Action:
+        """The action as it may be written and shown: typed text hidden until the field is known not to
+        be secret, and every secret typed this run masked."""
+        if isinstance(action, TypeText):
+            return action.model_copy(update={"text": MASK})
+        return action
+
+    def _keep_secret(self, run_id: str, text: str) -> None:
+        """Remember a secret typed this run; mask it in the recorded task if it is there."""
+        if not text:
+            return
+        self._secret_texts.add(text)
+        if text in self._task:
+            self._task = redact_task(self._task, tuple(self._secret_texts))
+            self.store.set_task(run_id, self._task)
+
     def _run_step(self, run_id: str, idx: int, planned: PlannedStep, approve_rest: bool,
                   history: list[HistoryEntry], plan_timings: dict[str, float] | None = None) -> bool:
         action = planned.action
         timings: dict[str, float] = {f"plan_{k}": v for k, v in (plan_timings or {}).items()}
-        self.store.add_step(run_id, idx, action.model_dump(), action.describe(), planned.reason)
+        shown = self._shown(action)
+        self.store.add_step(run_id, idx, shown.model_dump(), shown.describe(), planned.reason)
         if planned.usage:
             self.store.update_step(run_id, idx, usage={**planned.usage, "confidence": planned.confidence})
-        self._emit("step_planned", run_id, idx, action.describe(), reason=planned.reason,
+        self._emit("step_planned", run_id, idx, shown.describe(), reason=planned.reason,
                    confidence=planned.confidence, usage=dict(planned.usage))
         step_t0 = time.perf_counter()
+        targets: list[Located] = []
         try:
             if isinstance(action, WaitFor):
                 loc = self._wait_for(action, timings)
@@ -349,10 +375,14 @@ class Agent:
             prefer = ElementKind.INPUT if isinstance(action, TypeText) else None
             targets = [self._locate(t, timings, prefer) for t in action_targets(action)]
             self._record_target(run_id, idx, targets, timings)
-            proposal = StepProposal(idx, planned, targets, step_risk(planned, targets))
-            if proposal.risk == PASSWORD_RISK and isinstance(action, TypeText):
+            proposal = StepProposal(idx, planned, targets, step_risk(planned, targets, self._secret_focus))
+            secret = proposal.risk == PASSWORD_RISK and isinstance(action, TypeText)
+            if secret:
                 # The secret is typed, never written down: not in the record, the events or the model's history.
-                action = action.model_copy(update={"text": "•" * 8})
+                assert isinstance(action, TypeText)
+                self._keep_secret(run_id, action.text)
+                action = shown
+            elif isinstance(action, TypeText):
                 self.store.update_step(run_id, idx, action=action.model_dump(), description=action.describe())
             self._emit("step_located", run_id, idx, StepProposal(idx, PlannedStep(action), targets).plain_words(),
                        targets=[t.to_dict() for t in targets], risk=proposal.risk)
@@ -370,38 +400,21 @@ class Agent:
                     return approve_rest
                 approve_rest = approve_rest or decision == Decision.APPROVE_REST
             to_run = self._apply_edits(run_id, idx, proposal, targets, timings)
+            if secret and isinstance(to_run, TypeText):
+                self._keep_secret(run_id, to_run.text)
             self.store.update_step(run_id, idx, status="approved")
             self._check_abort()
-            change, before, after = self._act_and_verify(to_run, targets, timings)
-            timings["step"] = (time.perf_counter() - step_t0) * 1000
-            shots: dict[str, Any] = {}
-            if before is not None and not targets:
-                shots["before_path"] = self.store.save_screenshot(run_id, idx, "before", before)
-            if after is not None:
-                shots["after_path"] = self.store.save_screenshot(run_id, idx, "after", after)
-            if shots:
-                self.store.update_step(run_id, idx, **shots)
-            verify = {"changed": change.changed, "pixels": change.pixels,
-                      "bbox": change.bbox.as_list() if change.bbox else None, "detail": change.describe()}
-            if not change.changed and isinstance(action, Press):
-                # Shortcuts often act out of sight (save, copy): record it honestly, do not fail the run.
-                self.store.update_step(run_id, idx, status="unverified", verify=verify, timings=timings,
-                                       ended_at=time.time())
-                history.append(HistoryEntry(action, "done, no visible change", planned.reason))
-                self._emit("step_done", run_id, idx, "no visible change (a shortcut may act out of sight)",
-                           timings=timings)
-                return approve_rest
-            if not change.changed and not isinstance(action, Wait):
-                self.store.update_step(run_id, idx, status="failed", verify=verify, timings=timings,
-                                       error="no visible effect", ended_at=time.time())
-                history.append(HistoryEntry(action, "failed: no visible effect", planned.reason))
-                raise StepFailed(f"step {idx + 1} ({action.describe()}) had no visible effect on the screen")
-            self.store.update_step(run_id, idx, status="verified", verify=verify, timings=timings,
-                                   ended_at=time.time())
-            history.append(HistoryEntry(action, "verified", planned.reason))
-            self._emit("step_done", run_id, idx, change.describe(), timings=timings)
-            return approve_rest
+            change, before, after = self._act_and_verify(run_id, idx, to_run, targets, timings)
+            self._track_focus(to_run, targets, secret)
+            return self._record_outcome(run_id, idx, planned, action, targets, change, before, after, timings,
+                                        step_t0, history, approve_rest)
         except (TargetNotFound, ApprovalRefused) as exc:
+            if not targets:
+                self._record_what_was_seen(run_id, idx)
+            if (isinstance(action, TypeText) and not is_secret_label(action.into.text if action.into else "")
+                    and not self._secret_focus and isinstance(exc, TargetNotFound)):
+                # Not found, and nothing says the field is secret: the record may show what was to be typed.
+                self.store.update_step(run_id, idx, action=action.model_dump(), description=action.describe())
             self.store.update_step(run_id, idx, status="failed", error=str(exc), timings=timings,
                                    ended_at=time.time())
             self._emit("step_failed", run_id, idx, str(exc))
@@ -409,6 +422,75 @@ class Agent:
         except StepFailed as exc:
             self._emit("step_failed", run_id, idx, str(exc))
             raise
+
+    def _record_what_was_seen(self, run_id: str, idx: int) -> None:
+        """An abstained step keeps the screenshot it looked at (the primary monitor's, or the first)."""
+        if not self._last_views:
+            return
+        view = next((v for v in self._last_views if v.frame.geometry.monitor.primary), self._last_views[0])
+        try:
+            before = self.store.save_screenshot(run_id, idx, "before", view.frame)
+        except AgentError:
+            return  # the refusal itself is what matters; a failing disk must not hide it
+        self.store.update_step(run_id, idx, before_path=before)
+
+    def _track_focus(self, action: Action, targets: list[Located], secret: bool) -> None:
+        """Where typing with no target goes next: into a secret field after a click on one."""
+        if isinstance(action, Click) and targets:
+            self._secret_focus = is_secret_field(targets[0])
+        elif isinstance(action, TypeText):
+            self._secret_focus = secret if action.into is not None else self._secret_focus
+        elif isinstance(action, Drag) or (
+                isinstance(action, Press) and {k.lower() for k in action.keys} & {"tab", "enter", "esc"}):
+            self._secret_focus = False
+
+    def _record_outcome(self, run_id: str, idx: int, planned: PlannedStep, action: Action, targets: list[Located],
+                        change: Change, before: ScreenFrame | None, after: ScreenFrame | None,
+                        timings: dict[str, float], step_t0: float, history: list[HistoryEntry],
+                        approve_rest: bool) -> bool:
+        """Write what a sent step did (verified, unverified or failed) with its screenshots."""
+        timings["step"] = (time.perf_counter() - step_t0) * 1000
+        shots: dict[str, Any] = {}
+        if before is not None and not targets:
+            shots["before_path"] = self.store.save_screenshot(run_id, idx, "before", before)
+        if after is not None:
+            shots["after_path"] = self.store.save_screenshot(run_id, idx, "after", after)
+        if shots:
+            self.store.update_step(run_id, idx, **shots)
+        if isinstance(action, Wait):
+            detail = f"waited {action.seconds:g} s"
+            self.store.update_step(run_id, idx, status="verified", verify={"detail": detail}, timings=timings,
+                                   ended_at=time.time())
+            history.append(HistoryEntry(action, "done", planned.reason))
+            self._emit("step_done", run_id, idx, detail, timings=timings)
+            return approve_rest
+        verify = {"changed": change.changed, "pixels": change.pixels,
+                  "bbox": change.bbox.as_list() if change.bbox else None, "detail": change.describe()}
+        unchanged_why = ""
+        if not change.changed and isinstance(action, Press):
+            # Shortcuts often act out of sight (save, copy): record it honestly, do not fail the run.
+            unchanged_why = "no visible change (a shortcut may act out of sight)"
+        elif (not change.changed and isinstance(action, Click) and action.action == "click" and targets
+              and looks_selected(targets[0])):
+            # Clicking what is already selected changes nothing: the step's aim already holds.
+            unchanged_why = "no visible change: the target was already selected"
+        if unchanged_why:
+            verify["detail"] = unchanged_why
+            self.store.update_step(run_id, idx, status="unverified", verify=verify, timings=timings,
+                                   ended_at=time.time())
+            history.append(HistoryEntry(action, f"done, {unchanged_why}", planned.reason))
+            self._emit("step_done", run_id, idx, unchanged_why, timings=timings)
+            return approve_rest
+        if not change.changed:
+            self.store.update_step(run_id, idx, status="failed", verify=verify, timings=timings,
+                                   error="no visible effect", ended_at=time.time())
+            history.append(HistoryEntry(action, "failed: no visible effect", planned.reason))
+            raise StepFailed(f"step {idx + 1} ({action.describe()}) had no visible effect on the screen")
+        self.store.update_step(run_id, idx, status="verified", verify=verify, timings=timings,
+                               ended_at=time.time())
+        history.append(HistoryEntry(action, "verified", planned.reason))
+        self._emit("step_done", run_id, idx, change.describe(), timings=timings)
+        return approve_rest
 
     def _apply_edits(self, run_id: str, idx: int, proposal: StepProposal, targets: list[Located],
                      timings: dict[str, float]) -> Action:
@@ -452,18 +534,20 @@ class Agent:
                                          f"{min(action.timeout, self.settings.wait_for_timeout):g} s") from None
                 time.sleep(0.25)
 
-    def _act_and_verify(self, action: Action, targets: list[Located], timings: dict[str, float]
-                        ) -> tuple[Change, ScreenFrame | None, ScreenFrame | None]:
+    def _act_and_verify(self, run_id: str, idx: int, action: Action, targets: list[Located],
+                        timings: dict[str, float]) -> tuple[Change, ScreenFrame | None, ScreenFrame | None]:
         """Send the input, then watch for its effect. Returns the change and the before/after frames
-        of the monitor where it showed (or the target's)."""
+        of the monitor where it showed (or the target's). The step is `sending` (committed) before the
+        first input event and `sent` once the input is out."""
         drv = self.driver
         if isinstance(action, Wait):
             end = time.monotonic() + action.seconds
             while time.monotonic() < end:
                 self._check_abort()
                 time.sleep(min(0.1, max(0.0, end - time.monotonic())))
-            return Change(True, 0, None), None, None
+            return Change(False, 0, None), None, None
         first = targets[0] if targets else None
+        self.store.update_step(run_id, idx, status="sending")
         # Put the pointer on the target first so hover effects are in the "before" picture, not
         # mistaken for the action's effect.
         if first is not None and not isinstance(action, TypeText | Drag):
@@ -492,6 +576,7 @@ class Agent:
         else:
             raise StepFailed(f"the executor cannot run {action.describe()!r}")
         timings["act"] = (time.perf_counter() - t1) * 1000
+        self.store.update_step(run_id, idx, status="sent")
         t2 = time.perf_counter()
         change, after = self._verify(before, first)
         timings["verify"] = (time.perf_counter() - t2) * 1000

@@ -10,10 +10,12 @@ from desktop_agent.capture.frame import ScreenFrame
 from desktop_agent.geometry import DesktopPoint, Monitor, Point
 from desktop_agent.grounding.locate import LocateResult
 from desktop_agent.perception.elements import ParseResult
-from desktop_agent.planning.actions import Action, Target
+from desktop_agent.planning.actions import Action, Target, TypeText
 from desktop_agent.planning.planner import PlannedStep
+from desktop_agent.secret_fields import MASK
 
 PARTIAL_EXIT = 6
+PASSWORD_RISK = "typing into a password field"
 
 
 @dataclass(frozen=True)
@@ -58,8 +60,15 @@ class StepProposal:
     def action(self) -> Action:
         return self.planned.action
 
+    @property
+    def shown_action(self) -> Action:
+        """The action as a person is shown it: text for a secret field masked."""
+        if self.risk == PASSWORD_RISK and isinstance(self.action, TypeText):
+            return self.action.model_copy(update={"text": MASK})
+        return self.action
+
     def plain_words(self) -> str:
-        words = self.action.describe()
+        words = self.shown_action.describe()
         if self.targets:
             t = self.targets[0]
             words += f" at ({t.desktop.x}, {t.desktop.y}) on monitor {t.monitor.index}"

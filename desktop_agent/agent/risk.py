@@ -4,24 +4,26 @@ anything the planner marks risky)."""
 
 from __future__ import annotations
 
+import itertools
 import re
 
-from desktop_agent.agent.proposal import Located
+import cv2
+import numpy as np
+
+from desktop_agent.agent.proposal import PASSWORD_RISK, Located
+from desktop_agent.execution.verify import shows_highlight
 from desktop_agent.perception.elements import Element, ElementKind
 from desktop_agent.planning.actions import Action, Click, Drag, Press, TypeText
 from desktop_agent.planning.planner import PlannedStep
+from desktop_agent.secret_fields import is_masked_text, is_secret_label
 
 _DELETE = re.compile(r"\b(delete|remove|erase|trash|discard|destroy|wipe|uninstall|empty bin|empty trash|"
                      r"move to (the )?(bin|trash))\b", re.IGNORECASE)
 _SEND = re.compile(r"\b(send|submit|post|publish|pay|purchase|buy|place order|check ?out|transfer|reply all)\b",
                    re.IGNORECASE)
 _CLOSE = re.compile(r"\b(don'?t save|do not save|close without saving|discard changes|quit|exit)\b", re.IGNORECASE)
-_PASSWORD = re.compile(r"pass ?(word|code|phrase)|\bpin\b|secret|kennwort|mot de passe|contrase[ñn]a|parola",
-                       re.IGNORECASE)
-_MASKED = re.compile(r"^[•●*·∙⚫]{3,}$")
 _ICON_DELETE = {"trash", "delete", "close"}  # close: an "x" on a tab or document can drop unsaved work
 _ICON_SEND = {"send", "upload", "share"}
-PASSWORD_RISK = "typing into a password field"
 _CLOSING_KEYS = ({"alt", "f4"}, {"ctrl", "w"}, {"ctrl", "q"}, {"shift", "delete"})
 
 
@@ -33,16 +35,52 @@ def _icon_names(el: Element) -> set[str]:
     return {name for name, prob in el.icon[:1] if prob >= 0.5}
 
 
-def _is_password_field(loc: Located) -> bool:
+def shows_mask_glyphs(image: np.ndarray, box: tuple[int, int, int, int]) -> bool:
+    """Whether a field's box shows a run of mask dots (••••): at least three solid round blobs of one size
+    on one baseline, evenly spaced (a disc fills about 79% of its box; letters with counters, strokes and
+    ascenders fill far less). Read from the pixels, so it holds whatever OCR makes of the dots."""
+    x1, y1, x2, y2 = box
+    crop = image[max(y1, 0):max(y2, 0), max(x1, 0):max(x2, 0)]
+    if crop.size == 0 or crop.shape[0] < 6 or crop.shape[1] < 20:
+        return False
+    gray = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY) if crop.ndim == 3 else crop
+    _, ink = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    if np.count_nonzero(ink) > ink.size / 2:  # ink is the minority colour
+        ink = 255 - ink
+    n, _, stats, centroids = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    blobs = [(stats[i], centroids[i]) for i in range(1, n)
+             if 3 <= stats[i][2] <= 16 and 3 <= stats[i][3] <= 16
+             and 0.7 <= stats[i][2] / stats[i][3] <= 1.4 and stats[i][4] >= 0.68 * stats[i][2] * stats[i][3]]
+    if len(blobs) < 3:
+        return False
+    blobs.sort(key=lambda b: b[1][0])
+    # The longest run of same-size blobs on one row with even gaps.
+    best, run = 1, 1
+    for (sa, ca), (sb, cb) in itertools.pairwise(blobs):
+        same = abs(int(sa[2]) - int(sb[2])) <= 2 and abs(int(sa[3]) - int(sb[3])) <= 2 and abs(ca[1] - cb[1]) <= 2
+        gap = cb[0] - ca[0]
+        if same and sa[2] <= gap <= 3 * sa[2] + 4:
+            run += 1
+            best = max(best, run)
+        else:
+            run = 1
+    return best >= 3
+
+
+def is_secret_field(loc: Located) -> bool:
+    """Whether a located field holds a secret: named so (its words, the target's words, a label left of
+    it or just above it), showing mask glyphs, or a password field by its platform role."""
     el = loc.result.element
-    if _PASSWORD.search(el.text or "") or _MASKED.match((el.text or "").strip()) or _PASSWORD.search(
-            loc.target.text or loc.target.label or ""):
+    if is_secret_label(el.text) or is_masked_text(el.text) or is_secret_label(loc.target.text or loc.target.label):
+        return True
+    if el.kind in (ElementKind.INPUT, ElementKind.CONTAINER) and shows_mask_glyphs(
+            loc.frame.image, el.bbox.int_box()):
         return True
     if loc.parsed is None:
         return False
     b = el.bbox
     for other in loc.parsed.elements:
-        if other.kind != ElementKind.TEXT or other is el or not _PASSWORD.search(other.text):
+        if other.kind != ElementKind.TEXT or other is el or not is_secret_label(other.text):
             continue
         o = other.bbox
         same_row_left = abs(o.center.y - b.center.y) < max(b.height, 12) and b.x1 - 320 <= o.x2 <= b.x1 + 8
@@ -52,10 +90,22 @@ def _is_password_field(loc: Located) -> bool:
     return False
 
 
-def step_risk(planned: PlannedStep, targets: list[Located]) -> str | None:
-    """Why this step must be approved by a person explicitly, or None."""
+def looks_selected(loc: Located) -> bool:
+    """Whether a clicked item (a list row, tab, menu entry; not a button) was already selected: its text
+    is drawn on a highlight, so a click with no visible change did what it was asked."""
+    el = loc.result.element
+    if el.kind in (ElementKind.BUTTON, ElementKind.ICON, ElementKind.CHECKBOX, ElementKind.RADIO,
+                   ElementKind.TOGGLE, ElementKind.SLIDER, ElementKind.SCROLLBAR):
+        return False
+    boxes = [line.bbox for line in el.lines] or [el.bbox]
+    return any(shows_highlight(loc.frame.image, b) for b in boxes)
+
+
+def step_risk(planned: PlannedStep, targets: list[Located], secret_focus: bool = False) -> str | None:
+    """Why this step must be approved by a person explicitly, or None. `secret_focus`: the last click
+    went into a secret field, so typing with no target types there."""
     action: Action = planned.action
-    if isinstance(action, TypeText) and targets and _is_password_field(targets[0]):
+    if isinstance(action, TypeText) and ((targets and is_secret_field(targets[0])) or (not targets and secret_focus)):
         return PASSWORD_RISK
     if isinstance(action, Click | Drag) and targets:
         el = targets[0].result.element

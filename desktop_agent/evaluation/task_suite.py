@@ -111,6 +111,10 @@ def load_task(path: Path) -> TaskSpec:
         return TaskSpec.model_validate({**data, "path": path})
     except tomllib.TOMLDecodeError as exc:
         raise AgentError(f"{path}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise AgentError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise AgentError(f"{path}: cannot read it: {exc.strerror or exc}") from None
     except ValidationError as exc:
         err = exc.errors()[0]
         raise AgentError(f"{path}: {'.'.join(str(p) for p in err['loc'])}: {err['msg']}") from None

@@ -26,7 +26,8 @@ class Change:
     def describe(self) -> str:
         if not self.changed:
             return "no visible change"
-        assert self.bbox is not None
+        if self.bbox is None:
+            return f"{self.pixels} px changed"
         return f"{self.pixels} px changed in {self.bbox.as_list()}"
 
 
@@ -53,6 +54,36 @@ def visible_change(before: np.ndarray, after: np.ndarray, region: Rect | None = 
         r = Rect(float(x), float(y), float(x + w), float(y + h))
         box = r if box is None else box.union(r)
     return Change(total >= _MIN_CHANGED_PIXELS, total, box)
+
+
+def _dominant_colour(pixels: np.ndarray) -> tuple[np.ndarray, float]:
+    """The most common colour of a set of BGR pixels (quantised to 8 levels a channel) and its share."""
+    flat = pixels.reshape(-1, pixels.shape[-1]).astype(np.int32)
+    if not len(flat):
+        return np.zeros(3), 0.0
+    keys = (flat[:, 0] // 32) * 64 + (flat[:, 1] // 32) * 8 + flat[:, 2] // 32
+    counts = np.bincount(keys, minlength=512)
+    top = int(counts.argmax())
+    return flat[keys == top].mean(axis=0), float(counts[top]) / len(flat)
+
+
+def shows_highlight(image: np.ndarray, box: Rect) -> bool:
+    """Whether the item in `box` is drawn on a selection highlight: most of the box is one accent colour
+    (saturated, as selection colours are) that differs clearly from the background a line above and
+    below it."""
+    h, w = image.shape[:2]
+    x1, y1, x2, y2 = box.clipped(w, h).int_box()
+    bh = y2 - y1
+    cy = (y1 + y2) // 2
+    if bh < 6 or x2 - x1 < 4 or cy - bh - 1 < 0 or cy + bh + 1 > h:
+        return False
+    inside, share = _dominant_colour(image[y1:y2, x1:x2])
+    if share < 0.5 or max(inside) - min(inside) < 0.25 * max(max(inside), 1):  # grey: not an accent
+        return False
+    around = np.concatenate([image[cy - bh - 1:cy - bh + 1, x1:x2].reshape(-1, image.shape[2]),
+                             image[cy + bh - 1:cy + bh + 1, x1:x2].reshape(-1, image.shape[2])])
+    outside, _ = _dominant_colour(around)
+    return float(np.linalg.norm(inside - outside)) > 50
 
 
 def wait_until_settled(grab: Callable[[], np.ndarray], timeout: float = 2.0, interval: float = 0.05,

@@ -1,8 +1,13 @@
 """The run database: one SQLite file plus screenshots on disk, written as each step happens.
 
 Every state change is its own committed transaction, and a screenshot is on disk (renamed into place)
-before a row points at it, so a run killed at any moment keeps every step recorded so far. A run whose
-process died is marked `interrupted` the next time the database is opened.
+before a row points at it, so a run killed at any moment keeps every step recorded so far. A step is
+`sending` (committed) before any input event and `sent` right after, so a killed run says which steps
+reached the desktop. A run whose process died is marked `interrupted` the next time the database is
+opened for writing.
+
+The folder is private to its user (0700, files 0600). Reading commands open the database read-only;
+a file that is not a desktop-agent run database is refused, never altered.
 """
 
 from __future__ import annotations
@@ -17,13 +22,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import cv2
 import platformdirs
 
 from desktop_agent.capture.frame import ScreenFrame
-from desktop_agent.errors import RunNotFound
+from desktop_agent.errors import DataFolderError, RunNotFound
 
 HOME_ENV = "DESKTOP_AGENT_HOME"
 FINAL_RUN = ("succeeded", "partial", "failed", "aborted", "interrupted")
+# Steps not yet acting when the run ended; `sending`/`sent` keep their status (input may have arrived).
+_NOT_SENT = ("planned", "approved")
+_MAYBE_SENT = ("sending", "sent")
+# "DAg1": marks the file as ours, so a foreign SQLite file is never taken for a run database.
+APPLICATION_ID = 0x44416731
+_DIR_MODE = 0o700
+_FILE_MODE = 0o600
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -98,43 +111,162 @@ class StepRow:
     ended_at: float | None
 
 
-def _pid_alive(pid: int) -> bool:
+def _process_start(pid: int) -> float | None:
+    """When process `pid` started (seconds since the epoch), from /proc; None where that cannot be read."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        ticks = int(stat.rsplit(")", 1)[1].split()[19])
+        boot = next(float(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines()
+                    if line.startswith("btime "))
+        return boot + ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
+
+
+def _run_process_alive(pid: int, started_at: float) -> bool:
+    """Whether the process that started a run at `started_at` still runs: its PID exists and was not
+    reused by a process started after the run."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
-    return True
+        pass
+    began = _process_start(pid)
+    return began is None or began <= started_at + 1.0
+
+
+def _private_dir(path: Path) -> None:
+    """Create `path` (and missing parents) readable by its user only; an existing folder is tightened."""
+    path.mkdir(mode=_DIR_MODE, parents=True, exist_ok=True)
+    try:
+        if path.stat().st_mode & 0o077:
+            path.chmod(_DIR_MODE)
+    except PermissionError:
+        pass  # not ours to change; writing into it fails later with a clear line
+
+
+def _not_ours(path: Path, why: str) -> DataFolderError:
+    return DataFolderError(
+        f"{path} is not a desktop-agent run database ({why}); it was left untouched: move it away, or "
+        f"point {HOME_ENV} at another folder")
 
 
 class RunStore:
-    def __init__(self, home: Path | None = None) -> None:
+    """The run database and screenshots of one data folder. `readonly=True` (the reading commands)
+    never creates, migrates or writes anything."""
+
+    def __init__(self, home: Path | None = None, readonly: bool = False) -> None:
         self.home = home or data_home()
-        self.home.mkdir(parents=True, exist_ok=True)
         self.path = self.home / "runs.sqlite3"
         self.shots = self.home / "screenshots"
-        self._db = sqlite3.connect(self.path, timeout=10, isolation_level=None, check_same_thread=False)
+        self.readonly = readonly
+        try:
+            self._db = self._open_readonly() if readonly else self._open_for_writing()
+        except sqlite3.DatabaseError as exc:
+            raise _not_ours(self.path, str(exc)) from None
         self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute("PRAGMA foreign_keys=ON")
-        self._db.executescript(_SCHEMA)
+
+    def _open_for_writing(self) -> sqlite3.Connection:
+        try:
+            _private_dir(self.home)
+            if not self.path.exists():
+                os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, _FILE_MODE))
+        except OSError as exc:
+            raise DataFolderError(f"cannot write the data folder {self.home}: {exc.strerror or exc}; "
+                                  f"make it writable or point {HOME_ENV} at another folder") from None
+        self._check_ours(self.path)
+        db = sqlite3.connect(self.path, timeout=10, isolation_level=None, check_same_thread=False)
+        db.row_factory = sqlite3.Row
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=FULL")
+            db.execute("PRAGMA foreign_keys=ON")
+            db.execute("PRAGMA secure_delete=ON")  # overwritten values leave no trace in free pages
+            with db:
+                db.execute("BEGIN IMMEDIATE")
+                if db.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
+                    for stmt in _SCHEMA.split(";"):
+                        if stmt.strip():
+                            db.execute(stmt)
+                    db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        except sqlite3.OperationalError as exc:
+            db.close()
+            raise DataFolderError(f"cannot write the run database {self.path}: {exc}; make the folder writable "
+                                  f"or point {HOME_ENV} at another folder") from None
+        except BaseException:
+            db.close()
+            raise
+        for extra in ("-wal", "-shm"):
+            side = Path(f"{self.path}{extra}")
+            if side.exists() and side.stat().st_mode & 0o077:
+                side.chmod(_FILE_MODE)
+        self._db = db
         self._mark_interrupted()
+        return db
+
+    def _open_readonly(self) -> sqlite3.Connection:
+        if not self.path.exists():
+            db = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+            for stmt in _SCHEMA.split(";"):
+                if stmt.strip():
+                    db.execute(stmt)
+            return db
+        self._check_ours(self.path)
+        uri = f"{self.path.resolve().as_uri()}?mode=ro"
+        db = sqlite3.connect(uri, uri=True, timeout=10, isolation_level=None, check_same_thread=False)
+        try:
+            db.execute("SELECT COUNT(*) FROM runs").fetchone()
+        except sqlite3.OperationalError:
+            # WAL needs its -shm file; in a read-only folder without one, read the file as it is.
+            db.close()
+            db = sqlite3.connect(f"{self.path.resolve().as_uri()}?immutable=1", uri=True,
+                                 isolation_level=None, check_same_thread=False)
+        return db
+
+    @staticmethod
+    def _check_ours(path: Path) -> None:
+        """Refuse a file that is not our run database: not SQLite, or SQLite with other tables."""
+        try:
+            with path.open("rb") as f:
+                head = f.read(100)
+        except OSError as exc:
+            raise DataFolderError(f"cannot read the run database {path}: {exc.strerror or exc}") from None
+        if not head:
+            return  # new and empty: ours to initialise
+        if not head.startswith(b"SQLite format 3\x00"):
+            raise _not_ours(path, "not an SQLite file")
+        if int.from_bytes(head[68:72], "big") == APPLICATION_ID:
+            return
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if not tables:
+                return
+            cols = {r[1] for r in db.execute("PRAGMA table_info(runs)")}
+        except sqlite3.DatabaseError as exc:
+            raise _not_ours(path, str(exc)) from None
+        finally:
+            db.close()
+        # A database of ours from before the marker: exactly our tables, with our columns.
+        if tables != {"runs", "steps"} or not {"id", "task", "planner", "approve", "status", "pid"} <= cols:
+            raise _not_ours(path, f"it holds the tables {', '.join(sorted(tables))}")
 
     def close(self) -> None:
         self._db.close()
 
     def _write(self, sql: str, args: tuple[Any, ...]) -> None:
+        if self.readonly:
+            raise DataFolderError("the run database was opened for reading only")
         with self._db:
             self._db.execute("BEGIN IMMEDIATE")
             self._db.execute(sql, args)
 
     def _mark_interrupted(self) -> None:
         host = socket.gethostname()
-        rows = self._db.execute("SELECT id, pid, host FROM runs WHERE status = 'running'").fetchall()
+        rows = self._db.execute("SELECT id, pid, host, started_at FROM runs WHERE status = 'running'").fetchall()
         for r in rows:
-            if r["host"] == host and r["pid"] and not _pid_alive(int(r["pid"])):
+            if r["host"] == host and r["pid"] and not _run_process_alive(int(r["pid"]), float(r["started_at"])):
                 self.finish_run(r["id"], "interrupted", "the agent process ended before the run finished")
 
     # -- runs --------------------------------------------------------------------------------------
@@ -155,10 +287,19 @@ class RunStore:
             self._db.execute("UPDATE runs SET status = ?, message = ?, ended_at = ? WHERE id = ?",
                              (status, message, now, run_id))
             self._db.execute(
-                "UPDATE steps SET status = ?, ended_at = ? WHERE run_id = ? AND status IN "
-                "('planned', 'approved', 'acting')",
+                f"UPDATE steps SET status = ?, ended_at = ? WHERE run_id = ? AND status IN {_NOT_SENT}",
                 ("aborted" if status != "interrupted" else "interrupted", now, run_id),
             )
+            # Input was (or may have been) sent: the status says so; the error says it was never verified.
+            self._db.execute(
+                f"UPDATE steps SET error = ?, ended_at = ? WHERE run_id = ? AND status IN {_MAYBE_SENT}",
+                ("the run ended before this step's effect was checked", now, run_id),
+            )
+
+    def set_task(self, run_id: str, task: str) -> None:
+        """Rewrite a run's task (a secret found while running is masked in it); the old text is erased."""
+        self._write("UPDATE runs SET task = ? WHERE id = ?", (task, run_id))
+        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # no earlier version stays in the log
 
     # -- steps -------------------------------------------------------------------------------------
     def add_step(self, run_id: str, idx: int, action: dict[str, Any], description: str, reason: str) -> None:
@@ -184,8 +325,20 @@ class RunStore:
         rel = Path("screenshots") / run_id / f"step{idx:03d}-{which}-m{frame.geometry.monitor.index}.png"
         dest = self.home / rel
         tmp = dest.with_suffix(".tmp.png")
-        frame.save_png(tmp)
-        os.replace(tmp, dest)
+        # Level 1: a screenshot per step must not cost more than the step's perception.
+        ok, png = cv2.imencode(".png", frame.image, [cv2.IMWRITE_PNG_COMPRESSION, 1])
+        if not ok:
+            raise DataFolderError(f"cannot encode the screenshot of step {idx + 1} as PNG")
+        try:
+            _private_dir(self.shots)
+            _private_dir(dest.parent)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, _FILE_MODE)
+            with os.fdopen(fd, "wb") as f:
+                f.write(png.tobytes())
+            os.replace(tmp, dest)
+        except OSError as exc:
+            raise DataFolderError(f"cannot save screenshots in {dest.parent}: {exc.strerror or exc}; nothing was "
+                                  f"sent. Make the folder writable or point {HOME_ENV} at another folder") from None
         return str(rel)
 
     # -- reading -----------------------------------------------------------------------------------
@@ -200,7 +353,9 @@ class RunStore:
             "SELECT r.*, (SELECT COUNT(*) FROM steps s WHERE s.run_id = r.id) AS n FROM runs r WHERE id = ?",
             (run_id,)).fetchone()
         if r is None:
-            matches = self._db.execute("SELECT id FROM runs WHERE id LIKE ?", (f"%{run_id}%",)).fetchall()
+            pattern = run_id.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            matches = self._db.execute("SELECT id FROM runs WHERE id LIKE ? ESCAPE '\\'",
+                                       (f"%{pattern}%",)).fetchall()
             if len(matches) == 1:
                 return self.get_run(matches[0]["id"])
             raise RunNotFound(run_id)

@@ -79,7 +79,7 @@ class DragSource(QLabel):
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, log: Log, notice: str = "", password: bool = False) -> None:
+    def __init__(self, log: Log, notice: str = "", password: bool = False, token: bool = False) -> None:
         super().__init__()
         self.log = log
         self.setWindowTitle("Target")
@@ -129,16 +129,9 @@ class MainWindow(QMainWindow):
         lay.addLayout(form)
         self.named["name"] = self.name
         if password:
-            prow = QHBoxLayout()
-            prow.addWidget(QLabel("Password"))
-            self.password = QLineEdit()
-            self.password.setEchoMode(QLineEdit.EchoMode.Password)
-            self.password.setMinimumWidth(300)
-            self.password.textChanged.connect(lambda v: self._event("text", widget="password", value=v, quiet=True))
-            prow.addWidget(self.password)
-            prow.addStretch(1)
-            lay.addLayout(prow)
-            self.named["password"] = self.password
+            self.password = self._masked_field(lay, "Password", "password")
+        if token:  # a masked field whose label says "token", not "password"
+            self.token = self._masked_field(lay, "Login token", "token", placeholder="paste token here")
         self.check = QCheckBox("Remember me")
         self.check.toggled.connect(lambda v: self._event("checked", widget="Remember me", value=v))
         lay.addWidget(self.check)
@@ -163,6 +156,21 @@ class MainWindow(QMainWindow):
         self.status = QLabel("Ready")
         lay.addWidget(self.status)
         self.setCentralWidget(central)
+
+    def _masked_field(self, lay: QVBoxLayout, label: str, name: str, placeholder: str = "") -> QLineEdit:
+        """A labelled field that shows dots for what is typed (a password or token field)."""
+        row = QHBoxLayout()
+        row.addWidget(QLabel(label))
+        field = QLineEdit()
+        field.setEchoMode(QLineEdit.EchoMode.Password)
+        field.setPlaceholderText(placeholder)
+        field.setMinimumWidth(300)
+        field.textChanged.connect(lambda v: self._event("text", widget=name, value=v, quiet=True))
+        row.addWidget(field)
+        row.addStretch(1)
+        lay.addLayout(row)
+        self.named[name] = field
+        return field
 
     def _event(self, kind: str, quiet: bool = False, **data: object) -> None:
         self.log(event=kind, **data)
@@ -197,11 +205,12 @@ def main() -> int:
     ap.add_argument("--second", default="")
     ap.add_argument("--notice", default="")
     ap.add_argument("--password", action="store_true")
+    ap.add_argument("--token", action="store_true")
     args = ap.parse_args()
     app = QApplication(sys.argv[:1])
     app.setStyle("Fusion")
     log = Log(Path(args.log))
-    win = MainWindow(log, args.notice, args.password)
+    win = MainWindow(log, args.notice, args.password, args.token)
     x, y = (int(v) for v in args.main.split(","))
     win.setGeometry(x, y, 760, 560)
     win.show()
