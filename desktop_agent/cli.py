@@ -1,4 +1,9 @@
-"""The `desktop-agent` command: a thin front end over the core (parse, locate, run, runs, eval, doctor)."""
+"""The `desktop-agent` command: a thin front end over the core (parse, locate, run, runs, eval, doctor).
+
+Every error reaches the user as one line on stderr, `desktop-agent: ...`, and a documented exit code
+(README, "Using the command line"): bad input is refused with 2 before any work is done or anything is
+recorded or clicked.
+"""
 
 from __future__ import annotations
 
@@ -8,16 +13,85 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import Any, NoReturn
+
+# OpenCV reads its log level once, when it loads: its "[ WARN:0@...]" lines never reach the terminal.
+os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
 
 from desktop_agent import __version__
-from desktop_agent.errors import AgentError, TargetNotFound
+from desktop_agent.errors import AgentError, TargetNotFound, UsageError, one_line, quote
+
+MAX_RUN_ID_CHARS = 64  # run ids are 20 characters (20251130-034512-ab12); `runs show` takes a part of one
 
 
 def _print_json(obj: Any) -> None:
     print(json.dumps(obj, ensure_ascii=False, indent=None))
+
+
+def _error_line(message: str) -> None:
+    print(f"desktop-agent: {one_line(message)}", file=sys.stderr)
+
+
+def _int_in(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: a whole number from `low` to `high`."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"expected a whole number from {low} to {high}, not {quote(text, 20)}")
+        return value
+
+    parse.__name__ = "number"
+    return parse
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors as one line (and exit 2) like every other error of the CLI."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"desktop-agent: {one_line(message)} (see `{self.prog} --help`)\n")
+
+
+def _non_utf8_argument(argv: Sequence[str]) -> str | None:
+    """The first argument that held bytes which are not UTF-8 (Python passes them as lone surrogates)."""
+    for arg in argv:
+        if any("\ud800" <= ch <= "\udfff" for ch in arg):
+            return arg
+    return None
+
+
+def _output_file(path: str, flag: str) -> Path:
+    """`path` as a file the command can write at the end of its work, checked before the work starts."""
+    p = Path(path)
+    if p.is_dir():
+        raise UsageError(f"{flag} {quote(path)} is a folder: name a file in it")
+    parent = p.parent
+    if not parent.is_dir():
+        raise UsageError(f"{flag} {quote(path)}: the folder {quote(str(parent))} does not exist (create it first)")
+    if not os.access(parent, os.W_OK | os.X_OK) or (p.exists() and not os.access(p, os.W_OK)):
+        raise UsageError(f"{flag} {quote(path)} cannot be written: permission denied")
+    return p
+
+
+def _output_folder(path: str, flag: str) -> Path:
+    """`path` as a folder the command can create (with its parents) and write in, checked up front."""
+    p = Path(path)
+    if p.exists() and not p.is_dir():
+        raise UsageError(f"{flag} {quote(path)} is a file: name a folder")
+    existing = p
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise UsageError(f"{flag} {quote(path)}: {quote(str(existing))} is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UsageError(f"{flag} {quote(path)} cannot be written: permission denied in {quote(str(existing))}")
+    return p
 
 
 def _screen_frame(args: argparse.Namespace) -> Any:
@@ -30,7 +104,7 @@ def _screen_frame(args: argparse.Namespace) -> Any:
     else:
         found = [m for m in layout.monitors if m.index == args.monitor]
         if not found:
-            raise AgentError(f"no monitor {args.monitor}: this display has {len(layout.monitors)}")
+            raise UsageError(f"no monitor {args.monitor}: this display has {len(layout.monitors)}")
         monitor = found[0]
     return screen.grab(monitor)
 
@@ -41,7 +115,7 @@ def _frame(args: argparse.Namespace) -> Any:
     if getattr(args, "screen", False):
         return _screen_frame(args)
     if not args.image:
-        raise AgentError("give an IMAGE file or --screen")
+        raise UsageError("give an IMAGE file or --screen")
     return frame_from_file(args.image)
 
 
@@ -66,15 +140,21 @@ def cmd_parse(args: argparse.Namespace) -> int:
 
 
 def cmd_locate(args: argparse.Namespace) -> int:
+    from desktop_agent.grounding.instruction import MAX_INSTRUCTION_CHARS
     from desktop_agent.grounding.locate import locate_target
     from desktop_agent.perception.parser import ScreenParser
 
+    if not args.instruction.strip():
+        raise UsageError("the instruction is empty: name the target, e.g. `the Save button`")
+    if len(args.instruction) > MAX_INSTRUCTION_CHARS:
+        raise UsageError(f"the instruction is {len(args.instruction)} characters long: at most "
+                         f"{MAX_INSTRUCTION_CHARS} (name one element, e.g. `the Save button`)")
     frame = _frame(args)
     parsed = ScreenParser().parse(frame.image)
     try:
         res = locate_target(parsed, args.instruction)
     except TargetNotFound as exc:
-        print(f"abstained: {exc}", file=sys.stderr)
+        print(one_line(f"abstained: {exc}"), file=sys.stderr)
         return TargetNotFound.exit_code
     out = res.to_dict()
     if args.screen:
@@ -90,21 +170,27 @@ def cmd_locate(args: argparse.Namespace) -> int:
 
 
 def cmd_eval_grounding(args: argparse.Namespace) -> int:
-    from desktop_agent.evaluation.grounding import evaluate_grounding, write_predictions
+    from desktop_agent.errors import DatasetError
+    from desktop_agent.evaluation.grounding import evaluate_grounding, load_samples, write_predictions
     from desktop_agent.perception.parser import ScreenParser
 
     folder = Path(args.dir)
+    out = _output_file(args.out, "--out") if args.out else None
+    samples = load_samples(folder)  # a set that cannot be read, or an empty one: refused before the models load
 
     def progress(done: int, total: int) -> None:
         if sys.stderr.isatty():
             print(f"\r{done}/{total}", end="", file=sys.stderr, flush=True)
 
-    report = evaluate_grounding(folder, ScreenParser(), progress)
+    report = evaluate_grounding(folder, ScreenParser(), progress, samples)
     if sys.stderr.isatty():
         print(file=sys.stderr)
-    if args.out:
-        write_predictions(report, Path(args.out))
+    if out:
+        write_predictions(report, out)
     print(report.format())
+    if report.errors:
+        raise DatasetError(f"{len(report.errors)} of {report.total} samples are errors, not scored (listed in the "
+                           f"report); {report.total - len(report.errors)} were scored")
     return 0
 
 
@@ -113,12 +199,19 @@ def cmd_eval_tasks(args: argparse.Namespace) -> int:
     from desktop_agent.evaluation.task_suite import DEFAULT_SUITE, load_suite
     from desktop_agent.runs.store import data_home
 
-    tasks = load_suite(Path(args.suite) if args.suite else DEFAULT_SUITE)
+    out_arg = _output_folder(args.out, "--out") if args.out else None
+    try:
+        tasks = load_suite(Path(args.suite) if args.suite else DEFAULT_SUITE)
+    except AgentError as exc:  # a task file that cannot be used is bad input
+        raise UsageError(str(exc)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read the task suite: {exc}") from None
     if args.only:
         wanted = {n for part in args.only for n in part.split(",") if n}
         unknown = wanted - {t.name for t in tasks}
         if unknown:
-            raise AgentError(f"no task named {', '.join(sorted(unknown))}: see `desktop-agent eval tasks --list`")
+            raise UsageError(f"no task named {quote(', '.join(sorted(unknown)))}: see `desktop-agent eval tasks "
+                             "--list`")
         tasks = [t for t in tasks if t.name in wanted]
     if args.list:
         for t in tasks:
@@ -132,7 +225,7 @@ def cmd_eval_tasks(args: argparse.Namespace) -> int:
     if args.text_only:
         planner_args.append("--text-only")
     home = data_home()
-    out = Path(args.out) if args.out else home / "evals" / time.strftime("%Y%m%d-%H%M%S")
+    out = out_arg or home / "evals" / time.strftime("%Y%m%d-%H%M%S")
 
     def progress(r: Any) -> None:
         print(f"{r.name:40s} {'ok  ' if r.success else 'FAIL'} {r.steps:3d} steps {r.seconds:6.1f} s  "
@@ -173,29 +266,34 @@ def _print_event(event: Any) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from desktop_agent.planning.choice import make_planner
+    from desktop_agent.planning.script import check_task_text
+
+    check_task_text(args.task)  # a script or a goal: UTF-8, bounded
+    planner = make_planner(_planner_options(args), args.task)  # a bad script or model fails before anything runs
     from desktop_agent.agent import Agent, AgentSettings
     from desktop_agent.approval import AutoApprover, PreviewApprover, TerminalApprover
     from desktop_agent.capture.screen import MssScreen, check_display
-    from desktop_agent.planning.choice import make_planner
     from desktop_agent.runs.store import RunStore
 
-    planner = make_planner(_planner_options(args), args.task)  # a bad script or model fails before anything runs
     check_display()
     from desktop_agent.execution.input_driver import PyAutoGuiDriver
     from desktop_agent.perception.parser import ScreenParser
 
+    screen: Any = MssScreen(args.monitors)
+    screen.layout()  # a layout off the real screen is refused here, before a run is recorded
     store = RunStore()
     # --approve auto covers the floor of risky steps only for the person's own script.
     approver: Any = AutoApprover(allow_risky=args.planner == "direct") if args.approve == "auto" else TerminalApprover()
     if args.dry_run:
         approver, args.approve = PreviewApprover(), "ask"
-    screen: Any = MssScreen(args.monitors)
     scale = os.environ.get("DESKTOP_AGENT_EMULATE_SCALE")
     if scale:  # evaluation only: show the agent HiDPI captures of a display that cannot make them (Xvfb)
         from desktop_agent.capture.scaled import ScaledScreen
 
         screen = ScaledScreen(screen, float(scale))
-    agent = Agent(screen, ScreenParser(), PyAutoGuiDriver(), store, approver,
+    driver = PyAutoGuiDriver()
+    agent = Agent(screen, ScreenParser(), driver, store, approver,
                   AgentSettings(max_steps=args.max_steps), on_event=_print_event)
 
     def on_term(signum: int, frame: FrameType | None) -> None:
@@ -205,9 +303,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, on_term)
     # Ctrl+C stops the run cleanly even where the launcher ignored SIGINT (a background job of a script).
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    outcome = agent.run(args.task, planner, args.approve)
+    try:
+        outcome = agent.run(args.task, planner, args.approve)
+    finally:
+        driver.close()
     verb = {"succeeded": "succeeded", "partial": "PARTIAL", "failed": "FAILED", "aborted": "ABORTED"}[outcome.status]
-    print(f"run {outcome.run_id} {verb}: {outcome.message}", file=sys.stdout if outcome.exit_code == 0 else sys.stderr)
+    print(one_line(f"run {outcome.run_id} {verb}: {outcome.message}"),
+          file=sys.stdout if outcome.exit_code == 0 else sys.stderr)
     return outcome.exit_code
 
 
@@ -223,12 +325,11 @@ def _planner_options(args: argparse.Namespace) -> Any:
 
 
 def cmd_keys(args: argparse.Namespace) -> int:
-    import getpass
+    from desktop_agent.api_keys import check_provider, delete_api_key, read_key, set_api_key
 
-    from desktop_agent.api_keys import delete_api_key, set_api_key
-
+    check_provider(args.provider)
     if args.keys_cmd == "set":
-        key = sys.stdin.readline().strip() if not sys.stdin.isatty() else getpass.getpass(f"{args.provider} API key: ")
+        key = read_key(args.provider)
         backend = set_api_key(args.provider, key)
         print(f"stored the {args.provider} key in the OS keyring ({backend})")
         return 0
@@ -240,9 +341,12 @@ def cmd_keys(args: argparse.Namespace) -> int:
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
+    from desktop_agent.errors import RunNotFound
     from desktop_agent.runs.store import RunStore
 
-    store = RunStore()
+    if args.runs_cmd != "list" and len(args.run_id) > MAX_RUN_ID_CHARS:  # not an id, nor a part of one
+        raise RunNotFound(args.run_id)
+    store = RunStore(readonly=True)  # reading never creates, migrates or writes anything
     if args.runs_cmd == "list":
         runs = store.list_runs(args.limit)
         if args.json:
@@ -285,8 +389,8 @@ def cmd_runs(args: argparse.Namespace) -> int:
     from desktop_agent.runs.report import run_report_html
 
     if not args.html:
-        raise AgentError("choose a format: `desktop-agent runs export ID --html`")
-    out = Path(args.output or f"desktop-agent-run-{run.id}.html")
+        raise UsageError("choose a format: `desktop-agent runs export ID --html`")
+    out = _output_file(args.output or f"desktop-agent-run-{run.id}.html", "-o")
     out.write_text(run_report_html(store, run), encoding="utf-8")
     print(out)
     return 0
@@ -304,13 +408,13 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="desktop-agent", description="A local-first computer-use agent.")
+    p = _Parser(prog="desktop-agent", description="A local-first computer-use agent.")
     p.add_argument("--version", action="version", version=f"desktop-agent {__version__}")
     sub = p.add_subparsers(dest="cmd", required=True)
 
     def screen_opts(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("--screen", action="store_true", help="capture the screen instead of reading IMAGE")
-        sp.add_argument("--monitor", type=int, help="monitor number for --screen (default: the primary)")
+        sp.add_argument("--monitor", type=_int_in(1, 64), help="monitor number for --screen (default: the primary)")
         sp.add_argument("--monitors", help="explicit layout, e.g. 1920x1080+0+0*,1280x1024+1920+0")
         sp.add_argument("--json", action="store_true", help="print JSON")
 
@@ -335,14 +439,16 @@ def build_parser() -> argparse.ArgumentParser:
     mo.add_argument("--model", help="llama: path to a .gguf file; openai/anthropic: the model name")
     mo.add_argument("--mmproj", help="llama: the vision projector .gguf of a vision model (Qwen2.5-VL, UI-TARS, ...)")
     mo.add_argument("--chat-handler", default="mtmd", help="llama with --mmproj: mtmd (default), qwen25vl, llava15...")
-    mo.add_argument("--ctx", type=int, default=8192, help="llama: context length in tokens")
+    mo.add_argument("--ctx", type=_int_in(512, 1_048_576), default=8192,
+                    help="llama: context length in tokens (512 to 1048576)")
     mo.add_argument("--base-url", help="openai: the server, e.g. http://127.0.0.1:8080/v1 (Ollama: :11434/v1)")
     mo.add_argument("--api-key-env", help="read the API key from this environment variable")
     mo.add_argument("--response-format", default="auto",
                     choices=["auto", "json_schema", "json_object_schema", "json_object", "none"],
                     help="openai: how to ask for JSON (auto tries the most precise first)")
     mo.add_argument("--price", help="dollars per million input,output tokens, for the cost column (e.g. 3,15)")
-    mo.add_argument("--images", type=int, default=2, help="screenshots sent as images per step (K; default 2)")
+    mo.add_argument("--images", type=_int_in(0, 10), default=2,
+                    help="screenshots sent as images per step (K, 0 to 10; default 2)")
     mo.add_argument("--text-only", action="store_true", help="openai: the model takes no images")
     mo.add_argument("--no-system-role", action="store_true",
                     help="openai: put the instructions in the user message (for Gemma served by llama.cpp)")
@@ -351,14 +457,14 @@ def build_parser() -> argparse.ArgumentParser:
                          "need a person)")
     sp.add_argument("--dry-run", action="store_true",
                     help="plan and locate every step, record it with its target, send no input (all skipped)")
-    sp.add_argument("--max-steps", type=int, default=50)
+    sp.add_argument("--max-steps", type=_int_in(1, 1000), default=50, help="at most this many steps (1 to 1000)")
     sp.add_argument("--monitors", help="explicit monitor layout, e.g. 1280x800+1024+0*,1024x768+0+0")
     sp.set_defaults(func=cmd_run)
 
     sp = sub.add_parser("runs", help="browse and export recorded runs")
     rs = sp.add_subparsers(dest="runs_cmd", required=True)
     r1 = rs.add_parser("list")
-    r1.add_argument("--limit", type=int, default=30)
+    r1.add_argument("--limit", type=_int_in(1, 100_000), default=30)
     r1.add_argument("--json", action="store_true")
     r2 = rs.add_parser("show")
     r2.add_argument("run_id")
@@ -406,28 +512,54 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _unexpected(exc: Exception) -> int | None:
+    """The last line of defence: errors of the environment (a lost X display, a full disk) as one line;
+    None for anything else (a bug, which keeps its traceback)."""
+    from desktop_agent.capture.screen import display_error
+
+    lost = display_error(exc)
+    if lost is not None:
+        _error_line(str(lost))
+        return lost.exit_code
+    if isinstance(exc, OSError):
+        _error_line(str(exc))
+        return 1
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    bad = _non_utf8_argument(argv)
+    if bad is not None:  # refused before anything runs: sqlite, the terminal and X take only text
+        shown = bad.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        shown = shown if len(shown) <= 80 else shown[:80] + "…"
+        _error_line(f"the argument `{shown}` is not valid UTF-8 text: give every argument (file names too) in UTF-8")
+        return UsageError.exit_code
     if argv[:1] == ["app"]:  # the app parses its own options
         from desktop_agent.app.main import main as app_main
 
         try:
             return app_main(argv[1:])
         except AgentError as exc:
-            print(f"desktop-agent: {exc}", file=sys.stderr)
+            _error_line(str(exc))
             return exc.exit_code
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
     except AgentError as exc:
-        print(f"desktop-agent: {exc}", file=sys.stderr)
+        _error_line(str(exc))
         return exc.exit_code
     except KeyboardInterrupt:
-        print("desktop-agent: interrupted", file=sys.stderr)
+        _error_line("interrupted")
         return 130
     except BrokenPipeError:  # output piped into `head` and the like
         sys.stderr.close()
         return 0
+    except Exception as exc:
+        code = _unexpected(exc)
+        if code is None:
+            raise
+        return code
 
 
 if __name__ == "__main__":

@@ -80,7 +80,8 @@ def test_eval_grounding_writes_predictions_and_prints_accuracy(dev_set: Path, tm
 
 def test_eval_grounding_on_a_folder_without_annotations(tmp_path: Path, home: Path) -> None:
     r = cli("eval", "grounding", str(tmp_path), home=home)
-    assert r.returncode == 1 and "annotations.json is missing" in r.stderr
+    assert r.returncode == 2 and "annotations.json is missing" in r.stderr
+    assert len(r.stderr.splitlines()) == 1
 
 
 @pytest.mark.display

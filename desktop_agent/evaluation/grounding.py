@@ -1,8 +1,15 @@
-"""`desktop-agent eval grounding DIR`: predictions for a ScreenSpot-format folder, and their accuracy."""
+"""`desktop-agent eval grounding DIR`: predictions for a ScreenSpot-format folder, and their accuracy.
+
+A sample that cannot be scored (a missing key, a wrong type, a bad bbox, an image that cannot be read)
+is an *error sample*: counted, listed with its reason and written to the predictions as
+`{"id", "error"}`, while every other sample is scored. A set that cannot be read at all, or holds no
+samples, is refused (DatasetError) before any image is parsed.
+"""
 
 from __future__ import annotations
 
 import json
+import math
 import statistics
 import time
 from collections import defaultdict
@@ -12,9 +19,26 @@ from pathlib import Path
 from typing import Any
 
 from desktop_agent.capture.frame import load_image
-from desktop_agent.errors import AgentError, TargetNotFound
+from desktop_agent.errors import AgentError, DatasetError, TargetNotFound, quote
+from desktop_agent.grounding.instruction import MAX_INSTRUCTION_CHARS
 from desktop_agent.grounding.locate import locate_target
 from desktop_agent.perception.parser import ScreenParser
+
+MAX_ANNOTATIONS_BYTES = 256 * 1024 * 1024  # ScreenSpot-v2's annotations are a few MB
+_OPTIONAL_TEXT = ("data_type", "platform", "data_source")
+
+
+@dataclass(frozen=True)
+class SampleError:
+    """A sample that was not scored, and why."""
+
+    index: int  # 1-based position in annotations.json
+    id: str | int | None  # None when the sample has no usable id
+    reason: str
+
+    def line(self) -> str:
+        who = f"sample {self.index}" + (f" (id {quote(self.id, 40)})" if self.id is not None else "")
+        return f"error {who}: {self.reason}"
 
 
 @dataclass
@@ -24,6 +48,8 @@ class GroundingReport:
     parse_ms: list[float] = field(default_factory=list)
     locate_ms: list[float] = field(default_factory=list)
     sample_ms: list[float] = field(default_factory=list)
+    errors: list[SampleError] = field(default_factory=list)
+    total: int = 0  # samples in the set, scored or not
 
     def accuracy(self, key: str = "all") -> float:
         hits, _, total = self.groups.get(key, [0, 0, 0])
@@ -40,21 +66,93 @@ class GroundingReport:
                 f"(parse per image median {statistics.median(self.parse_ms):.0f} ms over {len(self.parse_ms)} images, "
                 f"locate median {statistics.median(self.locate_ms):.2f} ms)"
             )
+        if self.errors:
+            lines += [e.line() for e in self.errors]
+            lines.append(f"{len(self.errors)} of {self.total} samples are errors, not scored; "
+                         f"accuracy is over the other {self.total - len(self.errors)}")
         lines.append(f"accuracy {self.accuracy():.1f}")
         return "\n".join(lines)
 
 
-def load_samples(folder: Path) -> list[dict[str, Any]]:
+def load_samples(folder: Path) -> list[Any]:
+    """The samples of `folder`/annotations.json, unchecked (see `check_sample`); DatasetError when the file
+    cannot be read at all or holds no samples."""
     ann = folder / "annotations.json"
-    if not ann.exists():
-        raise AgentError(f"{folder} is not a ScreenSpot-format folder: {ann} is missing")
+    if not folder.is_dir():
+        raise DatasetError(f"{quote(str(folder), 200)} is not a folder: give a ScreenSpot-format folder "
+                           "(annotations.json and its images)")
+    if not ann.is_file():
+        raise DatasetError(f"{folder} is not a ScreenSpot-format folder: {ann} is missing")
     try:
-        data = json.loads(ann.read_text(encoding="utf-8"))
+        if ann.stat().st_size > MAX_ANNOTATIONS_BYTES:
+            raise DatasetError(f"{ann} is larger than {MAX_ANNOTATIONS_BYTES // 2**20} MB: split the set")
+        text = ann.read_bytes().decode("utf-8-sig")
+        data = json.loads(text)
+    except OSError as exc:
+        raise DatasetError(f"cannot read {ann}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise DatasetError(f"{ann} is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})") \
+            from None
     except json.JSONDecodeError as exc:
-        raise AgentError(f"{ann} is not valid JSON: {exc}") from exc
+        raise DatasetError(f"{ann} is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise DatasetError(f"{ann} nests too deeply to be a list of samples") from None
     if not isinstance(data, list):
-        raise AgentError(f"{ann} must hold a list of samples")
+        raise DatasetError(f"{ann} must hold a list of samples, not a JSON {type(data).__name__}")
+    if not data:
+        raise DatasetError(f"{ann} holds no samples: nothing to score")
     return data
+
+
+def _has_surrogates(text: str) -> bool:
+    return any("\ud800" <= ch <= "\udfff" for ch in text)
+
+
+def _sample_id(sample: Any) -> str | int | None:
+    """The sample's id when it has a usable one (a string or an integer)."""
+    if not isinstance(sample, dict):
+        return None
+    sid = sample.get("id")
+    if isinstance(sid, bool) or not isinstance(sid, str | int):
+        return None
+    if isinstance(sid, str) and (not sid or _has_surrogates(sid)):
+        return None
+    return sid
+
+
+def check_sample(sample: Any) -> str | None:
+    """Why `sample` cannot be scored, or None when it can."""
+    if not isinstance(sample, dict):
+        return f"a sample must be a JSON object, not a JSON {type(sample).__name__}"
+    missing = [k for k in ("id", "img_filename", "instruction", "bbox") if k not in sample]
+    if missing:
+        extra = " (null when the target is not on screen)" if missing == ["bbox"] else ""
+        return f"missing key{'s' if len(missing) > 1 else ''} {', '.join(repr(k) for k in missing)}{extra}"
+    if _sample_id(sample) is None:
+        return f"'id' must be a non-empty string or an integer, not {quote(sample['id'], 40)}"
+    img = sample["img_filename"]
+    if not isinstance(img, str) or not img.strip() or _has_surrogates(img) or "\0" in img:
+        return f"'img_filename' must be a file name, not {quote(img, 60)}"
+    ins = sample["instruction"]
+    if not isinstance(ins, str) or not ins.strip():
+        return f"'instruction' must be non-empty text, not {quote(ins, 60)}"
+    if _has_surrogates(ins):
+        return "'instruction' holds an unpaired surrogate (\\ud800-\\udfff): not text"
+    if len(ins) > MAX_INSTRUCTION_CHARS:
+        return f"'instruction' is {len(ins)} characters long: at most {MAX_INSTRUCTION_CHARS}"
+    bbox = sample["bbox"]
+    if bbox is not None:
+        if (not isinstance(bbox, list) or len(bbox) != 4
+                or not all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in bbox)):
+            return f"'bbox' must be [x1, y1, x2, y2] (four numbers) or null, not {quote(json.dumps(bbox), 60)}"
+        x1, y1, x2, y2 = bbox
+        if x2 < x1 or y2 < y1:
+            return f"'bbox' {bbox} has x2 < x1 or y2 < y1: it must be [x1, y1, x2, y2]"
+    for key in _OPTIONAL_TEXT:
+        value = sample.get(key)
+        if value is not None and (not isinstance(value, str) or len(value) > 100 or _has_surrogates(value)):
+            return f"{key!r} must be short text, not {quote(value, 40)}"
+    return None
 
 
 def _hit(sample: dict[str, Any], pred: dict[str, Any]) -> bool:
@@ -66,23 +164,56 @@ def _hit(sample: dict[str, Any], pred: dict[str, Any]) -> bool:
     return bool(x1 <= pred["x"] <= x2 and y1 <= pred["y"] <= y2)
 
 
-def evaluate_grounding(folder: Path, parser: ScreenParser,
-                       progress: Callable[[int, int], None] | None = None) -> GroundingReport:
-    samples = load_samples(folder)
-    by_image: dict[str, list[dict[str, Any]]] = defaultdict(list)
+def evaluate_grounding(folder: Path, parser: ScreenParser, progress: Callable[[int, int], None] | None = None,
+                       samples: list[Any] | None = None) -> GroundingReport:
+    """Score every sample of `folder` (`samples`: its annotations, when already loaded)."""
+    samples = load_samples(folder) if samples is None else samples
+    report = GroundingReport(predictions=[], total=len(samples))
+    by_image: dict[str, list[tuple[int, dict[str, Any]]]] = defaultdict(list)
+    # Ids as score.py compares them (as text); a repeated id gets no error line in the predictions, which
+    # would stand for the other sample's.
+    id_counts: dict[str, int] = defaultdict(int)
     for s in samples:
-        by_image[s["img_filename"]].append(s)
-    report = GroundingReport(predictions=[])
-    groups: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+        sid = _sample_id(s)
+        if sid is not None:
+            id_counts[str(sid)] += 1
+    first: dict[str, int] = {}
     done = 0
+
+    def error(index: int, sample: Any, reason: str) -> None:
+        nonlocal done
+        sid = _sample_id(sample)
+        report.errors.append(SampleError(index, sid, reason))
+        if sid is not None and id_counts[str(sid)] == 1:
+            report.predictions.append({"id": sid, "error": reason})
+        done += 1
+        if progress:
+            progress(done, len(samples))
+
+    for i, s in enumerate(samples, 1):
+        why = check_sample(s)
+        if why is None and str(s["id"]) in first:
+            why = f"its id repeats sample {first[str(s['id'])]}'s"
+        elif why is None:
+            first[str(s["id"])] = i
+        if why:
+            error(i, s, why)
+        else:
+            by_image[s["img_filename"]].append((i, s))
+    groups: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     for img_name, group in by_image.items():
-        image = load_image(folder / img_name)
+        try:
+            image = load_image(folder / img_name)
+        except AgentError as exc:  # missing, damaged, too large: its samples are errors, the rest go on
+            for i, s in group:
+                error(i, s, str(exc))
+            continue
         parser.reset()  # each image is a screen never seen: no reuse from the previous one
         t0 = time.perf_counter()
         parsed = parser.parse(image, incremental=False)
         parse_ms = (time.perf_counter() - t0) * 1000
         report.parse_ms.append(parse_ms)
-        for s in group:
+        for _, s in group:
             t1 = time.perf_counter()
             try:
                 res = locate_target(parsed, s["instruction"])
@@ -95,7 +226,7 @@ def evaluate_grounding(folder: Path, parser: ScreenParser,
             report.sample_ms.append(parse_ms / len(group) + loc_ms)
             report.predictions.append(pred)
             hit = _hit(s, pred)
-            keys = ["all", f"type:{s.get('data_type', '?')}", f"platform:{s.get('platform', '?')}"]
+            keys = ["all", f"type:{s.get('data_type') or '?'}", f"platform:{s.get('platform') or '?'}"]
             if s.get("data_source"):
                 keys.append(f"app:{s['data_source']}")
             for key in keys:

@@ -3,6 +3,7 @@ inside one named app"."""
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from dataclasses import dataclass
 from typing import Any
@@ -37,15 +38,17 @@ def _props(d: Any, w: Any) -> tuple[str, str] | None:
 
 
 def window_at(point: DesktopPoint) -> WindowInfo | None:
-    """The topmost mapped top-level window containing `point`, or None (not X11, or nothing there)."""
+    """The topmost mapped top-level window containing `point`, or None (not X11, or nothing there).
+    NoDisplayError (one line) where the X display cannot be reached or went away."""
     if not sys.platform.startswith("linux"):
         return None
     try:
         from Xlib import X
-        from Xlib import display as xdisplay
     except ImportError:
         return None
-    d = xdisplay.Display()
+    from desktop_agent.capture.screen import display_error, open_x_display
+
+    d = open_x_display()
     try:
         root = d.screen().root
         stacking = root.get_full_property(d.intern_atom("_NET_CLIENT_LIST_STACKING"), X.AnyPropertyType)
@@ -58,12 +61,20 @@ def window_at(point: DesktopPoint) -> WindowInfo | None:
                 g = w.get_geometry()
                 pos = w.translate_coords(root, 0, 0)
                 x, y = -pos.x, -pos.y
-            except Exception:
+            except Exception as exc:  # the window went away while we looked: the next one
+                if display_error(exc):
+                    raise
                 continue
             if x <= point.x < x + g.width and y <= point.y < y + g.height:
                 found = _props(d, w)
                 if found:
                     return WindowInfo(*found)
         return None
+    except Exception as exc:
+        lost = display_error(exc)
+        if lost:
+            raise lost from None
+        raise
     finally:
-        d.close()
+        with contextlib.suppress(Exception):  # the connection may already be gone
+            d.close()

@@ -28,6 +28,10 @@ _KIND_WORDS: dict[str, ElementKind] = {
     "label": ElementKind.TEXT, "text": ElementKind.TEXT, "title": ElementKind.TEXT,
 }
 _ARTICLES = {"the", "a", "an", "this", "that"}
+# An instruction names one element: `locate` refuses longer ones, and parse_instruction reads at most this
+# much of any text, so its label stays bounded (NFKC can turn one character into up to 18).
+MAX_INSTRUCTION_CHARS = 1000
+MAX_LABEL_CHARS = 1000
 _QUOTED = re.compile(r"[\"“”«»'‘’]([^\"“”«»'‘’]+)[\"“”«»'‘’]")
 
 
@@ -70,7 +74,15 @@ def normalize(text: str) -> str:
 
 
 def parse_instruction(instruction: str) -> Instruction:
-    raw = instruction.strip()
+    """The label and kind an instruction asks for. Never raises; reads at most MAX_INSTRUCTION_CHARS
+    characters and returns a label of at most MAX_LABEL_CHARS."""
+    ins = _parse(instruction[:MAX_INSTRUCTION_CHARS].strip())
+    if len(ins.label) > MAX_LABEL_CHARS:
+        ins = Instruction(ins.raw, ins.label[:MAX_LABEL_CHARS].rstrip(" .:"), ins.kind, ins.quoted)
+    return ins
+
+
+def _parse(raw: str) -> Instruction:
     kind = None
     quoted = _QUOTED.search(raw)
     rest = raw

@@ -6,6 +6,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+MAX_SCROLL = 100  # notches of the wheel one scroll step may turn
+MAX_WAIT_SECONDS = 3600  # a `wait` step, and a `wait for` step's timeout
+
 
 class Target(BaseModel):
     """What to act on: a description (visible text or an icon's meaning) that grounding locates, or an
@@ -61,7 +64,7 @@ class Press(_Action):
 class Scroll(_Action):
     action: Literal["scroll"] = "scroll"
     direction: Literal["up", "down"]
-    amount: int = Field(default=3, ge=1, le=100)
+    amount: int = Field(default=3, ge=1, le=MAX_SCROLL)
     on: Target | None = None
 
     def describe(self) -> str:
@@ -71,7 +74,7 @@ class Scroll(_Action):
 
 class Wait(_Action):
     action: Literal["wait"] = "wait"
-    seconds: float = Field(ge=0, le=3600)
+    seconds: float = Field(ge=0, le=MAX_WAIT_SECONDS)
 
     def describe(self) -> str:
         return f"Wait {self.seconds:g} s"
@@ -80,7 +83,7 @@ class Wait(_Action):
 class WaitFor(_Action):
     action: Literal["wait_for"] = "wait_for"
     target: Target
-    timeout: float = Field(default=10.0, gt=0, le=3600)
+    timeout: float = Field(default=10.0, gt=0, le=MAX_WAIT_SECONDS)
 
     def describe(self) -> str:
         return f"Wait for {self.target.describe()}"

@@ -8,14 +8,22 @@
     drag <target> to <target>
 
 A target is visible text or an icon description, quoted or not (`click the "Save" button`).
+
+Any text either parses into actions or raises ScriptError (one line naming the step), before anything
+runs: a task is at most MAX_TASK_CHARS characters and MAX_SCRIPT_STEPS steps, and valid UTF-8.
 """
 
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
-from desktop_agent.errors import ScriptError
+from pydantic import ValidationError
+
+from desktop_agent.errors import ScriptError, quote
 from desktop_agent.planning.actions import (
+    MAX_SCROLL,
+    MAX_WAIT_SECONDS,
     Action,
     Click,
     Drag,
@@ -27,6 +35,9 @@ from desktop_agent.planning.actions import (
     WaitFor,
 )
 
+MAX_TASK_CHARS = 10_000  # a script, or a model planner's goal
+MAX_SCRIPT_STEPS = 200
+
 VERBS = ("click", "double-click", "right-click", "type", "press", "scroll", "wait", "drag")
 
 _MODIFIERS = {"ctrl", "control", "alt", "shift", "super", "win", "winleft", "cmd", "command", "option", "meta"}
@@ -37,6 +48,18 @@ _NAMED_KEYS = _MODIFIERS | {
 }
 _KEY_ALIASES = {"control": "ctrl", "escape": "esc", "return": "enter", "del": "delete", "pgup": "pageup",
                 "pgdn": "pagedown", "cmd": "command", "super": "win", "meta": "win", "apps": "menu"}
+
+
+def check_task_text(task: str) -> None:
+    """ScriptError unless `task` is a script or goal desktop-agent takes: UTF-8 text (no undecodable bytes,
+    which reach Python as lone surrogates) of at most MAX_TASK_CHARS characters."""
+    if len(task) > MAX_TASK_CHARS:
+        raise ScriptError(f"the task is {len(task)} characters long: at most {MAX_TASK_CHARS} "
+                          "(split it into several runs)")
+    bad = re.search(r"[\ud800-\udfff]", task)
+    if bad:
+        raise ScriptError(f"the task is not valid UTF-8 text (undecodable byte at character {bad.start() + 1}: "
+                          f"{quote(task[max(0, bad.start() - 10):bad.start() + 10])}): write it in UTF-8")
 
 
 def split_steps(script: str) -> list[str]:
@@ -79,7 +102,7 @@ def parse_keys(spec: str, n: int = 1) -> list[str]:
         if len(k) == 1 or k in _NAMED_KEYS:
             out.append(_KEY_ALIASES.get(k, k))
         else:
-            raise ScriptError(f"step {n}: unknown key {k!r} in `press {spec}`: use names like enter, tab, esc, "
+            raise ScriptError(f"step {n}: unknown key {quote(k, 30)} in `press`: use names like enter, tab, esc, "
                               "ctrl, alt, shift, f5, pagedown or a single character")
     return out
 
@@ -107,10 +130,30 @@ def _split_outside_quotes(text: str, sep: str) -> list[str]:
     return parts
 
 
+def _number(text: str, n: int, verb: str, unit: str, low: float, high: float) -> float:
+    """A step's number within [low, high], or ScriptError naming the step and the range."""
+    value = float(text)  # digits and at most one point (the step's pattern): inf at worst, never an error
+    if not low <= value <= high:
+        raise ScriptError(f"step {n}: `{verb}` takes {low:g} to {high:g} {unit}, not {quote(text, 20)}")
+    return value
+
+
 def parse_step(step: str, n: int = 1) -> Action:
+    """One step as an action, or ScriptError naming step `n` (never another exception)."""
+    try:
+        return _parse_step(step, n)
+    except ValidationError as exc:  # a value the action schema refuses: name the step and the field
+        errs = exc.errors()
+        field = ".".join(str(p) for p in errs[0]["loc"]) if errs else "value"
+        why = errs[0]["msg"] if errs else str(exc)
+        raise ScriptError(f"step {n}: bad {field or 'value'} in {quote(step.strip(), 60)}: "
+                          f"{' '.join(why.split())}") from None
+
+
+def _parse_step(step: str, n: int) -> Action:
     m = re.match(r"^(double[- ]click|right[- ]click|[a-z-]+)\b\s*(.*)$", step.strip(), re.S | re.I)
     if not m:
-        raise ScriptError(f"step {n}: cannot read {step!r}: start each step with one of {', '.join(VERBS)}")
+        raise ScriptError(f"step {n}: cannot read {quote(step)}: start each step with one of {', '.join(VERBS)}")
     verb = m.group(1).lower().replace(" ", "-")
     rest = m.group(2).strip()
     if verb in ("click", "double-click", "right-click"):
@@ -125,30 +168,63 @@ def parse_step(step: str, n: int = 1) -> Action:
     if verb == "press":
         return Press(keys=parse_keys(rest, n))
     if verb == "scroll":
-        sm = re.match(r"^(up|down)(?:\s+(\d+))?(?:\s+(?:on|in)\s+(.+))?$", rest, re.S | re.I)
+        sm = re.match(r"^(up|down)(?:\s+([0-9]+))?(?:\s+(?:on|in)\s+(.+))?$", rest, re.S | re.I)
         if not sm:
-            raise ScriptError(f"step {n}: write `scroll up|down [N] [on <target>]`, not `scroll {rest}`")
+            raise ScriptError(f"step {n}: write `scroll up|down [N] [on <target>]`, not {quote('scroll ' + rest)}")
+        amount = int(_number(sm.group(2), n, "scroll", "notches", 1, MAX_SCROLL)) if sm.group(2) else 3
         on = _target(sm.group(3), n, "scroll ... on") if sm.group(3) else None
-        return Scroll(direction=sm.group(1).lower(), amount=int(sm.group(2) or 3), on=on)  # type: ignore[arg-type]
+        return Scroll(direction=sm.group(1).lower(), amount=amount, on=on)  # type: ignore[arg-type]
     if verb == "wait":
         fm = re.match(r"^for\s+(.+)$", rest, re.S | re.I)
         if fm:
             return WaitFor(target=_target(fm.group(1), n, "wait for"))
-        wm = re.match(r"^(\d+(?:\.\d+)?)\s*(?:s|sec|secs|seconds?)?$", rest, re.I)
+        wm = re.match(r"^([0-9]+(?:\.[0-9]+)?)\s*(?:s|sec|secs|seconds?)?$", rest, re.I)
         if not wm:
-            raise ScriptError(f"step {n}: write `wait <seconds>` or `wait for <target>`, not `wait {rest}`")
-        return Wait(seconds=float(wm.group(1)))
+            raise ScriptError(f"step {n}: write `wait <seconds>` or `wait for <target>`, not {quote('wait ' + rest)}")
+        return Wait(seconds=_number(wm.group(1), n, "wait", "seconds", 0, MAX_WAIT_SECONDS))
     if verb == "drag":
         parts = _split_outside_quotes(rest, " to ")
         if len(parts) != 2:
-            raise ScriptError(f"step {n}: write `drag <target> to <target>`, not `drag {rest}`")
+            raise ScriptError(f"step {n}: write `drag <target> to <target>`, not {quote('drag ' + rest)}")
         return Drag(source=_target(parts[0], n, "drag"), dest=_target(parts[1], n, "drag ... to"))
-    raise ScriptError(f"step {n}: unknown step {verb!r}: expected one of {', '.join(VERBS)}")
+    raise ScriptError(f"step {n}: unknown step {quote(verb, 30)}: expected one of {', '.join(VERBS)}")
 
 
 def parse_script(script: str) -> list[Action]:
     """Every step of a task script, or ScriptError naming the first bad step (nothing runs then)."""
+    check_task_text(script)
     steps = split_steps(script)
     if not steps:
         raise ScriptError("the task is empty: write steps such as `click \"File\"; click \"Save As…\"`")
+    if len(steps) > MAX_SCRIPT_STEPS:
+        raise ScriptError(f"the script has {len(steps)} steps: at most {MAX_SCRIPT_STEPS} (split it into several runs)")
     return [parse_step(s, i + 1) for i, s in enumerate(steps)]
+
+
+def _quoted(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t") + '"'
+
+
+def format_step(action: Action) -> str:
+    """A step of the script language that parses back into `action` (for actions a script can hold:
+    targets by text). ValueError for the others (a model's element numbers, done, ask_user)."""
+    def t(target: Target | None) -> str:
+        if target is None or not target.text:
+            raise ValueError(f"{action.describe()}: only targets given by text can be written as a script")
+        return target.text
+
+    if isinstance(action, Click):
+        return f"{action.action.replace('_', '-')} {t(action.target)}"
+    if isinstance(action, TypeText):
+        return f"type {_quoted(action.text)}" + (f" into {t(action.into)}" if action.into else "")
+    if isinstance(action, Press):
+        return "press " + "+".join(action.keys)
+    if isinstance(action, Scroll):
+        return f"scroll {action.direction} {action.amount}" + (f" on {t(action.on)}" if action.on else "")
+    if isinstance(action, Wait):
+        return f"wait {Decimal(repr(float(action.seconds))):f}"  # shortest exact decimal, never 1e-05
+    if isinstance(action, WaitFor):
+        return f"wait for {t(action.target)}"
+    if isinstance(action, Drag):
+        return f"drag {t(action.source)} to {t(action.dest)}"
+    raise ValueError(f"{action.describe()} has no step in the script language")
