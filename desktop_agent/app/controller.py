@@ -1,17 +1,20 @@
 """The app: tray (or a small window where there is no tray), command bar, timeline, approval panel and
-overlay, settings and hotkeys, around one AgentRunner. It only adapts the core to windows and signals."""
+overlay, settings and hotkeys, around one AgentRunner. It only adapts the core to windows and signals.
+
+Shutting down (Quit, closing the no-tray window, SIGTERM/SIGINT) goes in one order, once: stop the run and
+wait for its thread, drop its late signals, disconnect, close the windows, then let Qt delete them."""
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QRect, Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QRect, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QColor, QIcon, QPalette
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
-    QLabel,
     QMenu,
     QPushButton,
     QSystemTrayIcon,
@@ -25,7 +28,8 @@ from desktop_agent.app.qt_approval import ApprovalPanel, QtApprover, TargetOverl
 from desktop_agent.app.qt_command_bar import CommandBar
 from desktop_agent.app.qt_runner import AgentRunner
 from desktop_agent.app.qt_settings import SettingsDialog
-from desktop_agent.app.qt_timeline import TimelineWindow
+from desktop_agent.app.qt_text import plain_label
+from desktop_agent.app.qt_timeline import STOPPED_BY_YOU, TimelineWindow, outcome_words
 from desktop_agent.app.settings import AppSettings, load_settings, save_settings
 from desktop_agent.approval import PolicyApprover
 from desktop_agent.capture.masked import ExcludedRegions, MaskedScreen
@@ -33,6 +37,7 @@ from desktop_agent.capture.screen import MssScreen, Screen
 from desktop_agent.execution.input_driver import InputDriver
 from desktop_agent.geometry import Rect
 from desktop_agent.runs.store import RunStore
+from desktop_agent.secret_fields import redact_task
 
 ASSETS = Path(__file__).resolve().parents[2] / "assets"
 
@@ -52,19 +57,25 @@ class FallbackWindow(QWidget):
         self.setObjectName("fallback")
         self.setWindowTitle("desktop-agent")
         self.setWindowIcon(app_icon())
-        self.status = QLabel("Ready")
+        self.status = plain_label("Ready")  # the run's status: task and model text, shown literally
         lay = QVBoxLayout(self)
         lay.addWidget(self.status)
         row = QHBoxLayout()
+        self._actions = actions
         self.buttons: dict[str, QPushButton] = {}
         for name, act in actions.items():
             b = QPushButton(act.text())
             b.clicked.connect(act.trigger)
-            act.changed.connect(lambda b=b, a=act: (b.setText(a.text()), b.setEnabled(a.isEnabled())))
+            act.changed.connect(self._sync_buttons)  # a slot of this window: gone with it, never dangling
             b.setEnabled(act.isEnabled())
             row.addWidget(b)
             self.buttons[name] = b
         lay.addLayout(row)
+
+    def _sync_buttons(self) -> None:
+        for name, act in self._actions.items():
+            self.buttons[name].setText(act.text())
+            self.buttons[name].setEnabled(act.isEnabled())
 
     def closeEvent(self, event: Any) -> None:
         self.closed.emit()  # the tray's stand-in: closing it quits, as the tray's Quit does
@@ -86,7 +97,7 @@ class AppController(QObject):
         self.panel = ApprovalPanel(self.approver, self.overlay)
         home = Path(self.settings.data_folder) if self.settings.data_folder else None
         self.timeline = TimelineWindow(home)
-        self.command_bar = CommandBar(self.settings.history)
+        self.command_bar = CommandBar(self.settings.history)  # redacted tasks only
         self.command_bar.set_planner(self.settings.planner_options().describe())
         if driver is None:
             from desktop_agent.execution.input_driver import PyAutoGuiDriver
@@ -101,8 +112,12 @@ class AppController(QObject):
         self.command_bar.submitted.connect(self.start_task)
         self.timeline.stop_requested.connect(self.stop)
         self.timeline.pause_toggled.connect(self.toggle_pause)
+        self.approver.asked.connect(self._update_busy)
+        self.approver.question.connect(self._update_busy)
+        self.approver.settled.connect(self._update_busy)
         self.last_outcome: RunOutcome | str | None = None
         self._timeline_placed = False
+        self._shut_down = False
 
         self.actions = {name: QAction(text, self) for name, text in (
             ("new", "New task"), ("timeline", "Timeline"), ("pause", "Pause"), ("stop", "Stop"),
@@ -117,15 +132,15 @@ class AppController(QObject):
         tray_ok = QSystemTrayIcon.isSystemTrayAvailable() if use_tray is None else use_tray
         self.tray: QSystemTrayIcon | None = None
         self.fallback: FallbackWindow | None = None
+        self.tray_menu: QMenu | None = None
         if tray_ok:
             self.tray = QSystemTrayIcon(app_icon(), self)
-            menu = QMenu()
+            self.tray_menu = QMenu()  # kept here: the tray does not own it
             for act in self.actions.values():
-                menu.addAction(act)
-            self.tray.setContextMenu(menu)
+                self.tray_menu.addAction(act)
+            self.tray.setContextMenu(self.tray_menu)
             self.tray.setToolTip("desktop-agent")
-            self.tray.activated.connect(lambda reason: self.command_bar.summon()
-                                        if reason == QSystemTrayIcon.ActivationReason.Trigger else None)
+            self.tray.activated.connect(self._tray_activated)
             self.tray.show()
         else:
             self.fallback = FallbackWindow(self.actions)
@@ -140,6 +155,10 @@ class AppController(QObject):
         self._regions_timer.timeout.connect(self.update_regions)
         self._regions_timer.start(100)
         self.update_regions()
+
+    def _tray_activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
+        if reason == QSystemTrayIcon.ActivationReason.Trigger:
+            self.command_bar.summon()
 
     # -- windows that the agent must not see -------------------------------------------------------------
     def own_windows(self) -> list[QWidget]:
@@ -182,21 +201,37 @@ class AppController(QObject):
 
     # -- runs ------------------------------------------------------------------------------------------
     def start_task(self, task: str) -> bool:
-        if self.runner.running:
-            self._status("a run is in progress: stop it first")
+        """Start a task; while a run is in progress the task is refused visibly: it stays in the command bar
+        with a notice, to start once the run is over (never queued behind it, never dropped)."""
+        if self._shut_down:
             return False
-        self.settings.remember(task)
+        if self.runner.running:
+            self.command_bar.refuse(task)
+            self._status("a run is in progress: your new task waits in the command bar")
+            return False
+        self.settings.remember(task)  # redacted: a typed password never reaches the settings file
         self.command_bar.history = list(self.settings.history)
         save_settings(self.settings, self.settings_path)
         self.runner.approver = PolicyApprover(self.approver, self.settings.approval_policy())
         self.runner.start(task, self.settings.planner_options(), "ask")
         self._set_running(True)
-        self._status(f"starting: {task}")
+        self._status(f"starting: {redact_task(task)}")
         return True
 
     def stop(self) -> None:
-        self.runner.stop()
+        self.runner.stop()  # a step waiting for approval is refused: the run ends stopped, not failed
         self._status("stopping…")
+
+    def _busy_reason(self) -> str | None:
+        if not self.runner.running:
+            return None
+        if self.approver.pending is not None or self.panel.isVisible():
+            return "A run is waiting for your approval"
+        return "A run is in progress"
+
+    def _update_busy(self, *_: object) -> None:
+        if not self._shut_down and self.runner.running:
+            self.command_bar.set_busy(self._busy_reason())
 
     def toggle_pause(self) -> None:
         agent = self.runner.agent
@@ -230,11 +265,17 @@ class AppController(QObject):
         self._set_running(False)
         if isinstance(outcome, RunOutcome):
             self.timeline.finished(outcome.run_id)
-            self._status(f"run {outcome.status}: {outcome.message}")
+            if outcome.status == "aborted":  # the person stopped it: neutral words, not a failure
+                self._status(outcome_words(outcome.status, outcome.message))
+            else:
+                self._status(f"run {outcome.status}: {outcome.message}")
         else:
             self.timeline.finished(None)
-            self._status(f"could not run: {outcome}")
-            self.show_timeline()
+            if self.runner.stop_requested:
+                self._status(f"{STOPPED_BY_YOU} before the run started")
+            else:
+                self._status(f"could not run: {outcome}")
+                self.show_timeline()
         self.run_finished.emit(outcome)
 
     def _set_running(self, running: bool, paused: bool = False) -> None:
@@ -242,13 +283,15 @@ class AppController(QObject):
         self.actions["pause"].setEnabled(running)
         self.actions["pause"].setText("Resume" if paused else "Pause")
         self.timeline.set_running(running, paused)
+        self.command_bar.set_busy(self._busy_reason() if running else None)
 
     def _status(self, text: str) -> None:
         self.timeline.set_status(text)
         if self.fallback is not None:
             self.fallback.status.setText(text)
         if self.tray is not None:
-            self.tray.setToolTip(f"desktop-agent: {text}")
+            # Some tray hosts render tooltips as HTML, others as text: no tags either way.
+            self.tray.setToolTip(f"desktop-agent: {text}".replace("<", "‹").replace(">", "›"))
 
     # -- windows ---------------------------------------------------------------------------------------
     def show_timeline(self) -> None:
@@ -281,27 +324,54 @@ class AppController(QObject):
             self.register_hotkeys()
 
     def quit(self) -> None:
+        """Quit (the tray's or window's Quit, closing the no-tray window, SIGTERM/SIGINT). Deferred to the
+        event loop: the button or window that asked may be deleted by the shutdown, so not inside its own
+        signal."""
+        QTimer.singleShot(0, self._quit_now)
+
+    def _quit_now(self) -> None:
         self.shutdown()
         QApplication.quit()
 
     def shutdown(self) -> None:
-        """Stop the run (approval fails closed), release hotkeys, close windows."""
-        self.runner.stop()
-        self.approver.close()
-        self.runner.wait(10)
-        if self.hotkeys is not None:
-            self.hotkeys.stop()
-            self.hotkeys = None
+        """Stop the run (a waiting step is refused, nothing is sent) and wait for its thread; drop its late
+        signals; release the hotkeys; disconnect; close the windows; let Qt delete them. Once."""
+        if self._shut_down:
+            return
+        self._shut_down = True
         self._regions_timer.stop()
+        if self.hotkeys is not None:
+            self.hotkeys.stop()  # joins the hotkey thread: no callback after this
+            self.hotkeys = None
+        self.runner.stop("the app was closed")
+        self.runner.wait(10)
+        self.runner.close()  # a worker still loading models emits nothing to the closed app
+        for signal, slot in ((self.runner.agent_event, self._on_event), (self.runner.finished, self._on_finished),
+                             (self.runner.status, self._status), (self.command_bar.submitted, self.start_task),
+                             (self.timeline.stop_requested, self.stop), (self.timeline.pause_toggled,
+                                                                          self.toggle_pause),
+                             (self.approver.asked, self._update_busy), (self.approver.question, self._update_busy),
+                             (self.approver.settled, self._update_busy)):
+            with contextlib.suppress(RuntimeError, TypeError):  # (not connected)
+                signal.disconnect(slot)
+        if self.fallback is not None:
+            self.fallback.closed.disconnect(self.quit)  # closing it below is not another quit
+        self.panel.proposal = None  # the approver is closed: closing the panel answers nothing
+        self.panel._question = False
         self.overlay.hide()
         self.timeline.store.close()
-        for w in (self.panel, self.command_bar, self.timeline, self.fallback, *self.overlay.edges):
-            if w is not None:
-                w.close()
-                w.deleteLater()  # deleted by Qt, in order, not by Python's collector at exit
+        windows = [w for w in (self.panel, self.command_bar, self.timeline, self.fallback, *self.overlay.edges)
+                   if w is not None]
+        for w in windows:
+            w.close()
         if self.tray is not None:
             self.tray.hide()
-        QApplication.processEvents()
+            self.tray.setContextMenu(None)  # type: ignore[arg-type]
+        # Deleted by Qt now, in order, rather than by Python's collector at exit.
+        for obj in (*windows, self.tray_menu, self.tray):
+            if obj is not None:
+                obj.deleteLater()
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 
 
 def apply_scheme(app: QApplication, dark: bool) -> None:

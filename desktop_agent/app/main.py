@@ -24,13 +24,14 @@ def main(argv: list[str] | None = None) -> int:
     from desktop_agent.capture.screen import check_display
 
     check_display()
-    from PySide6.QtCore import QTimer
+    from PySide6.QtCore import QCoreApplication, QEvent, QTimer
 
     from desktop_agent.app.controller import AppController, make_qapplication
 
     app = make_qapplication(sys.argv[:1])
     controller = AppController(settings_path=args.settings, use_tray=False if args.no_tray else None,
                                hotkeys=not args.no_hotkeys)
+    # SIGTERM/SIGINT quit as Quit does: the same shutdown, in the event loop, and exit status 0.
     signal.signal(signal.SIGINT, lambda *_: controller.quit())
     signal.signal(signal.SIGTERM, lambda *_: controller.quit())
     # Let Python see signals while Qt's loop runs.
@@ -38,9 +39,14 @@ def main(argv: list[str] | None = None) -> int:
     pulse.timeout.connect(lambda: None)
     pulse.start(200)
     if args.task:
-        QTimer.singleShot(300, lambda: controller.start_task(args.task))
+        QTimer.singleShot(300, controller, lambda: controller.start_task(args.task))
     if controller.hotkey_error:
         print(f"desktop-agent: {controller.hotkey_error}", file=sys.stderr)
     code = app.exec()
-    controller.shutdown()
+    pulse.stop()
+    controller.shutdown()  # (done already when Quit or a signal ended the loop; once only)
+    # Qt deletes the controller (its actions, timer, tray) while the QApplication still exists, not
+    # Python's collector at exit in whatever order.
+    controller.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     return int(code)

@@ -1,24 +1,30 @@
 """Per-step approval in the app: the approver the agent thread calls, the panel the person answers in,
 the overlay that marks the target on the real screen, and the dialog to pick another target.
 
-Approval fails closed: when the panel is closed, the app quits or the run is stopped, `decide` raises
-ApprovalRefused and nothing is sent."""
+Approval fails closed: when the panel is closed, the app quits or the run is stopped, nothing is sent
+(`decide` raises RunAborted: the run ends as stopped by the person, not as a failure).
+
+Approval is never given by accident: the panel never takes the keyboard focus when it appears (keys
+typed in another window stay there), a bare Enter never approves, and the approve buttons and shortcuts
+are armed only a moment after a step is shown. A routine step is approved with a click on Approve or
+Ctrl+Enter once the person clicked into the panel; a step on the approval floor (password, delete,
+send, close unsaved, planner-marked risky) only with a click or Ctrl+Shift+Enter."""
 
 from __future__ import annotations
 
 import queue
 import threading
+import time
 from typing import Any
 
 import cv2
 import numpy as np
-from PySide6.QtCore import QObject, QPoint, QRect, Qt, Signal
+from PySide6.QtCore import QObject, QPoint, QRect, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QImage, QKeyEvent, QMouseEvent, QPixmap
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPushButton,
     QVBoxLayout,
@@ -26,12 +32,18 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_agent.agent import StepProposal
+from desktop_agent.agent.risk import PASSWORD_RISK
+from desktop_agent.app.qt_text import plain_label
 from desktop_agent.approval import Decision
-from desktop_agent.errors import ApprovalRefused
+from desktop_agent.errors import ApprovalRefused, RunAborted
 from desktop_agent.geometry import Point
 from desktop_agent.planning.actions import TypeText
 
 OVERLAY_COLOUR = QColor(255, 0, 170)  # a colour apps rarely use, so a test can tell it apart
+# The deliberate shortcuts (only once the person clicked into the panel). A bare Enter never approves.
+APPROVE_KEYS = "Ctrl+Enter"  # routine steps
+FLOOR_KEYS = "Ctrl+Shift+Enter"  # any step, and the only shortcut for a step on the approval floor
+ARM_MS = 600  # a step shown this recently cannot be approved yet: keys or clicks meant for something else
 
 
 def bgr_to_pixmap(image: np.ndarray) -> QPixmap:
@@ -65,14 +77,15 @@ class QtApprover(QObject):
         super().__init__()
         self._answers: queue.Queue[Any] = queue.Queue()
         self._closed = threading.Event()
+        self._why_closed = "stopped by you"
         self.pending: StepProposal | None = None
 
     # -- agent thread --------------------------------------------------------------------------------
     def _wait(self) -> Any:
         while True:
             if self._closed.is_set():
-                raise ApprovalRefused("nobody is left to approve (the app closed or the run was stopped); "
-                                      "nothing was sent")
+                # The person stopped the run or quit the app: the run ends as stopped, nothing was sent.
+                raise RunAborted(f"{self._why_closed} at the approval prompt; nothing was sent")
             try:
                 return self._answers.get(timeout=0.1)
             except queue.Empty:
@@ -93,10 +106,9 @@ class QtApprover(QObject):
     def answer(self, question: str) -> str | None:
         self._drain()
         self.question.emit(question)
-        try:
-            reply = self._wait()
-        except ApprovalRefused:
-            return None
+        reply = self._wait()  # (a stopped run or a closed app raises RunAborted: the run ends as stopped)
+        if reply == Decision.QUIT:  # the person chose Stop (or Esc, or closed the panel)
+            raise RunAborted("stopped by you at the agent's question")
         return reply if isinstance(reply, str) and reply.strip() else None
 
     def _drain(self) -> None:
@@ -111,10 +123,15 @@ class QtApprover(QObject):
     def open(self) -> None:
         self._closed.clear()
 
-    def close(self) -> None:
-        """Fail closed: whoever waits gets a refusal."""
+    def close(self, why: str = "the app was closed") -> None:
+        """Fail closed: whoever waits is told the run was stopped, and nothing is sent."""
+        self._why_closed = why
         self._closed.set()
         self.settled.emit()
+
+    def stop(self) -> None:
+        """The person stopped the run (Stop, the hotkey): a waiting step is refused, the run ends stopped."""
+        self.close("stopped by you")
 
 
 class TargetOverlay(QObject):
@@ -179,12 +196,12 @@ class PickPointDialog(QDialog):
         self.pixmap = pm.scaled(int(pm.width() * self.scale), int(pm.height() * self.scale),
                                 Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
         self.picked: Point | None = None
-        self.label = QLabel()
+        self.label = plain_label()
         self.label.setPixmap(self.pixmap)
         self.label.setCursor(Qt.CursorShape.CrossCursor)
         self.label.mousePressEvent = self._pick  # type: ignore[method-assign]
         lay = QVBoxLayout(self)
-        lay.addWidget(QLabel("Click where the step should act."))
+        lay.addWidget(plain_label("Click where the step should act."))
         lay.addWidget(self.label)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         buttons.rejected.connect(self.reject)
@@ -197,35 +214,51 @@ class PickPointDialog(QDialog):
 
 
 class ApprovalPanel(QWidget):
-    """The question for one step: what, where, why; Approve (Enter), Skip, Edit, Approve the rest,
-    Reject and stop (Esc). Also shows the planner's questions (ask_user)."""
+    """The question for one step: what, where, why; Approve, Skip, Edit, Approve the rest, Reject and stop
+    (Esc). Also shows the planner's questions (ask_user).
+
+    It never takes the keyboard focus by itself (it shows without activating; the person clicks into it),
+    a bare Enter never approves, and nothing approves within ARM_MS of a step being shown. A routine step
+    is approved by a click on Approve or Ctrl+Enter; a step on the approval floor (`proposal.risk`) only by
+    a click or Ctrl+Shift+Enter."""
 
     def __init__(self, approver: QtApprover, overlay: TargetOverlay | None = None) -> None:
         super().__init__(None, Qt.WindowType.Tool | Qt.WindowType.WindowStaysOnTopHint)
         self.setObjectName("approval")
         self.setWindowTitle("desktop-agent: approve this step?")
+        # Appearing must not take the focus from the window the person is typing in.
+        self.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating)
         self.approver = approver
         self.overlay = overlay
         self.proposal: StepProposal | None = None
-        self.title = QLabel()
-        self.title.setWordWrap(True)
+        # Every label shows model, screen or task text: plain text, never rendered as HTML.
+        self.title = plain_label(wrap=True)
         self.title.setStyleSheet("font-size: 15px; font-weight: 600")
-        self.risk = QLabel()
+        self.risk = plain_label(wrap=True)
         self.risk.setStyleSheet("color: #c0392b; font-weight: 600")
-        self.reason = QLabel()
-        self.reason.setWordWrap(True)
-        self.crop = QLabel()
+        self.reason = plain_label(wrap=True)
+        self.crop = plain_label()
         self.crop.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.keys_hint = plain_label(wrap=True)
+        self.keys_hint.setEnabled(False)
         self.text_edit = QLineEdit()
         self.text_edit.setPlaceholderText("text to type")
         self.answer_edit = QLineEdit()
         self.answer_edit.setPlaceholderText("your answer")
         self.approve = QPushButton("Approve")
-        self.approve.setDefault(True)
         self.skip = QPushButton("Skip")
         self.edit = QPushButton("Edit target…")
         self.rest = QPushButton("Approve the rest")
         self.reject = QPushButton("Reject and stop")
+        for b in (self.approve, self.skip, self.edit, self.rest, self.reject):
+            b.setAutoDefault(False)  # no default button: Enter never presses one
+            b.setDefault(False)
+            # Never focused, so a stray Space cannot press one either: a click, or a deliberate shortcut.
+            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.skip.setToolTip("Skip this step: nothing is sent for it, the run goes on")
+        self.rest.setToolTip("Approve this step and the rest of this task's routine steps "
+                             "(steps on the approval floor still ask)")
+        self.reject.setToolTip("Refuse this step and stop the run (Esc)")
         lay = QVBoxLayout(self)
         for w in (self.title, self.risk, self.reason, self.crop, self.text_edit, self.answer_edit):
             lay.addWidget(w)
@@ -233,6 +266,7 @@ class ApprovalPanel(QWidget):
         for b in (self.approve, self.skip, self.edit, self.rest, self.reject):
             row.addWidget(b)
         lay.addLayout(row)
+        lay.addWidget(self.keys_hint)
         self.approve.clicked.connect(lambda: self._decide(Decision.APPROVE))
         self.rest.clicked.connect(lambda: self._decide(Decision.APPROVE_REST))
         self.skip.clicked.connect(lambda: self._decide(Decision.SKIP))
@@ -242,6 +276,16 @@ class ApprovalPanel(QWidget):
         approver.question.connect(self.ask_question)
         approver.settled.connect(self._settled)
         self._question = False
+        self.arm_ms = ARM_MS
+        self._armed_at = 0.0
+        self._arm_timer = QTimer(self)
+        self._arm_timer.setSingleShot(True)
+        self._arm_timer.timeout.connect(self.arm)
+
+    @property
+    def on_floor(self) -> bool:
+        """The step on show is on the approval floor: only a click or Ctrl+Shift+Enter approves it."""
+        return self.proposal is not None and bool(self.proposal.risk)
 
     def ask_step(self, proposal: StepProposal) -> None:
         self._question = False
@@ -251,6 +295,7 @@ class ApprovalPanel(QWidget):
         self.risk.setVisible(bool(proposal.risk))
         conf = f" (confidence {proposal.planned.confidence:.0%})" if proposal.planned.usage else ""
         self.reason.setText(f"Why: {proposal.planned.reason}{conf}" if proposal.planned.reason else "")
+        self.reason.setVisible(bool(proposal.planned.reason))
         crop = target_crop(proposal)
         self.crop.setVisible(crop is not None)
         if crop is not None:
@@ -261,11 +306,21 @@ class ApprovalPanel(QWidget):
         self.text_edit.setVisible(typing)
         if typing:
             self.text_edit.setText(proposal.action.text)  # type: ignore[union-attr]
+            # A password is typed for the person, never shown: masked here too (they may retype it).
+            self.text_edit.setEchoMode(QLineEdit.EchoMode.Password if proposal.risk == PASSWORD_RISK
+                                       else QLineEdit.EchoMode.Normal)
         self.answer_edit.hide()
         for b in (self.skip, self.rest, self.edit):
             b.show()
         self.edit.setEnabled(bool(proposal.targets))
-        self._present("Approve", "Reject and stop")
+        keys = FLOOR_KEYS if proposal.risk else APPROVE_KEYS
+        if proposal.risk:
+            self.approve.setToolTip(f"Approve this step: it needs your explicit approval, so only a click here "
+                                    f"or {FLOOR_KEYS} approves it (Enter does not)")
+        else:
+            self.approve.setToolTip(f"Approve this step ({APPROVE_KEYS} once you clicked into this panel; "
+                                    "Enter does not approve)")
+        self._present("Approve", "Reject and stop", f"Click Approve or press {keys} to approve · Esc rejects")
         if self.overlay is not None:
             self.overlay.show_for(proposal)
 
@@ -277,16 +332,31 @@ class ApprovalPanel(QWidget):
             w.hide()
         self.answer_edit.clear()
         self.answer_edit.show()
-        self._present("Answer", "Stop")
-        self.answer_edit.setFocus()
+        self.approve.setToolTip(f"Send your answer (Enter in the answer field, or {APPROVE_KEYS})")
+        self._present("Answer", "Stop", "Click into the answer field to type · Esc stops")
+        self.answer_edit.setFocus()  # where typing goes once the person clicks into the panel
 
-    def _present(self, yes: str, no: str) -> None:
+    def _present(self, yes: str, no: str, hint: str) -> None:
         self.approve.setText(yes)
         self.reject.setText(no)
+        self.keys_hint.setText(hint)
+        # Armed only after a moment: a click or keys meant for what was there before do not approve.
+        self._armed_at = time.monotonic() + self.arm_ms / 1000
+        for b in (self.approve, self.rest):
+            b.setEnabled(False)
+        self._arm_timer.start(self.arm_ms)
         self._place()
-        self.show()
+        self.show()  # without activating (WA_ShowWithoutActivating): the focus stays where it was
         self.raise_()
-        self.activateWindow()
+
+    def arm(self) -> None:
+        """Let the approve buttons (and shortcuts) act: ARM_MS after a step is shown."""
+        self.approve.setEnabled(True)
+        self.rest.setEnabled(True)
+
+    @property
+    def armed(self) -> bool:
+        return self.isVisible() and time.monotonic() >= self._armed_at and self.approve.isEnabled()
 
     def _place(self) -> None:
         """Bottom right of the primary screen, or the top right if the target is down there."""
@@ -301,28 +371,52 @@ class ApprovalPanel(QWidget):
         self.move(x, y)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        # Enter approves (or answers), Esc rejects and stops; keys reach here from any child that
-        # does not use them (buttons, and the text fields after they emit returnPressed).
-        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            self._enter()
-        elif event.key() == Qt.Key.Key_Escape:
-            self._decide(Decision.QUIT)
-        else:
+        # Keys reach here from any child that does not use them (the text fields pass Enter on). Only a
+        # deliberate chord approves, only once the person has clicked into the panel (it is the active
+        # window), and only once the step has been on screen for ARM_MS: typeahead and stray keys never do.
+        key = event.key()
+        if key == Qt.Key.Key_Escape:
+            self._decide(Decision.QUIT)  # refusing is always safe
+            return
+        if key not in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             super().keyPressEvent(event)
-
-    def _enter(self) -> None:
+            return
+        event.accept()
+        if event.isAutoRepeat() or not self.armed or not self.isActiveWindow():
+            return
+        mods = event.modifiers() & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+                                    | Qt.KeyboardModifier.AltModifier | Qt.KeyboardModifier.MetaModifier)
+        ctrl = Qt.KeyboardModifier.ControlModifier
+        ctrl_shift = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
         if self._question:
-            self.approver.reply(self.answer_edit.text().strip() or None)
-        else:
+            typed = self.answer_edit.text().strip()
+            if typed and (mods in (ctrl, ctrl_shift) or (mods == Qt.KeyboardModifier.NoModifier
+                                                         and self.answer_edit.hasFocus())):
+                self.approver.reply(typed)
+            return
+        if mods == ctrl_shift or (mods == ctrl and not self.on_floor):
             self._decide(Decision.APPROVE)
+        elif mods == ctrl:
+            self.keys_hint.setText(f"{APPROVE_KEYS} does not approve a step that needs your explicit approval: "
+                                   f"click Approve or press {FLOOR_KEYS}.")
+        else:
+            keys = FLOOR_KEYS if self.on_floor else APPROVE_KEYS
+            self.keys_hint.setText(f"Enter does not approve: click Approve or press {keys}.")
 
     def _decide(self, decision: Decision) -> None:
+        approving = decision in (Decision.APPROVE, Decision.APPROVE_REST)
+        if approving and not self.armed:
+            return  # too soon after the step appeared to be meant for it
         if self._question:
-            self.approver.reply(self.answer_edit.text().strip() or None if decision != Decision.QUIT else None)
+            typed = self.answer_edit.text().strip()
+            if decision != Decision.QUIT and not typed:
+                self.keys_hint.setText("Type your answer first (click into the field), or Stop.")
+                return
+            self.approver.reply(Decision.QUIT if decision == Decision.QUIT else typed)
             return
         if self.proposal is None:
             return
-        if decision in (Decision.APPROVE, Decision.APPROVE_REST) and self.text_edit.isVisible():
+        if approving and self.text_edit.isVisible():
             text = self.text_edit.text()
             if text != getattr(self.proposal.action, "text", text):
                 self.proposal.edited_text = text
@@ -348,12 +442,13 @@ class ApprovalPanel(QWidget):
     def _settled(self) -> None:
         if self.overlay is not None:
             self.overlay.hide()
+        self._arm_timer.stop()
         self.hide()
         self.proposal = None
+        self._question = False
 
     def closeEvent(self, event: Any) -> None:
-        # Closing the panel while a step waits is a refusal, never an approval.
+        # Closing the panel while a step or a question waits stops the run: never an approval.
         if self.proposal is not None or self._question:
-            self.approver.reply(Decision.QUIT if not self._question else None)
+            self.approver.reply(Decision.QUIT)
         super().closeEvent(event)
-

@@ -1,11 +1,20 @@
 """The floating command bar: frameless, always on top; type a task, Enter starts it, Up/Down walk the
-recent tasks, Esc hides it. It shows which planner and model are active."""
+recent tasks, Esc hides it. It shows which planner and model are active.
+
+One run at a time: while a run is in progress (or waits for approval) the bar says so, and a task entered
+then is not started and not lost: it stays in the bar, to start with Enter once the run is over.
+Its history holds tasks only as they may be written down: secret typed values are replaced by ••••••••."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication, QKeyEvent
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLineEdit, QVBoxLayout, QWidget
+
+from desktop_agent.app.qt_text import plain_label
+from desktop_agent.secret_fields import redact_task
+
+HINT = "Enter to start · ↑↓ recent tasks · Esc to hide"
 
 
 class TaskEdit(QLineEdit):
@@ -25,15 +34,18 @@ class TaskEdit(QLineEdit):
 
 class CommandBar(QWidget):
     submitted = Signal(str)
+    refused = Signal(str)  # a task entered while a run is in progress: kept in the bar, not started
 
     def __init__(self, history: list[str] | None = None) -> None:
         super().__init__(None, Qt.WindowType.FramelessWindowHint | Qt.WindowType.WindowStaysOnTopHint
                          | Qt.WindowType.Tool)
         self.setObjectName("commandBar")
         self.setWindowTitle("desktop-agent command bar")
+        self._history: list[str] = []
         self.history = list(history or [])
         self._pos = len(self.history)
         self._draft = ""
+        self.busy: str | None = None  # why a task cannot start now (a run is in progress), or None
         frame = QFrame(self)
         frame.setObjectName("commandFrame")
         frame.setStyleSheet("#commandFrame { border: 1px solid palette(mid); border-radius: 10px;"
@@ -45,12 +57,17 @@ class CommandBar(QWidget):
         font = self.edit.font()
         font.setPointSize(font.pointSize() + 4)
         self.edit.setFont(font)
-        self.planner = QLabel()
+        self.planner = plain_label()  # the model's name comes from the settings: shown literally
         self.planner.setObjectName("plannerLabel")
-        self.hint = QLabel("Enter to start · ↑↓ recent tasks · Esc to hide")
+        self.notice = plain_label(wrap=True)  # a run is in progress: the task waits here
+        self.notice.setObjectName("busyNotice")
+        self.notice.setStyleSheet("#busyNotice { color: #b26a00; font-weight: 600 }")
+        self.notice.hide()
+        self.hint = plain_label(HINT)
         self.hint.setEnabled(False)
         inner = QVBoxLayout(frame)
         inner.addWidget(self.edit)
+        inner.addWidget(self.notice)
         row = QHBoxLayout()
         row.addWidget(self.planner)
         row.addStretch(1)
@@ -63,26 +80,65 @@ class CommandBar(QWidget):
         self.edit.walked.connect(self._walk)
         self.edit.dismissed.connect(self.hide)
 
+    @property
+    def history(self) -> list[str]:
+        return self._history
+
+    @history.setter
+    def history(self, tasks: list[str]) -> None:
+        # Only ever the redacted form: a password typed in a task is not kept, in memory or on disk.
+        self._history = [redact_task(t) for t in tasks]
+        self._pos = len(self._history)
+
     def set_planner(self, words: str) -> None:
         self.planner.setText(f"Planner: {words}")
 
+    def set_busy(self, reason: str | None) -> None:
+        """A run is in progress (`reason` says what it is doing), or None: tasks can start again."""
+        was_busy = self.busy is not None
+        self.busy = reason
+        if reason is not None:
+            self.notice.setText(f"{reason}. A task entered now is kept here, not started: press Enter again "
+                                "when the run is over, or stop the run first.")
+            self.notice.show()
+        elif was_busy:
+            self.notice.setText("The run is over: press Enter to start your task.")
+            self.notice.setVisible(bool(self.edit.text().strip()))
+        self.adjustSize()
+
     def summon(self) -> None:
         screen = QGuiApplication.primaryScreen().availableGeometry()
+        if self.busy is None and not self.edit.text().strip():
+            self.notice.hide()
         self.adjustSize()
         self.move(screen.center().x() - self.width() // 2, screen.top() + screen.height() // 5)
         self.show()
         self.raise_()
-        self.activateWindow()
+        self.activateWindow()  # the person asked for the bar (hotkey, tray): it takes the focus
         self.edit.setFocus()
         self.edit.selectAll()
+
+    def refuse(self, task: str) -> None:
+        """A run is in progress: keep the task in the bar, visibly, instead of starting or dropping it."""
+        if self.edit.text().strip() != task:
+            self.edit.setText(task)
+        if self.busy is None:
+            self.set_busy("A run is in progress")
+        self.notice.show()
+        if not self.isVisible():
+            self.summon()
+        self.refused.emit(task)
 
     def _submit(self) -> None:
         task = self.edit.text().strip()
         if not task:
             return
-        self.history = [t for t in self.history if t != task] + [task]
-        self._pos = len(self.history)
+        if self.busy is not None:
+            self.refuse(task)
+            return
+        self.history = [t for t in self.history if t != redact_task(task)] + [task]
         self.edit.clear()
+        self.notice.hide()
         self.hide()
         self.submitted.emit(task)
 

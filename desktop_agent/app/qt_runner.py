@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from typing import Any
 
@@ -35,6 +36,12 @@ class AgentRunner(QObject):
         self._thread: threading.Thread | None = None
         self._parser: Any = None  # loaded once, in the worker (a second of model loading)
         self._stop_requested = threading.Event()
+        self._closed = threading.Event()  # the app is shutting down: the worker's late signals are dropped
+
+    @property
+    def stop_requested(self) -> bool:
+        """The person stopped the current (or last) run."""
+        return self._stop_requested.is_set()
 
     @property
     def running(self) -> bool:
@@ -54,18 +61,21 @@ class AgentRunner(QObject):
 
     def _run(self, task: str, options: PlannerOptions, approve_mode: str) -> None:
         try:
+            from desktop_agent.planning.script import check_task_text
+
+            check_task_text(task)  # a script or a goal: UTF-8, bounded, as on the command line
             if options.kind == "direct":
                 planner = make_planner(options, task)  # a bad script fails here, before any model loads
             if self._parser is None:
-                self.status.emit("loading the perception models")
+                self._emit(self.status, "loading the perception models")
                 from desktop_agent.perception.parser import ScreenParser
 
                 self._parser = ScreenParser()
             if options.kind != "direct":
-                self.status.emit(f"loading the planner: {options.describe()}")
+                self._emit(self.status, f"loading the planner: {options.describe()}")
                 planner = make_planner(options, task)
             if self._stop_requested.is_set():
-                self.finished.emit("stopped before the run started")
+                self._emit(self.finished, "stopped before the run started")
                 return
             store = RunStore(self.store_home)
             self.agent = Agent(self.screen, self._parser, self.driver, store, self.approver, self.settings,
@@ -74,23 +84,39 @@ class AgentRunner(QObject):
                 self.agent.abort()
             outcome: RunOutcome = self.agent.run(task, planner, approve_mode)
             store.close()
-            self.finished.emit(outcome)
+            self._emit(self.finished, outcome)
         except AgentError as exc:
-            self.finished.emit(str(exc))
+            self._emit(self.finished, str(exc))
         except Exception as exc:  # never leave the GUI waiting on a dead thread
-            self.finished.emit(f"internal error: {exc!r}")
+            self._emit(self.finished, f"internal error: {exc!r}")
+
+    def _emit(self, signal: Any, value: Any) -> None:
+        """Emit from the worker, unless the app is shutting down (its receivers may be gone)."""
+        if self._closed.is_set():
+            return
+        with contextlib.suppress(RuntimeError):  # the runner itself was deleted while the worker finished
+            signal.emit(value)
 
     def _on_event(self, event: AgentEvent) -> None:
-        self.agent_event.emit(event)
+        self._emit(self.agent_event, event)
 
-    def stop(self) -> None:
-        """Abort the run at once: between steps or during one; no further input is sent."""
+    def stop(self, why: str | None = None) -> None:
+        """Abort the run at once: between steps or during one; no further input is sent. A step waiting for
+        approval is refused: the run ends as stopped by the person (or, with `why`, for that reason)."""
         self._stop_requested.set()
         if self.agent is not None:
             self.agent.abort()
-        close = getattr(self.approver, "inner", self.approver)
-        if hasattr(close, "close"):
-            close.close()
+        inner = getattr(self.approver, "inner", self.approver)
+        if why is not None and hasattr(inner, "close"):
+            inner.close(why)
+        elif hasattr(inner, "stop"):
+            inner.stop()
+        elif hasattr(inner, "close"):
+            inner.close()
+
+    def close(self) -> None:
+        """The app is shutting down: nothing more is emitted to it."""
+        self._closed.set()
 
     def pause(self) -> None:
         if self.agent is not None:

@@ -1,5 +1,5 @@
 """The settings dialog: planner and its options, API keys (to the OS keyring), hotkeys, approval rules,
-data folder."""
+data folder. Its labels are plain text (the key state carries error messages from the keyring)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QKeySequenceEdit,
-    QLabel,
     QLineEdit,
     QPushButton,
     QSpinBox,
@@ -24,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from desktop_agent.api_keys import delete_api_key, get_api_key, set_api_key
 from desktop_agent.app.autostart import autostart_enabled, set_autostart
+from desktop_agent.app.qt_text import plain_label
 from desktop_agent.app.settings import AppSettings
 from desktop_agent.approval import ACTION_KINDS
 from desktop_agent.errors import AgentError
@@ -76,7 +76,7 @@ class SettingsDialog(QDialog):
         self.text_only.setChecked(settings.text_only)
         self.api_key = QLineEdit()
         self.api_key.setEchoMode(QLineEdit.EchoMode.Password)
-        self.key_state = QLabel()
+        self.key_state = plain_label(wrap=True)
         save_key = QPushButton("Save key to the keyring")
         forget_key = QPushButton("Forget key")
         save_key.clicked.connect(self.save_key)
@@ -87,27 +87,27 @@ class SettingsDialog(QDialog):
         kl.addWidget(self.api_key, 1)
         kl.addWidget(save_key)
         kl.addWidget(forget_key)
-        pf.addRow("Planner", self.planner)
-        pf.addRow("Model", _with_browse(self.model, "Choose a GGUF model"))
-        pf.addRow("Vision projector", _with_browse(self.mmproj, "Choose the mmproj file"))
-        pf.addRow("Server URL", self.base_url)
-        pf.addRow("Screenshots per step", self.images)
-        pf.addRow("", self.text_only)
-        pf.addRow("API key", keyrow)
-        pf.addRow("", self.key_state)
+        pf.addRow(plain_label("Planner"), self.planner)
+        pf.addRow(plain_label("Model"), _with_browse(self.model, "Choose a GGUF model"))
+        pf.addRow(plain_label("Vision projector"), _with_browse(self.mmproj, "Choose the mmproj file"))
+        pf.addRow(plain_label("Server URL"), self.base_url)
+        pf.addRow(plain_label("Screenshots per step"), self.images)
+        pf.addRow(plain_label(), self.text_only)
+        pf.addRow(plain_label("API key"), keyrow)
+        pf.addRow(plain_label(), self.key_state)
         lay.addWidget(planner)
 
         keys = QGroupBox("Hotkeys")
         kf = QFormLayout(keys)
         self.summon = QKeySequenceEdit(QKeySequence(settings.summon_hotkey.title()))
         self.stop = QKeySequenceEdit(QKeySequence(settings.stop_hotkey.title()))
-        kf.addRow("Command bar", self.summon)
-        kf.addRow("Stop the run", self.stop)
+        kf.addRow(plain_label("Command bar"), self.summon)
+        kf.addRow(plain_label("Stop the run"), self.stop)
         lay.addWidget(keys)
 
         approval = QGroupBox("Approval")
         af = QVBoxLayout(approval)
-        af.addWidget(QLabel("Approve without asking:"))
+        af.addWidget(plain_label("Approve without asking:"))
         row = QHBoxLayout()
         self.auto: dict[str, QCheckBox] = {}
         for kind in ACTION_KINDS:
@@ -119,8 +119,7 @@ class SettingsDialog(QDialog):
         self.app_name = QLineEdit(settings.auto_approve_app)
         self.app_name.setPlaceholderText("only inside this app's windows (e.g. gedit); empty: any window")
         af.addWidget(self.app_name)
-        floor = QLabel(FLOOR)
-        floor.setWordWrap(True)
+        floor = plain_label(FLOOR, wrap=True)
         floor.setEnabled(False)
         af.addWidget(floor)
         lay.addWidget(approval)
@@ -129,10 +128,11 @@ class SettingsDialog(QDialog):
         df = QFormLayout(data)
         self.data_folder = QLineEdit(settings.data_folder)
         self.data_folder.setPlaceholderText("default: the user data folder")
-        df.addRow("Run database folder", _with_browse(self.data_folder, "Choose the data folder", folder=True))
+        df.addRow(plain_label("Run database folder"),
+                  _with_browse(self.data_folder, "Choose the data folder", folder=True))
         self.autostart = QCheckBox("Start desktop-agent with my session")
         self.autostart.setChecked(autostart_enabled())
-        df.addRow("", self.autostart)
+        df.addRow(plain_label(), self.autostart)
         lay.addWidget(data)
 
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)

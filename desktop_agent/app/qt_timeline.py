@@ -1,10 +1,13 @@
 """The action timeline: one card per step (the target's crop with its box, the action in plain words, the
 planner's reason and confidence, timings and tokens, the verified outcome with the after-screenshot),
-for the run in progress and every earlier run in the run database; exportable as the HTML report."""
+for the run in progress and every earlier run in the run database; exportable as the HTML report.
+
+Every text here comes from a run record (the task, the model's reasons, errors, labels read from the
+screen): labels show it as plain text, and the two labels with formatting of ours escape it.
+A run the person stopped (status `aborted`) shows as "stopped", in a neutral colour, never as a failure."""
 
 from __future__ import annotations
 
-import html
 import time
 from pathlib import Path
 
@@ -25,17 +28,38 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_agent.app.qt_approval import bgr_to_pixmap
+from desktop_agent.app.qt_text import esc, plain_label, rich_label
 from desktop_agent.runs.store import RunRow, RunStore, StepRow
 
+NEUTRAL = "#607d8b"  # stopped by the person: neither success nor failure
 STATUS_COLOURS = {"verified": "#2e7d32", "succeeded": "#2e7d32", "failed": "#c62828", "rejected": "#c62828",
-                  "aborted": "#6d4c41", "interrupted": "#6d4c41", "skipped": "#757575", "partial": "#ef6c00",
-                  "running": "#1565c0", "approved": "#1565c0", "planned": "#1565c0", "answered": "#6a1b9a",
+                  "aborted": NEUTRAL, "interrupted": "#6d4c41", "skipped": "#757575", "partial": "#ef6c00",
+                  "running": "#1565c0", "approved": "#1565c0", "planned": "#1565c0", "sending": "#1565c0",
+                  "sent": "#1565c0", "answered": "#6a1b9a",
                   "unverified": "#8d6e63"}
+# What the person reads for a record's status: `aborted` is a run (or step) they stopped.
+STATUS_WORDS = {"aborted": "stopped", "sending": "sending input", "sent": "sent, not yet checked"}
+STOPPED_BY_YOU = "Stopped by you"
+# Messages that say no more than "stopped by you" (the loop's and the approval panel's).
+_PLAIN_STOPS = ("run stopped on request", "stopped by you")
+
+
+def status_word(status: str) -> str:
+    return STATUS_WORDS.get(status, status)
+
+
+def outcome_words(status: str, message: str) -> str:
+    """A run's outcome in words: 'Stopped by you' for a run the person stopped, else its message."""
+    if status != "aborted":
+        return message
+    if not message or message.lower().startswith(_PLAIN_STOPS):
+        return STOPPED_BY_YOU
+    return f"{STOPPED_BY_YOU} ({message})"
 
 
 def _badge(status: str) -> str:
     return (f"<span style='color:white;background:{STATUS_COLOURS.get(status, '#455a64')};"
-            f"border-radius:4px;padding:1px 6px'>&nbsp;{status}&nbsp;</span>")
+            f"border-radius:4px;padding:1px 6px'>&nbsp;{esc(status_word(status))}&nbsp;</span>")
 
 
 def step_words(s: StepRow) -> str:
@@ -75,11 +99,11 @@ class StepCard(QFrame):
         self.step = step
         lay = QVBoxLayout(self)
         crop = self._crop(home, step)
-        self.crop = QLabel()
+        self.crop = plain_label()
         self.crop.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         if crop is not None:
             self.crop.setPixmap(crop)
-        self.after = QLabel()
+        self.after = plain_label()
         self.after.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if step.after_path and (home / step.after_path).exists():
             img = cv2.imread(str(home / step.after_path))
@@ -95,27 +119,24 @@ class StepCard(QFrame):
             pics.addWidget(self.after)
             lay.addLayout(pics)
         text = QVBoxLayout()
-        words = html.escape(step_words(step), quote=False)
-        self.title = QLabel(f"<b>{step.idx + 1}. {words}</b> {_badge(step.status)}")
-        self.title.setWordWrap(True)
-        self.title.setTextFormat(Qt.TextFormat.RichText)
+        # Ours: bold and the badge; the words (labels read from the screen, typed text) escaped.
+        self.title = rich_label(f"<b>{step.idx + 1}. {esc(step_words(step))}</b> {_badge(step.status)}", wrap=True)
         text.addWidget(self.title)
+        self.why: QLabel | None = None
         if step.reason:
             conf = f" (confidence {step.usage['confidence']:.0%})" if "confidence" in step.usage else ""
-            why = QLabel(f"Why: {step.reason}{conf}")
-            why.setWordWrap(True)
-            text.addWidget(why)
+            self.why = plain_label(f"Why: {step.reason}{conf}", wrap=True)
+            text.addWidget(self.why)
         figures = step_figures(step)
         if figures:
-            f = QLabel(figures)
-            f.setWordWrap(True)
+            f = plain_label(figures, wrap=True)
             f.setEnabled(False)
             text.addWidget(f)
         outcome = step.error or (step.verify or {}).get("detail", "")
+        self.outcome: QLabel | None = None
         if outcome:
-            o = QLabel(("Error: " if step.error else "Outcome: ") + str(outcome))
-            o.setWordWrap(True)
-            text.addWidget(o)
+            self.outcome = plain_label(("Error: " if step.error else "Outcome: ") + str(outcome), wrap=True)
+            text.addWidget(self.outcome)
         lay.addLayout(text)
 
     @staticmethod
@@ -151,10 +172,8 @@ class TimelineWindow(QMainWindow):
         self.runs = QComboBox()
         self.runs.setToolTip("earlier runs, from the run database")
         self.runs.activated.connect(lambda i: self.show_run(self.runs.itemData(i)))
-        self.header = QLabel()
-        self.header.setWordWrap(True)
-        self.header.setTextFormat(Qt.TextFormat.RichText)
-        self.status = QLabel()
+        self.header = rich_label(wrap=True)  # ours, with the run's task and message escaped
+        self.status = plain_label(wrap=True)
         self.status.setEnabled(False)
         self.pause_button = QPushButton("Pause")
         self.stop_button = QPushButton("Stop")
@@ -196,7 +215,7 @@ class TimelineWindow(QMainWindow):
         self.runs.clear()
         for r in self.store.list_runs(200):
             when = time.strftime("%Y-%m-%d %H:%M", time.localtime(r.started_at))
-            self.runs.addItem(f"{when}  {r.status:<9}  {r.task[:50]}", r.id)
+            self.runs.addItem(f"{when}  {status_word(r.status):<9}  {r.task[:50]}", r.id)
             if r.id == selected:
                 self.runs.setCurrentIndex(self.runs.count() - 1)
         self.runs.blockSignals(False)
@@ -220,9 +239,9 @@ class TimelineWindow(QMainWindow):
         steps = self.store.steps(run.id)
         tokens = sum(s.usage.get("prompt_tokens", 0) + s.usage.get("completion_tokens", 0) for s in steps)
         extra = f" · {tokens:.0f} tokens" if tokens else ""
-        task, message = html.escape(run.task, quote=False), html.escape(run.message, quote=False)
-        self.header.setText(f"<b>{task}</b><br>{_badge(run.status)} {message} · planner {html.escape(run.planner)}"
-                            f" · {len(steps)} steps{extra}")
+        message = outcome_words(run.status, run.message)
+        self.header.setText(f"<b>{esc(run.task)}</b><br>{_badge(run.status)} {esc(message)} · planner "
+                            f"{esc(run.planner)} · {len(steps)} steps{extra}")
 
     def step_cards(self) -> list[StepCard]:
         out = []

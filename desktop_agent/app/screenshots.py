@@ -169,6 +169,7 @@ def save_screenshots(folder: str | os.PathLike[str]) -> list[Path]:
             planned = PlannedStep(Click(target=Target(element_id=3, monitor=1, label="Delete")),
                                   "Remove the draft copy.", 0.41, {"prompt_tokens": 2300.0})
             panel.ask_step(StepProposal(3, planned, [loc], "deleting or closing something"))
+            panel.arm()  # as the person sees it a moment later: the approve buttons armed
             windows["approval"] = panel
             settings_dialog = SettingsDialog(settings)
             settings_dialog.show()

@@ -1,4 +1,5 @@
-"""The app's settings, persisted with QSettings (API keys go to the OS keyring, never here)."""
+"""The app's settings, persisted with QSettings (API keys go to the OS keyring, never here; the task
+history holds tasks only with their secret typed values replaced by ••••••••)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from PySide6.QtCore import QSettings
 
 from desktop_agent.approval import ApprovalPolicy
 from desktop_agent.planning.choice import PlannerOptions
+from desktop_agent.secret_fields import redact_task
 
 ORG, APP = "desktop-agent", "desktop-agent"
 
@@ -26,7 +28,7 @@ class AppSettings:
     auto_approve: list[str] = field(default_factory=lambda: ["wait"])  # action kinds approved without asking
     auto_approve_app: str = ""  # clicks/typing/drags auto-approved only inside this app's windows
     data_folder: str = ""  # empty: the platform's user data folder
-    history: list[str] = field(default_factory=list)  # recent tasks, newest last
+    history: list[str] = field(default_factory=list)  # recent tasks, newest last, redacted
 
     def planner_options(self) -> PlannerOptions:
         return PlannerOptions(kind=self.planner, model=self.model or None, mmproj=self.mmproj or None,
@@ -37,7 +39,10 @@ class AppSettings:
         return ApprovalPolicy(frozenset(self.auto_approve), self.auto_approve_app)
 
     def remember(self, task: str, keep: int = 50) -> None:
-        self.history = [*[t for t in self.history if t != task][-(keep - 1):], task]
+        """Add a task to the history, as it may be written down: `type "x" into "Password"` is kept as
+        `type "••••••••" into "Password"`."""
+        task = redact_task(task)
+        self.history = [*[t for t in (redact_task(h) for h in self.history) if t != task][-(keep - 1):], task]
 
 
 def _qsettings(path: str | None) -> QSettings:
@@ -67,11 +72,15 @@ def load_settings(path: str | None = None) -> AppSettings:
         else:
             value = str(value)
         setattr(out, f.name, value)
+    out.history = [redact_task(t) for t in out.history]  # a file written before redaction is cleaned
     return out
 
 
 def save_settings(settings: AppSettings, path: str | None = None) -> None:
     qs = _qsettings(path)
     for f in fields(AppSettings):
-        qs.setValue(f.name, getattr(settings, f.name))
+        value = getattr(settings, f.name)
+        if f.name == "history":
+            value = [redact_task(t) for t in value]  # never a secret on disk, whoever filled the list
+        qs.setValue(f.name, value)
     qs.sync()

@@ -43,6 +43,7 @@ def type_task(qtbot: Any, controller: Any, task: str) -> None:
 def wait_for_step(qtbot: Any, controller: Any, index: int) -> Any:
     qtbot.waitUntil(lambda: controller.panel.isVisible() and controller.panel.proposal is not None
                     and controller.panel.proposal.index == index, timeout=60_000)
+    qtbot.waitUntil(lambda: controller.panel.armed)  # the approve buttons arm a moment after a step shows
     return controller.panel.proposal
 
 
@@ -101,7 +102,7 @@ def test_edit_skip_and_reject_at_the_approval_panel(qtbot: Any, controller: Any,
         QTimer.singleShot(500, pick_save_in_dialog)
         qtbot.mouseClick(controller.panel.edit, Qt.MouseButton.LeftButton)  # modal: returns once picked
         assert controller.panel.proposal.edited_point is not None
-        qtbot.keyClick(controller.panel, Qt.Key.Key_Return)  # Enter approves
+        qtbot.mouseClick(controller.panel.approve, Qt.MouseButton.LeftButton)
         proposal = wait_for_step(qtbot, controller, 1)
         assert proposal.risk  # deleting: on the approval floor
         assert "explicit approval" in controller.panel.risk.text()
