@@ -29,7 +29,7 @@ class InputDriver(Protocol):
 
 class PyAutoGuiDriver:
     """Real input through pyautogui. Its fail-safe stays on: slamming the mouse into a corner of the
-    primary screen aborts the run. Non-ASCII text goes through the platform's Unicode path."""
+    primary screen aborts the run. Text beyond one line of ASCII goes through the platform's Unicode typer."""
 
     def __init__(self) -> None:
         if sys.platform.startswith("linux") and not os.environ.get("DISPLAY"):
@@ -53,13 +53,25 @@ class PyAutoGuiDriver:
         if text.isascii() and "\n" not in text:
             self._pg.write(text, interval=0.005)
             return
+        typer = self._unicode_typer()
+        if getattr(typer, "types_any_text", False):
+            # The X11 typer takes the whole text: its ASCII goes on the keymap's own keys and the rest costs
+            # one keymap change and one change back, not a pair for every run of non-ASCII characters.
+            typer.type(text)
+            return
         for chunk in _ascii_runs(text):
             if chunk == "\n":
                 self._pg.press("enter")
             elif chunk.isascii():
                 self._pg.write(chunk, interval=0.005)
             else:
-                self._unicode_typer().type(chunk)
+                typer.type(chunk)
+
+    def close(self) -> None:
+        """Close the Unicode typer's own X connection, if one was opened (pyautogui keeps its own)."""
+        typer, self._unicode = self._unicode, None
+        if typer is not None and hasattr(typer, "close"):
+            typer.close()
 
     def _unicode_typer(self) -> Any:
         if self._unicode is None:
