@@ -91,7 +91,18 @@ def collect(load_models: bool = True) -> dict[str, Any]:
              "anthropic")
     report["runtime"] = {d: _version(d) for d in dists}
     report["data_folder"] = str(data_home())
+    report["accessibility"] = _accessibility()
     return report
+
+
+def _accessibility() -> list[dict[str, Any]]:
+    """The accessibility set-up checks (bounded: about a second at most when the bus does not answer)."""
+    try:
+        from desktop_agent.perception.accessibility.setup_check import check_setup
+
+        return [{"ok": c.ok, "what": c.what, "fix": c.fix} for c in check_setup(timeout=0.5)]
+    except Exception as exc:  # a broken bus must never break doctor
+        return [{"ok": False, "what": "accessibility check failed", "fix": f"{type(exc).__name__}: {exc}"}]
 
 
 def format_report(r: dict[str, Any]) -> str:
@@ -126,4 +137,8 @@ def format_report(r: dict[str, Any]) -> str:
         lines.append(f"  {name}: {'available' if p['available'] else 'unavailable'} ({p['note']})")
     lines.append("runtime: " + ", ".join(f"{k} {v}" for k, v in r["runtime"].items() if v))
     lines.append(f"run database: {r['data_folder']}")
+    lines.append("accessibility tree (preview; not used by parse/locate yet):")
+    for c in r.get("accessibility", []):
+        lines.append(f"  {'ok' if c['ok'] else 'missing'}: {c['what']}" + (f" ({c['fix']})" if c["fix"] and not c["ok"]
+                                                                          else ""))
     return "\n".join(lines)

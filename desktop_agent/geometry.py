@@ -204,3 +204,63 @@ def parse_monitor_spec(spec: str) -> ScreenLayout:
     if monitors and not any(m.primary for m in monitors):
         monitors[0] = replace(monitors[0], primary=True)
     return ScreenLayout(tuple(monitors))
+
+
+@dataclass(frozen=True, slots=True)
+class DesktopRect:
+    """A box [left, right) x [top, bottom) in desktop coordinates (the input system's space, as
+    `DesktopPoint`), where accessibility APIs report extents. `to_image` maps it into one frame's pixels."""
+
+    left: int
+    top: int
+    right: int
+    bottom: int
+
+    @staticmethod
+    def from_xywh(x: int, y: int, w: int, h: int) -> DesktopRect:
+        return DesktopRect(x, y, x + w, y + h)
+
+    @property
+    def width(self) -> int:
+        return self.right - self.left
+
+    @property
+    def height(self) -> int:
+        return self.bottom - self.top
+
+    @property
+    def area(self) -> int:
+        return max(0, self.width) * max(0, self.height)
+
+    @property
+    def center(self) -> DesktopPoint:
+        return DesktopPoint((self.left + self.right) // 2, (self.top + self.bottom) // 2)
+
+    def intersection(self, other: DesktopRect) -> DesktopRect | None:
+        left, top = max(self.left, other.left), max(self.top, other.top)
+        right, bottom = min(self.right, other.right), min(self.bottom, other.bottom)
+        return DesktopRect(left, top, right, bottom) if right > left and bottom > top else None
+
+    def contains(self, p: DesktopPoint) -> bool:
+        return self.left <= p.x < self.right and self.top <= p.y < self.bottom
+
+    def on_layout(self, layout: ScreenLayout) -> bool:
+        """Whether any part of the box is on one of the layout's monitors."""
+        return any(self.intersection(DesktopRect.from_xywh(m.left, m.top, m.width, m.height)) is not None
+                   for m in layout.monitors)
+
+    def to_image(self, geometry: FrameGeometry) -> Rect:
+        """This box in the image pixels of a frame (unclipped; scale applied)."""
+        m = geometry.monitor
+        return Rect((self.left - m.left) * geometry.scale_x, (self.top - m.top) * geometry.scale_y,
+                    (self.right - m.left) * geometry.scale_x, (self.bottom - m.top) * geometry.scale_y)
+
+    @staticmethod
+    def from_image(rect: Rect, geometry: FrameGeometry) -> DesktopRect:
+        """The desktop box covering a frame's image rectangle (outward-rounded)."""
+        m, sx, sy = geometry.monitor, geometry.scale_x, geometry.scale_y
+        return DesktopRect(m.left + math.floor(rect.x1 / sx), m.top + math.floor(rect.y1 / sy),
+                           m.left + math.ceil(rect.x2 / sx), m.top + math.ceil(rect.y2 / sy))
+
+    def as_list(self) -> list[int]:
+        return [self.left, self.top, self.right, self.bottom]

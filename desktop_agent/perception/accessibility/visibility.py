@@ -1,0 +1,99 @@
+"""Which accessible objects can actually be seen: a toolkit's SHOWING state does not know about other
+windows on top, nor about the part of a list scrolled out of its viewport. Given the windows on screen in
+stacking order, `visible_nodes` keeps the nodes whose box is (almost) entirely seen, clipped to what is."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from desktop_agent.perception.accessibility.nodes import A11yNode, A11ySnapshot, DesktopRect
+
+# Roles whose children sit in a popup window of their own, outside the box of the parent.
+POPUP_ROLES = frozenset({"menu", "popup menu", "combo box", "menu bar"})
+WINDOW_LEVEL_ROLES = frozenset({"frame", "dialog", "window", "alert", "filler", "file chooser"})
+
+
+@dataclass(frozen=True, slots=True)
+class ScreenWindow:
+    """A window as the display server stacks it: its box (decorations included), the process that owns it,
+    and whether it is a popup (menus, tooltips, combo lists: X override-redirect windows)."""
+
+    box: DesktopRect
+    pid: int | None
+    popup: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class VisibleNode:
+    node: A11yNode
+    box: DesktopRect  # the node's box clipped to its containers and its window
+
+
+def _in_popup(node: A11yNode, by_id: dict[int, A11yNode]) -> bool:
+    p = node.parent
+    while p is not None:
+        parent = by_id[p]
+        if parent.role in ("menu", "popup menu") or (parent.role == "combo box" and node.role != "text"):
+            return True
+        p = parent.parent
+    return False
+
+
+def _clip_to_containers(node: A11yNode, by_id: dict[int, A11yNode]) -> DesktopRect | None:
+    """The node's box inside every ancestor's box up to its window or popup (widgets are drawn clipped to
+    their parents: the rows of a list below its viewport are not seen)."""
+    box = node.box
+    p = node.parent
+    while box is not None and p is not None:
+        parent = by_id[p]
+        if parent.role in POPUP_ROLES or parent.parent is None:
+            break
+        if parent.box is not None:
+            box = box.intersection(parent.box)
+        p = parent.parent
+    return box
+
+
+def _owns(window: ScreenWindow, node: A11yNode, in_popup: bool) -> bool:
+    """Whether the window shown under a node is the one the node belongs to."""
+    if window.pid is not None and node.window.pid is not None and window.pid != node.window.pid:
+        return False
+    if in_popup:
+        return window.popup
+    frame = node.window.box
+    if window.popup or frame is None:
+        return False
+    inside = frame.intersection(window.box)
+    # Toolkits disagree on whether a window's extents include the decorations: most of it is enough.
+    return inside is not None and inside.area >= 0.7 * min(frame.area, window.box.area)
+
+
+def visible_nodes(snapshot: A11ySnapshot, windows: list[ScreenWindow], screen: DesktopRect,
+                  min_visible: float = 0.95) -> list[VisibleNode]:
+    """The nodes of `snapshot` of which at least `min_visible` of the (clipped) box is seen on `screen`,
+    given every window on it bottom to top. Boxes come back clipped to containers, window and screen."""
+    owner = np.full((screen.height, screen.width), -1, np.int32)
+    for i, w in enumerate(windows):
+        box = w.box.intersection(screen)
+        if box is not None:
+            owner[box.top - screen.top:box.bottom - screen.top, box.left - screen.left:box.right - screen.left] = i
+    by_id = {n.id: n for n in snapshot.nodes}
+    out = []
+    for node in snapshot.nodes:
+        box = _clip_to_containers(node, by_id)
+        box = box.intersection(screen) if box is not None else None
+        if box is None:
+            continue
+        region = owner[box.top - screen.top:box.bottom - screen.top, box.left - screen.left:box.right - screen.left]
+        ids, counts = np.unique(region, return_counts=True)
+        top = int(ids[counts.argmax()])
+        if top < 0 or counts.max() < min_visible * region.size:
+            continue
+        if not _owns(windows[top], node, _in_popup(node, by_id)):
+            continue
+        clipped = box.intersection(windows[top].box)
+        if clipped is not None:
+            out.append(VisibleNode(node, clipped))
+    return out

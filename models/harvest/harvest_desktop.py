@@ -1,0 +1,317 @@
+"""Harvest training screens with exact truth from real Debian desktop applications.
+
+Each (application, theme, scale) runs on a fresh Xvfb with openbox, a private session bus and the AT-SPI bus;
+the application's accessibility tree gives every control's role, name, states and box. Only what is seen is
+kept: boxes clipped to their containers and window, nothing covered by another window, nothing empty. Menus
+named in the tree are opened one by one for more screens. Output (never run in CI):
+
+    OUT/images/<app>__<theme>__<scale>__<screen>.png
+    OUT/samples.jsonl   one line per visible control: app, toolkit, theme, icon_theme, scale, image, role,
+                        name, states, bbox [x1, y1, x2, y2] in image pixels
+    OUT/split.json      train/test by whole applications (held-out apps never appear in train)
+    OUT/metadata.json   every app with its Debian package and license, the themes, the run's settings
+
+    .venv/bin/python models/harvest/harvest_desktop.py --out build/harvest --apps galculator,featherpad \\
+        --themes default,Adwaita:dark,HighContrast --scales 1,2 --held-out ristretto
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+import cv2
+import numpy as np
+
+from desktop_agent.capture.virtual_display import VirtualDisplay, stop_process
+from desktop_agent.perception.accessibility import A11ySnapshot, DesktopRect
+from desktop_agent.perception.accessibility.atspi import AtspiSource
+from desktop_agent.perception.accessibility.atspi_bus import PrivateAtspiBus
+from desktop_agent.perception.accessibility.visibility import ScreenWindow, visible_nodes
+
+SCREEN_W, SCREEN_H = 1600, 1000
+
+
+@dataclass(frozen=True)
+class AppSpec:
+    name: str  # the application's name in its accessibility tree
+    cmd: tuple[str, ...]
+    toolkit: str  # gtk2, gtk3, qt5, qt6
+    package: str  # Debian package (its copyright file gives the license)
+
+
+# Installed by packaging/debian-packages.txt. More candidates (apt-get, check licenses first): geany (gtk3),
+# gnome-calculator (gtk3), evince (gtk3), abiword (gtk3), xfce4-taskmanager (gtk3), lxterminal (gtk3),
+# qterminal, pcmanfm-qt, lximage-qt, qpdfview, kcalc, kate (qt5), gucharmap (gtk3), transmission-gtk.
+APPS = {a.name: a for a in (
+    AppSpec("galculator", ("galculator",), "gtk3", "galculator"),
+    AppSpec("mousepad", ("mousepad",), "gtk3", "mousepad"),
+    AppSpec("gnumeric", ("gnumeric",), "gtk3", "gnumeric"),
+    AppSpec("ristretto", ("ristretto",), "gtk3", "ristretto"),
+    AppSpec("pcmanfm", ("pcmanfm", "{home}"), "gtk2", "pcmanfm"),
+    AppSpec("FeatherPad", ("featherpad", "--standalone"), "qt5", "featherpad"),
+)}
+# GTK 3 names a theme and variant with GTK_THEME; Qt takes a style. "default" leaves both alone.
+QT_STYLES = {"default": "", "Adwaita:dark": "Fusion", "HighContrast": "Windows"}
+
+
+def package_license(package: str) -> str:
+    """The license of a Debian package's own files (machine-readable copyright), else where to read it."""
+    path = Path("/usr/share/doc") / package / "copyright"
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return "unknown (no copyright file)"
+    m = re.search(r"^Files:[ \t]*\*[ \t]*\n(?:[^\n]+\n)*?License:[ \t]*([^\n]+)", text, re.M)
+    return m.group(1).strip() if m else f"see {path}"
+
+
+def _x_windows(display: str) -> list[ScreenWindow]:
+    """Every mapped top-level window bottom to top: its box, owning pid (from its client window) and
+    whether it is a popup (override-redirect: menus, tooltips)."""
+    from Xlib import X
+    from Xlib import display as xdisplay
+
+    d = xdisplay.Display(display)
+    pid_atom = d.intern_atom("_NET_WM_PID")
+    out = []
+    try:
+        root = d.screen().root
+        for w in root.query_tree().children:
+            try:
+                attrs = w.get_attributes()
+                if attrs.map_state != X.IsViewable:
+                    continue
+                g = w.get_geometry()
+                pos = w.translate_coords(root, 0, 0)
+                pid = None
+                for cand in (w, *w.query_tree().children):
+                    prop = cand.get_full_property(pid_atom, X.AnyPropertyType)
+                    if prop is not None and len(prop.value):
+                        pid = int(prop.value[0])
+                        break
+            except Exception:
+                continue
+            box = DesktopRect.from_xywh(-pos.x, -pos.y, g.width, g.height)
+            out.append(ScreenWindow(box, pid, popup=bool(attrs.override_redirect)))
+    finally:
+        d.close()
+    return out
+
+
+def _capture(display: str) -> np.ndarray:
+    import mss
+
+    with getattr(mss, "MSS", mss.mss)(display=display) as sct:
+        shot = np.asarray(sct.grab(sct.monitors[0]))
+    return cv2.cvtColor(shot, cv2.COLOR_BGRA2BGR)
+
+
+class Session:
+    """One application on its own display, bus and home, in one theme and scale. Stopped by its handles."""
+
+    def __init__(self, app: AppSpec, theme: str, icon_theme: str, scale: float) -> None:
+        self.app, self.theme, self.icon_theme, self.scale = app, theme, icon_theme, scale
+        self.home = Path(tempfile.mkdtemp(prefix="harvest-home-"))
+        self.display = VirtualDisplay.start(f"{SCREEN_W}x{SCREEN_H}")
+        self.procs: list[subprocess.Popen[bytes]] = []
+        self.bus: PrivateAtspiBus | None = None
+        try:
+            self.bus = PrivateAtspiBus.start(self.display.display)
+            self.env = self._env()
+            self._start(["openbox", "--sm-disable"])
+            time.sleep(0.3)
+            self.proc = self._start([c.replace("{home}", str(self.home)) for c in app.cmd])
+            address = self.bus.address()
+            assert address is not None
+            self.source = AtspiSource(bus_address=address, exclude_self=False)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _env(self) -> dict[str, str]:
+        assert self.bus is not None
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("XDG_", "DBUS_", "QT_", "GTK", "GDK"))}
+        env.pop("NO_AT_BRIDGE", None)
+        env.update(self.bus.env(), HOME=str(self.home), LANG="C.UTF-8", GSETTINGS_BACKEND="memory",
+                   XDG_CONFIG_HOME=str(self.home / ".config"), QT_LINUX_ACCESSIBILITY_ALWAYS_ON="1",
+                   QT_QPA_PLATFORM="xcb", NO_AT_BRIDGE="0")
+        if self.app.toolkit == "gtk2":
+            env["GTK_MODULES"] = "gail:atk-bridge"
+        if self.theme != "default":
+            env["GTK_THEME"] = self.theme
+            if QT_STYLES.get(self.theme):
+                env["QT_STYLE_OVERRIDE"] = QT_STYLES[self.theme]
+        if self.icon_theme != "default":
+            ini = self.home / ".config" / "gtk-3.0" / "settings.ini"
+            ini.parent.mkdir(parents=True, exist_ok=True)
+            ini.write_text(f"[Settings]\ngtk-icon-theme-name={self.icon_theme}\n", encoding="utf-8")
+            (self.home / ".gtkrc-2.0").write_text(f'gtk-icon-theme-name="{self.icon_theme}"\n', encoding="utf-8")
+        if self.scale != 1:
+            # GTK scales by whole numbers (GDK_SCALE) and fonts by the rest; Qt takes any factor.
+            whole = max(1, int(self.scale))
+            env.update(GDK_SCALE=str(whole), GDK_DPI_SCALE=f"{self.scale / whole:g}", QT_SCALE_FACTOR=f"{self.scale:g}")
+        return env
+
+    def _start(self, cmd: list[str]) -> subprocess.Popen[bytes]:
+        proc = subprocess.Popen(cmd, env=self.env, cwd=self.home, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, start_new_session=True)
+        self.procs.append(proc)
+        return proc
+
+    def wait_for_window(self, timeout: float = 30.0) -> A11ySnapshot:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            snap = self.source.read(budget_s=5.0)
+            if any(w.pid == self.proc.pid and w.box is not None for w in snap.windows):
+                time.sleep(1.0)  # let it finish painting
+                return self.source.read(budget_s=5.0)
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.3)
+        raise RuntimeError(f"{self.app.name}: no accessible window within {timeout:g} s")
+
+    def xdo(self, *args: str) -> None:
+        subprocess.run(["xdotool", *args], env=self.env, check=False, timeout=10, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+
+    def stop(self) -> None:
+        for proc in reversed(self.procs):
+            stop_process(proc)
+        if self.bus is not None:
+            self.bus.stop()
+        self.display.stop()
+        shutil.rmtree(self.home, ignore_errors=True)
+
+
+def _scale_fix(snap: A11ySnapshot, windows: list[ScreenWindow], pid: int) -> float:
+    """Pixels per unit of the app's reported boxes: GTK 3 under GDK_SCALE reports logical units."""
+    frames = [w.box for w in snap.windows if w.pid == pid and w.box is not None]
+    xwins = [w.box for w in windows if w.pid == pid and not w.popup]
+    if not frames or not xwins:
+        return 1.0
+    ratio = max(x.width for x in xwins) / max(f.width for f in frames)
+    return round(ratio) if abs(ratio - round(ratio)) < 0.1 and round(ratio) > 1 else 1.0
+
+
+def _scaled(snap: A11ySnapshot, factor: float) -> A11ySnapshot:
+    if factor == 1:
+        return snap
+    from dataclasses import replace
+
+    def sc(b: DesktopRect | None) -> DesktopRect | None:
+        return None if b is None else DesktopRect(*(round(v * factor) for v in b.as_list()))
+
+    wins = {w: replace(w, box=sc(w.box)) for w in snap.windows}
+    nodes = tuple(replace(n, box=sc(n.box), window=wins.get(n.window, n.window)) for n in snap.nodes)
+    return replace(snap, nodes=nodes, windows=tuple(wins.values()))
+
+
+def record_screen(s: Session, out: Path, screen: str, samples: list[dict[str, Any]]) -> int:
+    """Capture the screen and its visible controls; returns how many were kept."""
+    time.sleep(0.4)
+    snap = s.source.read(budget_s=5.0)
+    windows = _x_windows(s.display.display)
+    snap = _scaled(snap, _scale_fix(snap, windows, s.proc.pid))
+    image = _capture(s.display.display)
+    seen = [v for v in visible_nodes(snap, windows, DesktopRect(0, 0, SCREEN_W, SCREEN_H))
+            if v.node.window.pid == s.proc.pid and v.box.width >= 2 and v.box.height >= 2]
+    name = f"{s.app.name}__{s.theme.replace(':', '-')}__{s.icon_theme}__{s.scale:g}__{screen}.png"
+    (out / "images").mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(out / "images" / name), image)
+    for v in seen:
+        samples.append({"app": s.app.name, "toolkit": s.app.toolkit, "theme": s.theme, "icon_theme": s.icon_theme,
+                        "scale": s.scale, "image": f"images/{name}", "role": v.node.role, "name": v.node.name,
+                        "states": v.node.states.names(), "bbox": v.box.as_list()})
+    return len(seen)
+
+
+def harvest_app(app: AppSpec, theme: str, icon_theme: str, scale: float, out: Path, menus: int,
+                samples: list[dict[str, Any]]) -> dict[str, Any]:
+    s = Session(app, theme, icon_theme, scale)
+    try:
+        snap = s.wait_for_window()
+        frame = next(w for w in snap.windows if w.pid == s.proc.pid and w.box is not None)
+        assert frame.box is not None
+        s.xdo("mousemove", str(SCREEN_W - 1), str(SCREEN_H - 1))  # no hover highlight, no tooltip
+        counts = {"main": record_screen(s, out, "main", samples)}
+        # The menu bar's entries: GTK names them role "menu", Qt "menu item", both children of the menu bar.
+        bars = {n.id for n in snap.nodes if n.role == "menu bar" and n.window.pid == s.proc.pid}
+        entries = [n for n in snap.nodes if n.parent in bars and n.box is not None and n.name][:menus]
+        for i, entry in enumerate(entries):
+            assert entry.box is not None
+            c = entry.box.center
+            s.xdo("mousemove", str(c.x), str(c.y), "click", "1")
+            counts[f"menu{i}"] = record_screen(s, out, f"menu{i}-{re.sub(r'[^A-Za-z0-9]+', '', entry.name)}", samples)
+            s.xdo("key", "Escape")
+            time.sleep(0.3)
+        return {"screens": counts, "app_alive": s.proc.poll() is None}
+    finally:
+        s.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--apps", default=",".join(APPS), help=f"comma-separated, of: {', '.join(APPS)}")
+    ap.add_argument("--themes", default="default", help="GTK_THEME values (default, Adwaita:dark, HighContrast)")
+    ap.add_argument("--icon-themes", default="default", help="installed icon themes (Adwaita, Papirus, breeze...)")
+    ap.add_argument("--scales", default="1", help="e.g. 1,1.25,1.5,2")
+    ap.add_argument("--menus", type=int, default=4, help="menu-bar entries to open per screen set")
+    ap.add_argument("--held-out", default="ristretto", help="apps kept out of train (the test split)")
+    args = ap.parse_args(argv)
+    unknown = [a for a in args.apps.split(",") if a not in APPS]
+    if unknown:
+        ap.error(f"unknown apps {unknown}: known are {', '.join(APPS)}")
+    args.out.mkdir(parents=True, exist_ok=True)
+    samples: list[dict[str, Any]] = []
+    runs = []
+    for name in args.apps.split(","):
+        app = APPS[name]
+        if shutil.which(app.cmd[0]) is None:
+            print(f"skip {name}: {app.cmd[0]} is not installed (apt-get install {app.package})", file=sys.stderr)
+            continue
+        for theme in args.themes.split(","):
+            for icon_theme in args.icon_themes.split(","):
+                for scale in (float(v) for v in args.scales.split(",")):
+                    t0 = time.monotonic()
+                    try:
+                        result = harvest_app(app, theme, icon_theme, scale, args.out, args.menus, samples)
+                    except Exception as e:  # one app failing must not lose the others' screens
+                        result = {"error": f"{type(e).__name__}: {e}"}
+                    result.update(app=name, theme=theme, icon_theme=icon_theme, scale=scale,
+                                  seconds=round(time.monotonic() - t0, 1))
+                    runs.append(result)
+                    print(json.dumps(result), flush=True)
+    with (args.out / "samples.jsonl").open("w", encoding="utf-8") as f:
+        for sample in samples:
+            f.write(json.dumps(sample, ensure_ascii=False) + "\n")
+    apps = sorted({s["app"] for s in samples})
+    held = set(args.held_out.split(",")) if args.held_out else set()
+    split = {"train": [a for a in apps if a not in held], "test": [a for a in apps if a in held],
+             "rule": "split by whole application: no screen of a test app is in train"}
+    (args.out / "split.json").write_text(json.dumps(split, indent=2) + "\n", encoding="utf-8")
+    meta = {"apps": [{"name": a.name, "package": a.package, "toolkit": a.toolkit, "license": package_license(a.package)}
+                     for a in APPS.values() if a.name in apps],
+            "themes": args.themes.split(","), "icon_themes": args.icon_themes.split(","),
+            "scales": args.scales.split(","), "screen": [SCREEN_W, SCREEN_H], "runs": runs,
+            "samples": len(samples)}
+    (args.out / "metadata.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    print(f"{len(samples)} samples from {len(apps)} apps in {args.out}")
+    return 0 if samples else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
