@@ -293,8 +293,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         screen = ScaledScreen(screen, float(scale))
     driver = PyAutoGuiDriver()
+    accessibility = None
+    if not args.no_accessibility:  # the platform's word on password fields; unused where there is no tree
+        from desktop_agent.perception.accessibility.source import default_source
+
+        accessibility = default_source()
     agent = Agent(screen, ScreenParser(), driver, store, approver,
-                  AgentSettings(max_steps=args.max_steps), on_event=_print_event)
+                  AgentSettings(max_steps=args.max_steps), on_event=_print_event, accessibility=accessibility)
 
     def on_term(signum: int, frame: FrameType | None) -> None:
         agent.abort()
@@ -307,6 +312,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         outcome = agent.run(args.task, planner, args.approve)
     finally:
         driver.close()
+        if accessibility is not None:
+            accessibility.close()
     verb = {"succeeded": "succeeded", "partial": "PARTIAL", "failed": "FAILED", "aborted": "ABORTED"}[outcome.status]
     print(one_line(f"run {outcome.run_id} {verb}: {outcome.message}"),
           file=sys.stdout if outcome.exit_code == 0 else sys.stderr)
@@ -459,6 +466,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="plan and locate every step, record it with its target, send no input (all skipped)")
     sp.add_argument("--max-steps", type=_int_in(1, 1000), default=50, help="at most this many steps (1 to 1000)")
     sp.add_argument("--monitors", help="explicit monitor layout, e.g. 1280x800+1024+0*,1024x768+0+0")
+    sp.add_argument("--no-accessibility", action="store_true",
+                    help="do not ask the accessibility tree (AT-SPI) whether a target is a password field")
     sp.set_defaults(func=cmd_run)
 
     sp = sub.add_parser("runs", help="browse and export recorded runs")

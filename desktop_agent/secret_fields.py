@@ -84,12 +84,13 @@ def _mask_value(m: re.Match[str]) -> str:
     return m.group(0)[: m.start("value") - m.start(0)] + f"{quote}{MASK}{close}"
 
 
-def redact_task(task: str, secret_texts: tuple[str, ...] = ()) -> str:
+def redact_task(task: str, secret_texts: tuple[str, ...] = (), all_typed: bool = False) -> str:
     """The task as it may be written or printed: text typed into a secret field replaced by ••••••••.
 
-    In a script, `type "x" into <secret field>`, and `type "x"` right after a click on one; in plain
-    words, a value said to be a password, PIN, token, ... (`password is x`, `with the API key x`). Any of
-    `secret_texts` (values found secret while running) is masked wherever it appears."""
+    In a script, `type "x" into <secret field>`, and `type "x"` right after a click on one (with
+    `all_typed`, every `type "x"`: whether a field is secret may only show once it is on screen); in
+    plain words, a value said to be a password, PIN, token, ... (`password is x`, `with the API key x`).
+    Any of `secret_texts` (values found secret while running) is masked wherever it appears."""
     parts = _split_keeping_separators(task)
     secret_focus = False
     for i, part in enumerate(parts):
@@ -98,7 +99,7 @@ def redact_task(task: str, secret_texts: tuple[str, ...] = ()) -> str:
         tm = _TYPE_STEP.match(part)
         if tm:
             into = tm.group(4)
-            if (into and is_secret_label(into)) or (not into and secret_focus):
+            if all_typed or (into and is_secret_label(into)) or (not into and secret_focus):
                 parts[i] = f'{tm.group(1)}"{MASK}"{tm.group(3) or ""}'
             if into:
                 secret_focus = is_secret_label(into)

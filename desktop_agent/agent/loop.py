@@ -33,6 +33,7 @@ from desktop_agent.execution.verify import Change, visible_change, wait_until_se
 from desktop_agent.geometry import Monitor, Point, Rect
 from desktop_agent.grounding.instruction import parse_instruction
 from desktop_agent.grounding.locate import LocateResult, locate_target
+from desktop_agent.perception.accessibility.source import AccessibilityError, AccessibilitySource
 from desktop_agent.perception.elements import Element, ElementKind
 from desktop_agent.perception.parser import ScreenParser
 from desktop_agent.planning.actions import (
@@ -52,13 +53,14 @@ from desktop_agent.planning.actions import (
 from desktop_agent.planning.decision import PlanRejected
 from desktop_agent.planning.planner import HistoryEntry, PlanContext, PlannedStep, Planner, ScreenView
 from desktop_agent.runs.store import RunStore
-from desktop_agent.secret_fields import MASK, is_secret_label, redact_task
+from desktop_agent.secret_fields import MASK, is_secret_label, is_secret_role, redact_task
 
 
 class Agent:
     def __init__(self, screen: Screen, parser: ScreenParser, driver: InputDriver, store: RunStore,
                  approver: Approver, settings: AgentSettings | None = None,
-                 on_event: Callable[[AgentEvent], None] | None = None) -> None:
+                 on_event: Callable[[AgentEvent], None] | None = None,
+                 accessibility: AccessibilitySource | None = None) -> None:
         self.screen = screen
         self.parser = parser
         self.driver = driver
@@ -66,6 +68,8 @@ class Agent:
         self.approver = approver
         self.settings = settings or AgentSettings()
         self.on_event = on_event or (lambda e: None)
+        # Where the platform says what a field is (a password field by its role); None: pixels only.
+        self.accessibility = accessibility
         self._abort = threading.Event()
         self._resumed = threading.Event()  # cleared while paused
         self._resumed.set()
@@ -209,7 +213,10 @@ class Agent:
         screens = [{"index": m.index, "left": m.left, "top": m.top, "width": m.width, "height": m.height,
                     "scale": m.scale, "primary": m.primary} for m in layout.monitors]
         self._secret_texts, self._secret_focus = set(), False
-        self._task = redact_task(task)  # what is written and shown; the planner gets the real task
+        # What is written and shown: every typed text masked (a field may turn out secret only once it is
+        # on screen; each step's record shows its text once its field is known not to be). The planner
+        # gets the real task.
+        self._task = redact_task(task, all_typed=True)
         run_id = self.store.start_run(self._task, planner.name, approve_mode, screens)
         self._run_id = run_id
         self._emit("run_started", run_id, message=self._task, planner=planner.name)
@@ -375,7 +382,10 @@ class Agent:
             prefer = ElementKind.INPUT if isinstance(action, TypeText) else None
             targets = [self._locate(t, timings, prefer) for t in action_targets(action)]
             self._record_target(run_id, idx, targets, timings)
-            proposal = StepProposal(idx, planned, targets, step_risk(planned, targets, self._secret_focus))
+            platform_secret = (bool(targets) and isinstance(action, TypeText | Click)
+                               and self._platform_secret(targets[0]))
+            proposal = StepProposal(idx, planned, targets,
+                                    step_risk(planned, targets, self._secret_focus, platform_secret))
             secret = proposal.risk == PASSWORD_RISK and isinstance(action, TypeText)
             if secret:
                 # The secret is typed, never written down: not in the record, the events or the model's history.
@@ -405,7 +415,7 @@ class Agent:
             self.store.update_step(run_id, idx, status="approved")
             self._check_abort()
             change, before, after = self._act_and_verify(run_id, idx, to_run, targets, timings)
-            self._track_focus(to_run, targets, secret)
+            self._track_focus(to_run, targets, secret or platform_secret)
             return self._record_outcome(run_id, idx, planned, action, targets, change, before, after, timings,
                                         step_t0, history, approve_rest)
         except (TargetNotFound, ApprovalRefused) as exc:
@@ -434,10 +444,27 @@ class Agent:
             return  # the refusal itself is what matters; a failing disk must not hide it
         self.store.update_step(run_id, idx, before_path=before)
 
+    def _platform_secret(self, loc: Located) -> bool:
+        """Whether the accessibility tree says the control at a target is a password field (its role or
+        its secret state). Bounded by the read's budget; a source that fails is not asked again this run."""
+        if self.accessibility is None:
+            return False
+        try:
+            snap = self.accessibility.read(budget_s=0.15, within=self.screen.layout())
+        except AccessibilityError:
+            self.accessibility = None
+            return False
+        p = loc.desktop
+        hits = [n for n in snap.nodes if n.box is not None and n.box.contains(p)]
+        if not hits:
+            return False
+        smallest = min(hits, key=lambda n: n.box.area if n.box is not None else 0)
+        return smallest.states.secret or is_secret_role(smallest.role)
+
     def _track_focus(self, action: Action, targets: list[Located], secret: bool) -> None:
         """Where typing with no target goes next: into a secret field after a click on one."""
         if isinstance(action, Click) and targets:
-            self._secret_focus = is_secret_field(targets[0])
+            self._secret_focus = secret or is_secret_field(targets[0])
         elif isinstance(action, TypeText):
             self._secret_focus = secret if action.into is not None else self._secret_focus
         elif isinstance(action, Drag) or (

@@ -79,7 +79,8 @@ class DragSource(QLabel):
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, log: Log, notice: str = "", password: bool = False, token: bool = False) -> None:
+    def __init__(self, log: Log, notice: str = "", password: bool = False, token: bool = False,
+                 code: bool = False) -> None:
         super().__init__()
         self.log = log
         self.setWindowTitle("Target")
@@ -132,6 +133,8 @@ class MainWindow(QMainWindow):
             self.password = self._masked_field(lay, "Password", "password")
         if token:  # a masked field whose label says "token", not "password"
             self.token = self._masked_field(lay, "Login token", "token", placeholder="paste token here")
+        if code:  # a masked field whose label says nothing: only the platform's role tells
+            self.code = self._masked_field(lay, "Code", "code")
         self.check = QCheckBox("Remember me")
         self.check.toggled.connect(lambda v: self._event("checked", widget="Remember me", value=v))
         lay.addWidget(self.check)
@@ -206,11 +209,12 @@ def main() -> int:
     ap.add_argument("--notice", default="")
     ap.add_argument("--password", action="store_true")
     ap.add_argument("--token", action="store_true")
+    ap.add_argument("--code", action="store_true")
     args = ap.parse_args()
     app = QApplication(sys.argv[:1])
     app.setStyle("Fusion")
     log = Log(Path(args.log))
-    win = MainWindow(log, args.notice, args.password, args.token)
+    win = MainWindow(log, args.notice, args.password, args.token, args.code)
     x, y = (int(v) for v in args.main.split(","))
     win.setGeometry(x, y, 760, 560)
     win.show()
