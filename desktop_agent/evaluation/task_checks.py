@@ -5,25 +5,35 @@ from __future__ import annotations
 
 import configparser
 import csv
+import hashlib
 import json
 import re
 import subprocess
+import tarfile
 import tempfile
 import urllib.request
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from desktop_agent.errors import one_line
 from desktop_agent.evaluation.task_env import TaskEnvironment
 from desktop_agent.evaluation.task_suite import (
     A11yCheck,
+    ArchiveCheck,
     CellsCheck,
     Check,
     ClipboardCheck,
     FileCheck,
     FolderCheck,
+    GSettingsCheck,
+    HashCheck,
     IniCheck,
+    KeyValueCheck,
 )
+
+GSETTINGS_KEYFILE = Path(".config/glib-2.0/settings/keyfile")  # in the task's home (XDG_CONFIG_HOME/...)
 
 
 def _file(env: TaskEnvironment, c: FileCheck) -> str | None:
@@ -82,13 +92,152 @@ def _ini(env: TaskEnvironment, c: IniCheck) -> str | None:
         return f"{c.path} does not exist (the app saved no settings)"
     parser = configparser.ConfigParser(interpolation=None, strict=False)
     parser.optionxform = str  # type: ignore[assignment,method-assign]
-    parser.read(p, encoding="utf-8")
+    try:
+        parser.read(p, encoding="utf-8")
+    except configparser.MissingSectionHeaderError:
+        return f"{c.path} has no [section] header (a plain key=value file: check it with kind = \"keyvalue\")"
+    except (configparser.Error, UnicodeDecodeError) as exc:
+        return f"{c.path} is not an ini file: {one_line(str(exc))}"
     section, _, key = c.key.rpartition("/")
     section = section or "General"
     value = parser.get(section, key, fallback=None)
     if value is None:
         return f"{c.path} has no {c.key}"
     return None if value.strip('"') == c.equals else f"{c.path}: {c.key} is {value!r}, expected {c.equals!r}"
+
+
+def read_key_values(path: Path) -> dict[str, str]:
+    """A plain `key=value` file: blank lines, `#` and `;` comments and any `[section]` lines skipped, spaces
+    around the key and value and one pair of quotes around the value stripped; the last value of a key wins."""
+    out: dict[str, str] = {}
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith(("#", ";", "[")) or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        key = key.strip().removeprefix("export ").strip()
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        out[key] = value
+    return out
+
+
+def _keyvalue(env: TaskEnvironment, c: KeyValueCheck) -> str | None:
+    p = env.home / c.path
+    if not p.is_file():
+        return f"{c.path} does not exist"
+    try:
+        values = read_key_values(p)
+    except UnicodeDecodeError:
+        return f"{c.path} is not UTF-8 text"
+    if not c.exists:
+        return f"{c.path} still sets {c.key}" if c.key in values else None
+    if c.key not in values:
+        return f"{c.path} has no {c.key}"
+    if c.equals is not None and values[c.key] != c.equals:
+        return f"{c.path}: {c.key} is {values[c.key]!r}, expected {c.equals!r}"
+    return None
+
+
+def _gsettings(env: TaskEnvironment, c: GSettingsCheck) -> str | None:
+    p = env.home / GSETTINGS_KEYFILE
+    if not p.is_file():
+        return f"no GSettings were stored (no {GSETTINGS_KEYFILE})"
+    parser = configparser.ConfigParser(interpolation=None, strict=False)
+    parser.optionxform = str  # type: ignore[assignment,method-assign]
+    try:
+        parser.read(p, encoding="utf-8")
+    except (configparser.Error, UnicodeDecodeError) as exc:
+        return f"{GSETTINGS_KEYFILE} cannot be read as a GSettings keyfile: {one_line(str(exc))}"
+    group, _, key = c.key.strip("/").rpartition("/")
+    value = parser.get(group, key, fallback=None) if group else None
+    if value is None:
+        return f"GSettings has no stored value for /{c.key.strip('/')}"
+    value = value.strip()
+    unquoted = value[1:-1] if len(value) >= 2 and value[0] == value[-1] == "'" else None
+    if c.equals in (value, unquoted):
+        return None
+    return f"GSettings /{c.key.strip('/')} is {value}, expected {c.equals}"
+
+
+def read_archive(p: Path, wanted: set[str]) -> tuple[set[str], dict[str, bytes]]:
+    """A zip or tar archive's member names (folders end in "/"; tar's leading "./" dropped) and the contents
+    of the wanted members that are files."""
+    names: set[str] = set()
+    data: dict[str, bytes] = {}
+    if zipfile.is_zipfile(p):
+        with zipfile.ZipFile(p) as zf:
+            for i in zf.infolist():
+                names.add(i.filename)
+                if i.filename in wanted and not i.is_dir():
+                    data[i.filename] = zf.read(i)
+        return names, data
+    with tarfile.open(p) as tf:  # plain, gzip, bzip2 or xz; tarfile.TarError on anything else
+        for m in tf.getmembers():
+            name = m.name.removeprefix("./")
+            if name in ("", "."):
+                continue
+            names.add(name + "/" if m.isdir() else name)
+            if name in wanted and m.isfile() and (f := tf.extractfile(m)) is not None:
+                data[name] = f.read()
+    return names, data
+
+
+def _archive(env: TaskEnvironment, c: ArchiveCheck) -> str | None:
+    p = env.home / c.path
+    if not p.is_file():
+        return f"{c.path} does not exist"
+    try:
+        names, data = read_archive(p, set(c.equals) | set(c.contains))
+    except (tarfile.TarError, zipfile.BadZipFile, OSError, EOFError) as exc:
+        return f"{c.path} is not an archive that can be read (zip, tar, tar.gz): {one_line(str(exc))}"
+    present = set(names)
+    for n in names:  # folders count with or without their "/", and so do folders implied by a member's path
+        parts = n.rstrip("/").split("/")
+        present |= {"/".join(parts[:i]) for i in range(1, len(parts) + 1)}
+        present |= {"/".join(parts[:i]) + "/" for i in range(1, len(parts))}
+    for name in c.members:
+        if name not in present:
+            return f"{c.path} has no member {name}"
+    for name in c.absent:
+        if name in present:
+            return f"{c.path} still has {name}"
+    for name, want in c.equals.items():
+        if name not in data:
+            return f"{c.path} has no file member {name}"
+        text = data[name].decode("utf-8", "replace")
+        if text.rstrip("\n") != want.rstrip("\n"):
+            return f"{c.path}: {name} holds {text[:80]!r}, expected {want[:80]!r}"
+    for name, parts in c.contains.items():
+        if name not in data:
+            return f"{c.path} has no file member {name}"
+        text = data[name].decode("utf-8", "replace")
+        for part in parts:
+            if part not in text:
+                return f"{c.path}: {name} lacks {part!r}"
+    return None
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _hash(env: TaskEnvironment, c: HashCheck) -> str | None:
+    p = env.home / c.path
+    if not p.is_file():
+        return f"{c.path} does not exist"
+    got = sha256_file(p)
+    same = got == c.sha256.lower()
+    if c.equals and not same:
+        return f"{c.path} has SHA-256 {got[:16]}…, expected {c.sha256.lower()[:16]}…"
+    if not c.equals and same:
+        return f"{c.path} is unchanged (SHA-256 {got[:16]}…)"
+    return None
 
 
 def _clipboard(env: TaskEnvironment, c: ClipboardCheck) -> str | None:
@@ -150,11 +299,25 @@ CHECKERS: dict[type, Callable[[TaskEnvironment, object], str | None]] = {
     FolderCheck: _folder,  # type: ignore[dict-item]
     CellsCheck: _cells,  # type: ignore[dict-item]
     IniCheck: _ini,  # type: ignore[dict-item]
+    KeyValueCheck: _keyvalue,  # type: ignore[dict-item]
+    GSettingsCheck: _gsettings,  # type: ignore[dict-item]
+    ArchiveCheck: _archive,  # type: ignore[dict-item]
+    HashCheck: _hash,  # type: ignore[dict-item]
     ClipboardCheck: _clipboard,  # type: ignore[dict-item]
     A11yCheck: _a11y,  # type: ignore[dict-item]
 }
 
 
+def run_check(env: TaskEnvironment, c: Check) -> str | None:
+    """Why this check fails, or None. A check that cannot read its input fails with the reason; it never
+    raises, so one bad file cannot stop the evaluation before its report is written."""
+    try:
+        return CHECKERS[type(c)](env, c)
+    except Exception as exc:  # any failure to check is a failed check, with its reason
+        where = f" on {path}" if (path := getattr(c, "path", None)) else ""
+        return f"the {c.kind} check{where} could not run: {type(exc).__name__}: {one_line(str(exc))}"
+
+
 def check_outcome(env: TaskEnvironment, checks: list[Check]) -> list[str]:
     """The reasons the outcome is wrong; empty when every check passes."""
-    return [r for c in checks if (r := CHECKERS[type(c)](env, c)) is not None]
+    return [r for c in checks if (r := run_check(env, c)) is not None]

@@ -15,8 +15,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from desktop_agent.errors import one_line
 from desktop_agent.evaluation.task_checks import check_outcome
-from desktop_agent.evaluation.task_env import TaskEnvironment
+from desktop_agent.evaluation.task_env import TaskEnvironment, private_tmp_supported
 from desktop_agent.evaluation.task_suite import TaskSpec
 from desktop_agent.planning.script import split_steps
 from desktop_agent.runs.store import RunStore, StepRow
@@ -242,6 +243,7 @@ class SuiteReport:
     planner: str
     results: list[TaskResult]
     mode: str = "whole tasks"
+    isolation: str = ""  # how tasks' temporary files were kept apart (a private /tmp, or TMPDIR only)
 
     def summary(self) -> dict[str, Any]:
         n = len(self.results)
@@ -249,6 +251,8 @@ class SuiteReport:
         out: dict[str, Any] = {"planner": self.planner, "mode": self.mode, "tasks": n, "succeeded": ok,
                                "success_rate": round(100 * ok / n, 1) if n else 0.0,
                                "failures": dict(Counter(r.failure for r in self.results if not r.success))}
+        if self.isolation:
+            out["isolation"] = self.isolation
         if self.results:
             out["median_steps"] = statistics.median(r.steps for r in self.results)
             per_step = [r.seconds_per_step for r in self.results if r.steps]
@@ -272,6 +276,8 @@ class SuiteReport:
             lines.append(f"per-step accuracy: {s['per_step_accuracy']}%")
         if s["failures"]:
             lines.append("failures: " + ", ".join(f"{k} {v}" for k, v in s["failures"].items()))
+        if self.isolation:
+            lines.append(f"isolation: {self.isolation}")
         return "\n".join(lines)
 
     def write(self, folder: Path) -> tuple[Path, Path]:
@@ -294,13 +300,14 @@ class SuiteReport:
             for r in self.results)
         failures = ", ".join(f"{e(k)}: {v}" for k, v in s["failures"].items()) or "none"
         extra = f"<p>Per-step accuracy: <b>{s['per_step_accuracy']}%</b></p>" if "per_step_accuracy" in s else ""
+        isolation = f"<p>Isolation: {e(self.isolation)}.</p>" if self.isolation else ""
         return ("<!doctype html><meta charset='utf-8'><title>desktop-agent task evaluation</title><style>"
                 "body{font:14px system-ui,sans-serif;margin:24px}table{border-collapse:collapse}"
                 "td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}tr.fail{background:#fde8e8}"
                 "tr.ok{background:#eaf7ea}</style>"
                 f"<h1>Task evaluation: {e(self.planner)} planner, {e(self.mode)}</h1>"
                 f"<p><b>{s['succeeded']}/{s['tasks']}</b> tasks succeeded ({s['success_rate']}%); failures by kind: "
-                f"{failures}.</p>{extra}<table><tr><th>task</th><th>result</th><th>steps</th><th>seconds</th>"
+                f"{failures}.</p>{extra}{isolation}<table><tr><th>task</th><th>result</th><th>steps</th><th>seconds</th>"
                 f"<th>s/step</th><th>tokens</th><th>failure</th><th>detail</th><th>run</th></tr>{rows}</table>"
                 "<p>Each run is in the run database: <code>desktop-agent runs show ID</code>.</p>")
 
@@ -309,12 +316,20 @@ def run_suite(tasks: list[TaskSpec], data_home: Path, planner: str = "direct", p
               stepwise: bool = False, progress: Callable[[TaskResult], None] | None = None) -> SuiteReport:
     results = []
     for task in tasks:
-        if stepwise:
-            r = (run_task_stepwise(task, data_home) if planner == "direct"
-                 else run_task_stepwise_planner(task, data_home, planner, planner_args))
-        else:
-            r = run_task(task, data_home, planner, planner_args)
+        t0 = time.monotonic()
+        try:
+            if stepwise:
+                r = (run_task_stepwise(task, data_home) if planner == "direct"
+                     else run_task_stepwise_planner(task, data_home, planner, planner_args))
+            else:
+                r = run_task(task, data_home, planner, planner_args)
+        except Exception as exc:  # a task that cannot be set up or checked fails alone; the report is written
+            r = TaskResult(task.name, False, "error", f"{type(exc).__name__}: {one_line(str(exc))}", 0,
+                           time.monotonic() - t0)
         results.append(r)
         if progress:
             progress(r)
-    return SuiteReport(planner, results, "step-controlled" if stepwise else "whole tasks")
+    isolation = ("a private /tmp (mount namespace), TMPDIR and a D-Bus session bus per task" if private_tmp_supported()
+                 else "TMPDIR and a D-Bus session bus per task; no private /tmp (mount namespaces are not allowed "
+                      "here), so apps with fixed paths in /tmp share them")
+    return SuiteReport(planner, results, "step-controlled" if stepwise else "whole tasks", isolation)

@@ -8,7 +8,7 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from desktop_agent.errors import AgentError
 
@@ -21,11 +21,40 @@ class _Spec(BaseModel):
 
 class AppSpec(_Spec):
     """A real application to start: its command (`{home}` is the task's home folder), the window title it
-    shows when ready (a substring), and optionally where to put that window (x,y,width,height)."""
+    shows when ready (a substring), optionally where to put that window (x,y,width,height), and environment
+    variables of its own (`{home}` works in their values too), set over the task's environment."""
 
     cmd: list[str] = Field(min_length=1)
     window: str
     geometry: tuple[int, int, int, int] | None = None
+    env: dict[str, str] = {}
+
+
+class PdfFixture(_Spec):
+    """A one-page PDF showing these lines of text (Helvetica; Latin-1 characters)."""
+
+    kind: Literal["pdf"]
+    lines: list[str] = Field(min_length=1)
+    title: str | None = None  # the document's Title (what a viewer shows in its title bar)
+
+
+class ArchiveFixture(_Spec):
+    """An archive holding these members (name: UTF-8 text; a name ending in "/" is a folder)."""
+
+    kind: Literal["zip", "tar", "tar.gz"]
+    members: dict[str, str] = Field(min_length=1)
+
+
+class ImageFixture(_Spec):
+    """A picture of one colour, optionally with a word drawn on it; the format comes from the kind."""
+
+    kind: Literal["png", "jpeg"]
+    size: tuple[int, int] = (320, 240)
+    color: str = Field("#4a90d9", pattern=r"^#[0-9a-fA-F]{6}$")
+    text: str = ""
+
+
+Fixture = Annotated[PdfFixture | ArchiveFixture | ImageFixture, Field(discriminator="kind")]
 
 
 class FileSpec(_Spec):
@@ -33,6 +62,14 @@ class FileSpec(_Spec):
     text: str | None = None  # written as UTF-8; None makes a folder
     lines: int | None = None  # or: that many numbered lines ("line 001", ...)
     image: tuple[int, int] | None = None  # or: a PNG of that size with the file's name drawn on it
+    generate: Fixture | None = None  # or: a binary file made by code (a PDF, an archive, an image)
+
+    @model_validator(mode="after")
+    def _one_content(self) -> FileSpec:
+        given = [k for k in ("text", "lines", "image", "generate") if getattr(self, k) is not None]
+        if len(given) > 1:
+            raise ValueError(f"{self.path}: give one of text, lines, image, generate (not {' and '.join(given)})")
+        return self
 
 
 class FileCheck(_Spec):
@@ -65,6 +102,49 @@ class IniCheck(_Spec):
     equals: str
 
 
+class KeyValueCheck(_Spec):
+    """A plain `key=value` file without sections (shell-style config, .desktop-less settings): the key's
+    value, quotes stripped, equals this; or the key is absent (`exists = false`)."""
+
+    kind: Literal["keyvalue"]
+    path: str
+    key: str
+    equals: str | None = None
+    exists: bool = True
+
+
+class GSettingsCheck(_Spec):
+    """A GSettings value, as the task's apps stored it: they run with the keyfile backend, which writes
+    `.config/glib-2.0/settings/keyfile` in the task's home. `key` is the schema path and key
+    ("org/xfce/mousepad/preferences/view/show-line-numbers"); `equals` is the value in GVariant text
+    ("true", "42", "'dark'"; a string may also be given without its quotes)."""
+
+    kind: Literal["gsettings"]
+    key: str
+    equals: str
+
+
+class ArchiveCheck(_Spec):
+    """A zip or tar (plain, gzip, bzip2, xz) archive: these members are in it (or not), and these members'
+    text equals (or contains) this."""
+
+    kind: Literal["archive"]
+    path: str
+    members: list[str] = []
+    absent: list[str] = []
+    equals: dict[str, str] = {}  # member: its whole text (a trailing newline aside)
+    contains: dict[str, list[str]] = {}  # member: pieces of text it holds
+
+
+class HashCheck(_Spec):
+    """The file's SHA-256 is this (hex); with `equals = false`, the file exists and is no longer this."""
+
+    kind: Literal["hash"]
+    path: str
+    sha256: str = Field(pattern=r"^[0-9a-fA-F]{64}$")
+    equals: bool = True
+
+
 class ClipboardCheck(_Spec):
     kind: Literal["clipboard"]
     equals: str
@@ -84,8 +164,8 @@ class A11yCheck(_Spec):
     exists: bool = True
 
 
-Check = Annotated[FileCheck | FolderCheck | CellsCheck | IniCheck | ClipboardCheck | A11yCheck,
-                  Field(discriminator="kind")]
+Check = Annotated[FileCheck | FolderCheck | CellsCheck | IniCheck | KeyValueCheck | GSettingsCheck | ArchiveCheck
+                  | HashCheck | ClipboardCheck | A11yCheck, Field(discriminator="kind")]
 
 
 class TaskSpec(_Spec):

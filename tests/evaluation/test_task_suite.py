@@ -73,7 +73,7 @@ def test_eval_tasks_lists_names_and_refuses_unknown_ones(home: Path) -> None:
     r = cli("eval", "tasks", "--list", home=home)
     assert r.returncode == 0 and "mousepad-unicode-save" in r.stdout.split()
     r = cli("eval", "tasks", "--only", "no-such-task", home=home)
-    assert r.returncode == 1 and "no task named no-such-task" in r.stderr
+    assert r.returncode == 2 and "no task named 'no-such-task'" in r.stderr  # bad input (README: exit codes)
 
 
 def _row(action: dict, target: dict | None = None) -> StepRow:  # type: ignore[type-arg]
