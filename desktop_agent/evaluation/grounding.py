@@ -4,6 +4,12 @@ A sample that cannot be scored (a missing key, a wrong type, a bad bbox, an imag
 is an *error sample*: counted, listed with its reason and written to the predictions as
 `{"id", "error"}`, while every other sample is scored. A set that cannot be read at all, or holds no
 samples, is refused (DatasetError) before any image is parsed.
+
+Beside accuracy the report counts *wrong clicks*: a click outside the target's box, or any click on a
+target that is not on screen (bbox null). Each prediction keeps the score of `locate`'s best candidate
+(also when it abstains below MIN_SCORE), so the report also gives a risk-coverage table: at each score
+threshold, the share of present targets that would be clicked, how many of those clicks are right, and the
+wrong clicks that threshold lets through.
 """
 
 from __future__ import annotations
@@ -21,11 +27,85 @@ from typing import Any
 from desktop_agent.capture.frame import load_image
 from desktop_agent.errors import AgentError, DatasetError, TargetNotFound, quote
 from desktop_agent.grounding.instruction import MAX_INSTRUCTION_CHARS
-from desktop_agent.grounding.locate import locate_target
+from desktop_agent.grounding.locate import MIN_SCORE, locate_target
 from desktop_agent.perception.parser import ScreenParser
 
 MAX_ANNOTATIONS_BYTES = 256 * 1024 * 1024  # ScreenSpot-v2's annotations are a few MB
 _OPTIONAL_TEXT = ("data_type", "platform", "data_source")
+# Score thresholds of the risk-coverage table; MIN_SCORE is the one `locate` abstains below.
+THRESHOLDS = tuple(sorted({0.0, 0.3, 0.5, 0.6, 0.7, MIN_SCORE, 0.8, 0.9, 0.95}))
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """One scored sample as the risk-coverage table needs it."""
+
+    score: float | None  # the best candidate's score; None when nothing on screen matched at all
+    present: bool  # the target is on screen (a bbox)
+    inside: bool  # the best candidate's point is inside the target's box (False when absent)
+    keys: tuple[str, ...]  # the report groups it counts in
+
+
+@dataclass(frozen=True, slots=True)
+class RiskRow:
+    """What clicking every candidate scored at least `threshold` would give."""
+
+    threshold: float
+    present: int  # targets on screen
+    clicked: int  # ... of them clicked
+    right: int  # ... of those clicks inside the box
+    absent: int  # targets not on screen
+    absent_clicked: int  # ... of them clicked (each a wrong click)
+
+    @property
+    def coverage(self) -> float:
+        return self.clicked / self.present if self.present else 0.0
+
+    @property
+    def click_accuracy(self) -> float:
+        return self.right / self.clicked if self.clicked else 0.0
+
+    @property
+    def wrong(self) -> float:
+        """Wrong clicks on present targets, as a share of present targets."""
+        return (self.clicked - self.right) / self.present if self.present else 0.0
+
+    @property
+    def absent_rate(self) -> float:
+        return self.absent_clicked / self.absent if self.absent else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"threshold": round(self.threshold, 3), "present": self.present, "clicked": self.clicked,
+                "right": self.right, "absent": self.absent, "absent_clicked": self.absent_clicked,
+                "coverage": round(self.coverage, 4), "click_accuracy": round(self.click_accuracy, 4),
+                "wrong": round(self.wrong, 4), "absent_clicked_rate": round(self.absent_rate, 4)}
+
+
+def risk_coverage(outcomes: list[Outcome], thresholds: tuple[float, ...] = THRESHOLDS) -> list[RiskRow]:
+    """For each threshold: a sample is clicked when its best candidate scores at least the threshold."""
+    rows = []
+    present = [o for o in outcomes if o.present]
+    absent = [o for o in outcomes if not o.present]
+    for t in thresholds:
+        clicked = [o for o in present if o.score is not None and o.score >= t]
+        rows.append(RiskRow(t, len(present), len(clicked), sum(o.inside for o in clicked), len(absent),
+                            sum(o.score is not None and o.score >= t for o in absent)))
+    return rows
+
+
+def format_risk_coverage(rows: list[RiskRow], default: float = MIN_SCORE) -> list[str]:
+    """The table's lines; the threshold `locate` uses is marked with *."""
+    if not rows:
+        return []
+    lines = [f"risk-coverage ({rows[0].present} present targets, {rows[0].absent} absent; "
+             "a click when the best candidate scores >= threshold):",
+             f"{'threshold':>10s} {'coverage':>9s} {'click acc':>9s} {'wrong':>7s} {'absent clicked':>15s}"]
+    for r in rows:
+        mark = "*" if abs(r.threshold - default) < 1e-9 else " "
+        absent = f"{r.absent_rate:14.1%}" if r.absent else f"{'-':>14s}"
+        click_acc = f"{r.click_accuracy:9.1%}" if r.clicked else f"{'-':>9s}"
+        lines.append(f"{r.threshold:9.2f}{mark} {r.coverage:9.1%} {click_acc} {r.wrong:7.1%} {absent}")
+    return lines
 
 
 @dataclass(frozen=True)
@@ -50,16 +130,53 @@ class GroundingReport:
     sample_ms: list[float] = field(default_factory=list)
     errors: list[SampleError] = field(default_factory=list)
     total: int = 0  # samples in the set, scored or not
+    wrong: dict[str, int] = field(default_factory=dict)  # key -> wrong clicks (outside the box, or on an absent one)
+    outcomes: list[Outcome] = field(default_factory=list)
 
     def accuracy(self, key: str = "all") -> float:
         hits, _, total = self.groups.get(key, [0, 0, 0])
         return 100.0 * hits / total if total else 0.0
 
+    def wrong_rate(self, key: str = "all") -> float:
+        """Wrong clicks in group `key`, in percent of its samples."""
+        total = self.groups.get(key, [0, 0, 0])[2]
+        return 100.0 * self.wrong.get(key, 0) / total if total else 0.0
+
+    def risk_coverage(self, key: str = "all", thresholds: tuple[float, ...] = THRESHOLDS) -> list[RiskRow]:
+        return risk_coverage([o for o in self.outcomes if key in o.keys], thresholds)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The figures as JSON-ready data: groups (accuracy, abstained, wrong clicks) and risk-coverage."""
+        groups = {key: {"n": total, "hits": hits, "abstained": abst, "wrong": self.wrong.get(key, 0),
+                        "accuracy": round(self.accuracy(key), 2), "wrong_rate": round(self.wrong_rate(key), 2)}
+                  for key, (hits, abst, total) in sorted(self.groups.items())}
+        curves = {key: [r.to_dict() for r in self.risk_coverage(key)]
+                  for key in sorted(self.groups) if key == "all" or key.startswith("type:")}
+        return {"groups": groups, "risk_coverage": curves, "min_score": MIN_SCORE,
+                "errors": len(self.errors), "total": self.total}
+
     def format(self) -> str:
-        lines = [f"{'group':28s} {'accuracy':>8s}  {'n':>5s}  abstained"]
+        lines = [f"{'group':28s} {'accuracy':>8s}  {'n':>5s}  abstained  wrong clicks"]
         for key in sorted(self.groups):
             hits, abst, total = self.groups[key]
-            lines.append(f"{key:28s} {100.0 * hits / total:7.1f}%  {total:5d}  {abst}")
+            lines.append(f"{key:28s} {100.0 * hits / total:7.1f}%  {total:5d}  {abst:9d}  "
+                         f"{self.wrong_rate(key):11.1f}%")
+        present = sum(o.present for o in self.outcomes)
+        absent = len(self.outcomes) - present
+        if self.outcomes:
+            wrong_present = sum(o.present and o.score is not None and o.score >= MIN_SCORE and not o.inside
+                                for o in self.outcomes)
+            absent_clicked = sum(not o.present and o.score is not None and o.score >= MIN_SCORE
+                                 for o in self.outcomes)
+            parts = []
+            if present:
+                parts.append(f"{100.0 * wrong_present / present:.1f}% of present targets clicked outside their box "
+                             f"({wrong_present}/{present})")
+            if absent:
+                parts.append(f"{100.0 * absent_clicked / absent:.1f}% of absent targets clicked "
+                             f"({absent_clicked}/{absent})")
+            lines.append("wrong clicks: " + "; ".join(parts))
+            lines += format_risk_coverage(self.risk_coverage())
         if self.sample_ms:
             lines.append(
                 f"latency per sample: median {statistics.median(self.sample_ms):.0f} ms "
@@ -201,6 +318,7 @@ def evaluate_grounding(folder: Path, parser: ScreenParser, progress: Callable[[i
         else:
             by_image[s["img_filename"]].append((i, s))
     groups: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    wrong: dict[str, int] = defaultdict(int)
     for img_name, group in by_image.items():
         try:
             image = load_image(folder / img_name)
@@ -215,11 +333,21 @@ def evaluate_grounding(folder: Path, parser: ScreenParser, progress: Callable[[i
         report.parse_ms.append(parse_ms)
         for _, s in group:
             t1 = time.perf_counter()
+            inside = False
             try:
-                res = locate_target(parsed, s["instruction"])
+                # The best candidate whatever its score, for the risk-coverage table; below MIN_SCORE
+                # the prediction abstains, as `locate` does.
+                res = locate_target(parsed, s["instruction"], min_score=0.0)
                 x, y = res.point.rounded()
-                pred: dict[str, Any] = {"id": s["id"], "x": x, "y": y}
+                score: float | None = res.score
+                if s["bbox"] is not None:
+                    bx1, by1, bx2, by2 = s["bbox"]
+                    inside = bool(bx1 <= x <= bx2 and by1 <= y <= by2)
+                pred: dict[str, Any] = ({"id": s["id"], "x": x, "y": y} if res.score >= MIN_SCORE
+                                        else {"id": s["id"], "abstain": True})
+                pred["score"] = round(res.score, 4)
             except TargetNotFound:
+                score = None
                 pred = {"id": s["id"], "abstain": True}
             loc_ms = (time.perf_counter() - t1) * 1000
             report.locate_ms.append(loc_ms)
@@ -229,15 +357,19 @@ def evaluate_grounding(folder: Path, parser: ScreenParser, progress: Callable[[i
             keys = ["all", f"type:{s.get('data_type') or '?'}", f"platform:{s.get('platform') or '?'}"]
             if s.get("data_source"):
                 keys.append(f"app:{s['data_source']}")
+            clicked = not pred.get("abstain")
             for key in keys:
                 g = groups[key]
                 g[0] += hit
-                g[1] += bool(pred.get("abstain"))
+                g[1] += not clicked
                 g[2] += 1
+                wrong[key] += clicked and not hit
+            report.outcomes.append(Outcome(score, s["bbox"] is not None, inside, tuple(keys)))
             done += 1
             if progress:
                 progress(done, len(samples))
     report.groups = dict(groups)
+    report.wrong = dict(wrong)
     return report
 
 

@@ -3,6 +3,16 @@
 Matching is on text: the exact label, the label as whole words inside a longer line (the point then goes
 to that span), the label spread over neighbouring lines of one row, or a close fuzzy match that tolerates
 OCR slips. Anything weaker abstains: clicking a guess on a real desktop does harm that a refusal does not.
+
+The name is matched as a whole. An element whose whole text is the label (case, spacing, punctuation and
+confusable glyphs folded) outranks one that merely starts with it or carries it inside a longer line
+("Save" before "Save as..."). The label counts inside a line only as whole words. A verb that starts a
+name ("Open Database...", "Select All") is read both ways: the whole name is looked for first, and only
+matches as itself or a misreading of it, never as a different word that contains it or one with a word
+more or less ("Select All" is not "Deselect All"); when nothing carries it, the words after the verb are
+looked for (the menu title "Database"), but not on a different name close to the whole one ("Deselect All").
+(The general fuzzy match that tolerates OCR slips is not held to that rule: held to it, it turned right
+clicks on grounding-dev into abstentions.)
 """
 
 from __future__ import annotations
@@ -15,7 +25,7 @@ from typing import Any
 
 from desktop_agent.errors import TargetNotFound
 from desktop_agent.geometry import Point, Rect
-from desktop_agent.grounding.instruction import Instruction, normalize_with_map, parse_instruction
+from desktop_agent.grounding.instruction import Instruction, normalize, normalize_with_map, parse_instruction
 from desktop_agent.perception.elements import Element, ElementKind, ParseResult, TextLine
 from desktop_agent.perception.icon_vocab import ICON_WORDS
 
@@ -169,8 +179,35 @@ def _contains(label: str, text: str) -> tuple[int, int] | None:
     return None
 
 
-def _match(label: str, text: str) -> tuple[float, tuple[int, int] | None]:
-    """How well normalised `text` carries normalised `label`, and the span (in `text`) when partial."""
+def _alnum(text: str) -> int:
+    return sum(c.isalnum() for c in text)
+
+
+def _inside_a_word(label: str, text: str) -> bool:
+    """One of the two occurs in the other, but not as whole words: "select all" in "deselect all", "save"
+    in "saved". A different word, never an OCR slip of it."""
+    short, long_ = (label, text) if len(label) <= len(text) else (text, label)
+    at = long_.find(short)
+    while at >= 0:
+        end = at + len(short)
+        if (at > 0 and long_[at - 1].isalnum()) or (end < len(long_) and long_[end].isalnum()):
+            return True
+        at = long_.find(short, at + 1)
+    return False
+
+
+def _slip_only(label: str, text: str) -> bool:
+    """Whether `text` can be `label` misread: the two differ by changed characters, not by letters or
+    words added or dropped (two or more letters or digits in one place)."""
+    if _inside_a_word(label, text):
+        return False
+    ops = SequenceMatcher(None, label, text, autojunk=False).get_opcodes()
+    return all(abs(_alnum(label[i1:i2]) - _alnum(text[j1:j2])) < 2 for tag, i1, i2, j1, j2 in ops if tag != "equal")
+
+
+def _match(label: str, text: str, strict: bool = False) -> tuple[float, tuple[int, int] | None]:
+    """How well normalised `text` carries normalised `label`, and the span (in `text`) when partial.
+    `strict`: a fuzzy match must be a misreading, not another word (`_slip_only`)."""
     if not label or not text:
         return 0.0, None
     if text == label:
@@ -185,7 +222,7 @@ def _match(label: str, text: str) -> tuple[float, tuple[int, int] | None]:
         return 0.86 + 0.1 * len(label) / len(text), span
     ratio = SequenceMatcher(None, label, text, autojunk=False).ratio()
     # Numbers are never approximate: "line 150" is not "line 130", "Item 40" not "Item 10".
-    if len(label) >= 4 and ratio >= 0.85 and _same_numbers(label, text):
+    if len(label) >= 4 and ratio >= 0.85 and _same_numbers(label, text) and (not strict or _slip_only(label, text)):
         return 0.7 + 0.22 * ratio, None  # below any exact or glyph-folded match
     if len(text) > len(label) >= 5:
         # A fuzzy match against a word-aligned window of the line, for an OCR slip in a longer line.
@@ -195,30 +232,35 @@ def _match(label: str, text: str) -> tuple[float, tuple[int, int] | None]:
             if (i > 0 and text[i - 1].isalnum()) or (j < len(text) and text[j].isalnum()):
                 continue
             r = SequenceMatcher(None, label, text[i:j], autojunk=False).ratio()
-            if r > best and _same_numbers(label, text[i:j]):
+            if r > best and _same_numbers(label, text[i:j]) and (not strict or _slip_only(label, text[i:j])):
                 best, best_span = r, (i, j)
         if best >= 0.88:
             return 0.7 + 0.2 * best, best_span
     return ratio * 0.7, None
 
 
-def _score(ins: Instruction, cand: _Candidate) -> tuple[float, Rect]:
+WHOLE = 0.93  # _match's scores from here up: the text as a whole is the label (folded)
+
+
+def _score(ins: Instruction, cand: _Candidate, strict: bool = False) -> tuple[float, Rect, bool]:
+    """The candidate's score, the box to click, and whether its text as a whole is the label."""
     el = cand.element
-    score, box = 0.0, el.bbox
+    score, box, whole = 0.0, el.bbox, False
     if cand.lines:
         # Text the element shows: the point goes to that text (or the matching span of it).
         norm, where = normalize_with_map(" ".join(ln.text for ln in cand.lines))
-        score, span = _match(ins.label, norm)
+        score, span = _match(ins.label, norm, strict)
+        whole = span is None and score >= WHOLE
         if score > 0:
             box = _span_box(cand, where[span[0]], where[span[1] - 1] + 1) if span else _text_box(cand)
     if el.text and (score < 0.9 or el.kind in _LABELLED):
         # A control named by the label beside it (a field, a checkbox): the point goes to the control.
         # The whole label names it; a few words inside a longer line beside a field do not.
-        label_score, label_span = _match(ins.label, normalize_with_map(el.text)[0])
+        label_score, label_span = _match(ins.label, normalize_with_map(el.text)[0], strict)
         if label_score > score and label_span is None:
-            score, box = label_score, el.bbox
+            score, box, whole = label_score, el.bbox, label_score >= WHOLE
     if score <= 0:
-        return 0.0, el.bbox
+        return 0.0, el.bbox, False
     if ins.kind is not None:
         if el.kind == ins.kind:
             score += 0.04
@@ -230,7 +272,7 @@ def _score(ins: Instruction, cand: _Candidate) -> tuple[float, Rect]:
         score -= 0.03  # a phrase pieced from several lines is weaker evidence than one line
     elif score >= 0.93 and cand.lines and " ".join(ln.text for ln in cand.lines) in ins.raw:
         score += 0.005  # written exactly so, case included: breaks a tie with "bOOK" for "Book"
-    return score, box  # may exceed 1 by the kind bonus: ties between a label and its control break here
+    return score, box, whole  # may exceed 1 by the kind bonus: ties between a label and its control break here
 
 
 def _singular(word: str) -> str:
@@ -283,17 +325,66 @@ def _icon_candidates(parse: ParseResult, ins: Instruction) -> list[tuple[float, 
     return out
 
 
-def rank_targets(parse: ParseResult, instruction: str | Instruction) -> list[tuple[float, Element, Rect]]:
-    ins = parse_instruction(instruction) if isinstance(instruction, str) else instruction
+# Verbs that also begin the names of menu items and buttons ("Open Database...", "Select All", "Go to Line");
+# "click" and the like only ever point.
+_NAME_VERBS = ("open", "select", "choose", "toggle", "check", "uncheck", "go to", "focus", "press")
+
+
+def _whole_reading(ins: Instruction) -> Instruction | None:
+    """The instruction read with its leading verb as part of the name, when it may be one: the verb is
+    one that names begin with and no article follows it ("Open Database...", not "open the database")."""
+    if ins.quoted:
+        return None
+    raw = " ".join(ins.raw.split()).casefold()
+    for verb in _NAME_VERBS:
+        if raw.startswith(verb + " "):
+            rest = raw[len(verb) + 1:].split()
+            if not rest or rest[0] in ("the", "a", "an", "this", "that"):
+                return None
+            whole = parse_instruction("the " + ins.raw)  # an article first keeps the verb in the label
+            if whole.label and whole.label != ins.label and whole.label.startswith(normalize(verb)):
+                return replace(whole, raw=ins.raw, kind=ins.kind or whole.kind)
+            return None
+    return None
+
+
+def _rank(parse: ParseResult, ins: Instruction, strict: bool = False) -> list[tuple[float, Element, Rect]]:
     cands = ([_Candidate(e, e.lines) for e in parse.elements if e.text] + _row_phrases(parse.elements)
              + _stacked_phrases(parse.elements))
-    scored = _icon_candidates(parse, ins)
+    scored = [(s, False, el, box) for s, el, box in _icon_candidates(parse, ins)]
     for c in cands:
-        s, box = _score(ins, c)
+        s, box, whole = _score(ins, c, strict)
         if s > 0:
-            scored.append((s, c.element, box))
-    scored.sort(key=lambda t: (-t[0], t[2].area))
-    return scored
+            scored.append((s, whole, c.element, box))
+    # An element whose whole text is the label comes before any that carries it inside longer text or
+    # approximately, whatever their kinds: "Save" before "Save as...".
+    scored.sort(key=lambda t: (not t[1], -t[0], t[3].area))
+    return [(s, el, box) for s, _, el, box in scored]
+
+
+def _ranked(parse: ParseResult, ins: Instruction) -> tuple[Instruction, list[tuple[float, Element, Rect]]]:
+    """The reading of the instruction that explains the most of it, and its ranking: "Open Database..."
+    as a whole name when something on screen carries it, else as "open" + "Database..."."""
+    whole = _whole_reading(ins)
+    if whole is None:
+        return ins, _rank(parse, ins)
+    ranked = _rank(parse, whole, strict=True)  # the whole name, or a misreading of it: not "Deselect All"
+    if ranked and ranked[0][0] >= MIN_SCORE:
+        return whole, ranked
+    # Read as a verb and its object, but not onto an element whose text is a different name close to the
+    # whole one (what a lenient match would take for it), nor a phrase with such a line in it: "Deselect All"
+    # is not where "Select All" asks to select "All". A longer line that merely runs into the name
+    # ("widthselect month ...", two words OCR read as one) stays.
+    def other_name(el: Element) -> bool:
+        return any(_match(whole.label, normalize(text))[0] >= MIN_SCORE
+                   for text in (el.text, *(ln.text for ln in el.lines)))
+
+    return ins, [t for t in _rank(parse, ins) if not other_name(t[1])]
+
+
+def rank_targets(parse: ParseResult, instruction: str | Instruction) -> list[tuple[float, Element, Rect]]:
+    ins = parse_instruction(instruction) if isinstance(instruction, str) else instruction
+    return _ranked(parse, ins)[1]
 
 
 def locate_target(parse: ParseResult, instruction: str, min_score: float = MIN_SCORE,
@@ -305,7 +396,7 @@ def locate_target(parse: ParseResult, instruction: str, min_score: float = MIN_S
         ins = replace(ins, kind=prefer)
     if not ins.label:
         raise TargetNotFound(f"nothing to look for in {instruction!r}: name the target's text")
-    ranked = rank_targets(parse, ins)
+    ins, ranked = _ranked(parse, ins)
     if not ranked or ranked[0][0] < min_score:
         best = f" (closest: {ranked[0][1].text!r}, score {ranked[0][0]:.2f})" if ranked else ""
         raise TargetNotFound(f"no element matching {ins.label!r} on screen{best}; not clicking a guess")
