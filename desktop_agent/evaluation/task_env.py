@@ -12,6 +12,7 @@ import io
 import os
 import shutil
 import subprocess
+import sys
 import tarfile
 import tempfile
 import time
@@ -24,13 +25,19 @@ from desktop_agent.capture.virtual_display import VirtualDisplay, stop_process
 from desktop_agent.errors import AgentError
 from desktop_agent.evaluation.task_suite import ArchiveFixture, Fixture, ImageFixture, PdfFixture, TaskSpec
 
-# Run as `sh -c PRIVATE_TMP sh TASK_TMP HOME CMD...` inside a new mount namespace: the task's folder becomes
-# /tmp, with the X server's sockets and the task's home (when it lives in /tmp) mounted back into it.
+# Run as `sh -c PRIVATE_TMP sh TASK_TMP KEEP... -- CMD...` inside a new mount namespace: the task's folder
+# becomes /tmp, with the X server's sockets and every KEEP path that lives in /tmp (the task's home, the
+# program and files the command names, this checkout and its Python when they are there) mounted back.
 PRIVATE_TMP = r"""set -e
-t=$1 h=$2
-shift 2
+t=$1
+shift
 if [ -d /tmp/.X11-unix ]; then mkdir -p "$t/.X11-unix"; mount --bind /tmp/.X11-unix "$t/.X11-unix"; fi
-case $h in /tmp/?*) r=${h#/tmp/}; mkdir -p "$t/$r"; mount --bind "$h" "$t/$r";; esac
+while [ "$1" != "--" ]; do
+  case $1 in /tmp/?*) r=${1#/tmp/}; if [ -d "$1" ]; then mkdir -p "$t/$r"; else mkdir -p "$(dirname "$t/$r")";
+    touch "$t/$r"; fi; mount --bind "$1" "$t/$r";; esac
+  shift
+done
+shift
 mount --rbind "$t" /tmp
 exec "$@"
 """
@@ -63,6 +70,24 @@ def private_tmp_supported() -> bool:
         except (OSError, subprocess.TimeoutExpired):
             return False
     return r.returncode == 0
+
+
+def _kept_in_tmp(home: Path, cmd: list[str]) -> list[str]:
+    """The paths under /tmp an app of a task still needs inside its private /tmp: the task's home, the
+    program and the files its command line names, this checkout and the Python running it. Outermost
+    first, and none inside another, so each is mounted once."""
+    tmp = Path("/tmp")
+    wanted = [home, Path(__file__).resolve().parents[2], Path(sys.prefix), Path(sys.executable).resolve()]
+    for arg in cmd:
+        found = shutil.which(arg) if "/" not in arg else arg
+        if found and Path(found).exists():
+            wanted.append(Path(found).absolute())
+    under = sorted({w for w in wanted if tmp in w.parents}, key=lambda w: len(w.parts))
+    kept: list[Path] = []
+    for w in under:
+        if not any(k == w or k in w.parents for k in kept):
+            kept.append(w)
+    return [str(k) for k in kept]
 
 
 def mapped_windows(display: str) -> list[tuple[Any, str]]:
@@ -241,7 +266,7 @@ class TaskEnvironment:
         """The command line that starts an app in this task: in its own /tmp where that is possible."""
         if not self.private_tmp:
             return cmd
-        return [*UNSHARE, "sh", "-c", PRIVATE_TMP, "sh", str(self.tmp), str(self.home), *cmd]
+        return [*UNSHARE, "sh", "-c", PRIVATE_TMP, "sh", str(self.tmp), *_kept_in_tmp(self.home, cmd), "--", *cmd]
 
     def _start_bus(self) -> None:
         """The task's own D-Bus session bus (a socket in its runtime folder), when dbus-daemon is installed."""
