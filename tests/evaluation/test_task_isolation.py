@@ -105,8 +105,8 @@ def test_a_task_that_cannot_start_fails_alone_and_the_report_is_written(tmp_path
 
 @pytest.mark.skipif(shutil.which("mousepad") is None, reason="needs Mousepad (scripts/setup.sh --test)")
 def test_a_real_apps_gsettings_are_checked_through_the_keyfile_backend() -> None:
-    """Mousepad stores its window state in GSettings when it quits; the task's keyfile backend keeps it in the
-    task's home, where the gsettings check reads it (and finds nothing before)."""
+    """Mousepad stores its window state in GSettings; the task's keyfile backend keeps it in the task's home,
+    where the gsettings check reads it after the app quit."""
     task = TaskSpec.model_validate({
         "name": "mousepad-gsettings", "goal": "g", "script": 'click "x"', "files": [{"path": "a.txt", "text": "hi"}],
         "apps": [{"cmd": ["mousepad", "{home}/a.txt"], "window": "a.txt", "geometry": [10, 10, 700, 500]}],
@@ -114,8 +114,8 @@ def test_a_real_apps_gsettings_are_checked_through_the_keyfile_backend() -> None
     env = TaskEnvironment(task)
     try:
         with env:
-            before = check_outcome(env, list(task.check))  # nothing stored yet, or not that key
-            assert len(before) == 1 and ("no GSettings were stored" in before[0] or "window/width" in before[0])
+            # (No start-state assertion here: mousepad may store its window size as soon as it is mapped. The
+            # check failing on a start state is tested on a real keyfile in test_task_checks_more.py.)
             subprocess.run(["xdotool", "key", "ctrl+q"], env=env.env(), check=True, timeout=10)
             env.apps[0].wait(15)
             assert check_outcome(env, list(task.check)) == []
