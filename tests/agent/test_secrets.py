@@ -121,7 +121,7 @@ def test_a_masked_field_is_told_by_its_dots(login_app: TargetApp, home: Path) ->
 
     r = cli("run", 'type "hunter2" into "Password"; type "plain words" into "Name"', "--approve", "auto", home=home)
     assert r.returncode == 0, r.stdout + r.stderr
-    with mss.mss() as sct:
+    with mss.MSS() as sct:
         shot = np.asarray(sct.grab(sct.monitors[0]))[:, :, :3].copy()
     x1, y1, x2, y2 = login_app.widgets["password"]
     assert shows_mask_glyphs(shot, (x1, y1, x2, y2))
