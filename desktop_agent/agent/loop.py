@@ -382,8 +382,8 @@ class Agent:
             prefer = ElementKind.INPUT if isinstance(action, TypeText) else None
             targets = [self._locate(t, timings, prefer) for t in action_targets(action)]
             self._record_target(run_id, idx, targets, timings)
-            platform_secret = (bool(targets) and isinstance(action, TypeText | Click)
-                               and self._platform_secret(targets[0]))
+            # Only typing asks the tree (one bounded read): the field at the target, or the focused one.
+            platform_secret = isinstance(action, TypeText) and self._platform_secret(targets[0] if targets else None)
             proposal = StepProposal(idx, planned, targets,
                                     step_risk(planned, targets, self._secret_focus, platform_secret))
             secret = proposal.risk == PASSWORD_RISK and isinstance(action, TypeText)
@@ -415,7 +415,7 @@ class Agent:
             self.store.update_step(run_id, idx, status="approved")
             self._check_abort()
             change, before, after = self._act_and_verify(run_id, idx, to_run, targets, timings)
-            self._track_focus(to_run, targets, secret or platform_secret)
+            self._track_focus(to_run, targets, secret)
             return self._record_outcome(run_id, idx, planned, action, targets, change, before, after, timings,
                                         step_t0, history, approve_rest)
         except (TargetNotFound, ApprovalRefused) as exc:
@@ -444,9 +444,10 @@ class Agent:
             return  # the refusal itself is what matters; a failing disk must not hide it
         self.store.update_step(run_id, idx, before_path=before)
 
-    def _platform_secret(self, loc: Located) -> bool:
-        """Whether the accessibility tree says the control at a target is a password field (its role or
-        its secret state). Bounded by the read's budget; a source that fails is not asked again this run."""
+    def _platform_secret(self, loc: Located | None) -> bool:
+        """Whether the accessibility tree says the control at a target (or, with none, the focused control)
+        is a password field, by its role or its secret state. Bounded by the read's budget; a source that
+        fails is not asked again this run."""
         if self.accessibility is None:
             return False
         try:
@@ -454,6 +455,8 @@ class Agent:
         except AccessibilityError:
             self.accessibility = None
             return False
+        if loc is None:
+            return any(n.states.focused and (n.states.secret or is_secret_role(n.role)) for n in snap.nodes)
         p = loc.desktop
         hits = [n for n in snap.nodes if n.box is not None and n.box.contains(p)]
         if not hits:

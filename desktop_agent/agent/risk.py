@@ -105,10 +105,10 @@ def step_risk(planned: PlannedStep, targets: list[Located], secret_focus: bool =
               platform_secret: bool = False) -> str | None:
     """Why this step must be approved by a person explicitly, or None. `secret_focus`: the last click
     went into a secret field, so typing with no target types there; `platform_secret`: the accessibility
-    tree says the first target is a password field."""
+    tree says the field typed into (the target, or the focused one) is a password field."""
     action: Action = planned.action
     if isinstance(action, TypeText) and (
-            (targets and (platform_secret or is_secret_field(targets[0]))) or (not targets and secret_focus)):
+            platform_secret or (targets and is_secret_field(targets[0])) or (not targets and secret_focus)):
         return PASSWORD_RISK
     if isinstance(action, Click | Drag) and targets:
         el = targets[0].result.element
