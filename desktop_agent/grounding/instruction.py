@@ -43,7 +43,9 @@ class Instruction:
     quoted: bool  # the label was given in quotes: match it literally
 
 
-_KEEP = set("./:+#@&%$-_'()[]{}*=×÷<>^~|")  # symbols stay: calculators label buttons with them
+# Symbols stay: calculators label buttons with them (and with any mathematical sign: √, ±, ≠, ∑; or a
+# currency sign).
+_KEEP = set("./:+#@&%$-_'()[]{}*=×÷<>^~|")
 
 
 def normalize_with_map(text: str) -> tuple[str, list[int]]:
@@ -53,7 +55,7 @@ def normalize_with_map(text: str) -> tuple[str, list[int]]:
     for i, ch in enumerate(text):
         for c in unicodedata.normalize("NFKC", ch).casefold():
             c = {"…": ".", "’": "'", "‘": "'", "“": '"', "”": '"'}.get(c, c)
-            if not (c.isalnum() or c in _KEEP):
+            if not (c.isalnum() or c in _KEEP or unicodedata.category(c) in ("Sm", "Sc")):
                 c = " "
             if c == " " and (not out or out[-1] == " "):
                 continue

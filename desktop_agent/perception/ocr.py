@@ -22,6 +22,7 @@ import numpy as np
 
 from desktop_agent.geometry import Rect
 from desktop_agent.perception.elements import TextLine
+from desktop_agent.perception.mnemonics import erase_mnemonic_underlines
 from desktop_agent.perception.regions import MosaicSlot, mosaic_width, pack_mosaic
 
 MIN_TEXT_SCORE = 0.5
@@ -127,7 +128,7 @@ class RapidOcrEngine:
         # instead brought to a canonical width of its own and batched only with crops of that width.
         by_width: dict[int, list[int]] = {}
         for n, crop in enumerate(todo_crops):
-            todo_crops[n] = _canonical_line(crop)
+            todo_crops[n] = _canonical_line(erase_mnemonic_underlines(crop))
             by_width.setdefault(todo_crops[n].shape[1], []).append(n)
         for group in by_width.values():
             out = self._rec(TextRecInput(img=[todo_crops[n] for n in group]))

@@ -1,0 +1,69 @@
+"""Keyboard-mnemonic underlines, taken out of a text line before it is read.
+
+GTK 2 and Qt menus and dialogs underline one letter of a label (the Alt+letter key): "File" with its F
+underlined. The recognizer, trained on printed text, reads the stroke as part of the letter ("Eile",
+"Iools", "Iabs"). An underline is told apart from letters by its shape alone: a horizontal stroke, one or
+two pixels thick, in the lower part of the line, about one letter wide, with a clear row between it and the
+letter above it, which must be there. Letters never have that shape (a descender's bowl joins its letter;
+a frame or an underlined link runs far longer than one letter), so the stroke is painted over with the
+background and the line read again.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _runs(row: np.ndarray) -> list[tuple[int, int]]:
+    """[start, end) of the runs of True in a 1-D boolean array."""
+    padded = np.concatenate([[False], row, [False]])
+    edges = np.flatnonzero(padded[1:] != padded[:-1])
+    return list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
+
+
+def _baseline(ink: np.ndarray, skip: tuple[int, int]) -> int | None:
+    """The row most letters end on: the commonest lowest ink row of the columns outside `skip` [a, b)."""
+    has = ink.any(axis=0)
+    has[skip[0]:skip[1]] = False
+    cols = np.flatnonzero(has)
+    if len(cols) == 0:
+        return None
+    bottoms = ink.shape[0] - 1 - np.argmax(ink[::-1, cols], axis=0)
+    return int(np.bincount(bottoms).argmax())
+
+
+def erase_mnemonic_underlines(crop: np.ndarray) -> np.ndarray:
+    """The crop with every letter-wide underline painted in the background colour (a copy when any is
+    found, else the crop itself)."""
+    h, w = crop.shape[:2]
+    if h < 10 or w < 8:
+        return crop
+    gray = crop.astype(np.float32) if crop.ndim == 2 else crop[:, :, :3].astype(np.float32).mean(axis=2)
+    bg = float(np.median(gray))  # a line of text is mostly background
+    diff = np.abs(gray - bg)
+    ink = diff > max(35.0, 0.3 * float(diff.max()))  # GTK draws the underline lighter than the letters
+    rows_with_ink = np.flatnonzero(ink.any(axis=1))
+    if len(rows_with_ink) < 6:
+        return crop
+    top, bottom = int(rows_with_ink[0]), int(rows_with_ink[-1])
+    out = None
+    for y in range(top + 5, bottom + 1):
+        for a, b in _runs(ink[y]):
+            base = _baseline(ink, (max(a - 1, 0), b + 1))
+            if base is None or not base < y <= base + 3:  # just under the line of the letters
+                continue
+            text_h = base - top + 1
+            if not 0.25 * text_h <= b - a <= 1.1 * text_h:  # about one letter wide
+                continue
+            thick = 2 if y + 1 < h and ink[y + 1, a:b].mean() > 0.8 else 1
+            lo, hi = max(a - 1, 0), min(b + 1, w)
+            # Nothing else below the letters there (a descender's tail runs down to its bowl), nothing under
+            # the stroke, and a letter above it (a lone "_" has none).
+            gap_clear = not ink[base + 1:y, lo:hi].any()
+            below_clear = y + thick >= h or not ink[y + thick:min(h, y + thick + 3), lo:hi].any()
+            letter_above = ink[top:base + 1, a:b].any(axis=0).mean() > 0.3
+            if gap_clear and below_clear and letter_above:
+                if out is None:
+                    out = crop.copy()
+                out[y:y + thick, a:b] = np.median(crop.reshape(-1, *crop.shape[2:]), axis=0)
+    return crop if out is None else out
