@@ -23,7 +23,7 @@ def _runs(row: np.ndarray) -> list[tuple[int, int]]:
 
 def _baseline(ink: np.ndarray, skip: tuple[int, int]) -> int | None:
     """The row most letters end on: the commonest lowest ink row of the columns outside `skip` [a, b)."""
-    has = ink.any(axis=0)
+    has: np.ndarray = np.asarray(ink.any(axis=0))
     has[skip[0]:skip[1]] = False
     cols = np.flatnonzero(has)
     if len(cols) == 0:
