@@ -22,6 +22,7 @@ import numpy as np
 
 from desktop_agent.geometry import Rect
 from desktop_agent.perception.elements import TextLine
+from desktop_agent.perception.line_gaps import split_at_wide_gaps
 from desktop_agent.perception.mnemonics import erase_mnemonic_underlines
 from desktop_agent.perception.regions import MosaicSlot, mosaic_width, pack_mosaic
 
@@ -196,7 +197,8 @@ def _covered(small: Rect, big: Rect) -> bool:
 
 def read_lines(engine: OcrEngine, image: np.ndarray, blocks: list[Rect],
                timings: dict[str, float] | None = None) -> list[TextLine]:
-    """Detect then recognize the text lines inside `blocks`, dropping low-confidence reads."""
+    """Detect then recognize the text lines inside `blocks`, dropping low-confidence reads; a line that is
+    several items side by side comes back as those items."""
     t0 = time.perf_counter()
     boxes = engine.detect(image, blocks)
     t1 = time.perf_counter()
@@ -205,5 +207,7 @@ def read_lines(engine: OcrEngine, image: np.ndarray, blocks: list[Rect],
     if timings is not None:
         timings["ocr_det"] = timings.get("ocr_det", 0.0) + (t1 - t0) * 1000
         timings["ocr_rec"] = timings.get("ocr_rec", 0.0) + (t2 - t1) * 1000
-    return [TextLine(b, t.strip(), s) for b, (t, s) in zip(boxes, texts, strict=True)
-            if t.strip() and s >= MIN_TEXT_SCORE]
+    lines = [TextLine(b, t.strip(), s) for b, (t, s) in zip(boxes, texts, strict=True)
+             if t.strip() and s >= MIN_TEXT_SCORE]
+    # A menu bar or a row of headers read as one line is several items: cut it at its wide gaps.
+    return [piece for line in lines for piece in split_at_wide_gaps(image, line)]
