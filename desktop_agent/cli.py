@@ -133,7 +133,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
           f"elements {t['detect']:.0f}, merge {t['merge']:.0f}, icons {t.get('icons', 0):.0f})")
     for el in result.elements:
         b = el.bbox
-        meaning = f"  (icon: {el.icon[0][0].replace('_', ' ')} {el.icon[0][1]:.2f})" if el.icon else ""
+        meaning = f"  (icon: {el.icon[0][0]} {el.icon[0][1]:.2f})" if el.icon else ""
         print(f"{el.id:4d}  {el.kind.value:9s} [{b.x1:.0f},{b.y1:.0f},{b.x2:.0f},{b.y2:.0f}]  "
               f"{el.confidence:.2f}  {el.text}{meaning}")
     return 0

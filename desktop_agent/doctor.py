@@ -76,11 +76,12 @@ def collect(load_models: bool = True) -> dict[str, Any]:
             report["ocr_load_ms"] = round((time.perf_counter() - t0) * 1000)
         except Exception as exc:
             report["ocr_error"] = f"{type(exc).__name__}: {exc}"
-    from desktop_agent.perception.icons import default_model_path
+    from desktop_agent.perception.icon_meaning import available, model_dir
 
-    icon_model = default_model_path()
-    report["icon_model"] = {"path": str(icon_model), "found": icon_model.exists(),
-                            "size_mb": round(icon_model.stat().st_size / 1e6, 2) if icon_model.exists() else None}
+    icon_dir = model_dir()
+    icon_files = [icon_dir / "icon_encoder.onnx", icon_dir / "icon_text.npz"]
+    report["icon_model"] = {"path": str(icon_dir), "found": available(icon_dir),
+                            "size_mb": round(sum(f.stat().st_size for f in icon_files if f.exists()) / 1e6, 2)}
     from desktop_agent.perception.learned_detector import default_detector_path
 
     det = default_detector_path()
@@ -126,8 +127,9 @@ def format_report(r: dict[str, Any]) -> str:
     if "ocr_error" in r:
         lines.append(f"  failed to load: {r['ocr_error']}")
     im = r["icon_model"]
-    lines.append(f"icon recognizer: {im['path']} ({im['size_mb']} MB)" if im["found"]
-                 else f"icon recognizer: not found at {im['path']} (icons stay unnamed; run models/icons/build.sh)")
+    lines.append(f"icon meaning model: {im['path']} ({im['size_mb']} MB)" if im["found"]
+                 else f"icon meaning model: not found in {im['path']} "
+                      "(icons stay unnamed; run models/icon_embed/build.sh)")
     dm = r["detector_model"]
     lines.append(f"element detector: {dm['path']} ({dm['size_mb']} MB)" if dm["found"]
                  else f"element detector: not found at {dm['path']} (OpenCV proposals only; "

@@ -13,6 +13,7 @@ import numpy as np
 from desktop_agent.agent.proposal import PASSWORD_RISK, Located
 from desktop_agent.execution.verify import shows_highlight
 from desktop_agent.perception.elements import Element, ElementKind
+from desktop_agent.perception.icon_meaning import DESCRIBE_MIN
 from desktop_agent.planning.actions import Action, Click, Drag, Press, TypeText
 from desktop_agent.planning.planner import PlannedStep
 from desktop_agent.secret_fields import is_masked_text, is_secret_label
@@ -22,8 +23,10 @@ _DELETE = re.compile(r"\b(delete|remove|erase|trash|discard|destroy|wipe|uninsta
 _SEND = re.compile(r"\b(send|submit|post|publish|pay|purchase|buy|place order|check ?out|transfer|reply all)\b",
                    re.IGNORECASE)
 _CLOSE = re.compile(r"\b(don'?t save|do not save|close without saving|discard changes|quit|exit)\b", re.IGNORECASE)
-_ICON_DELETE = {"trash", "delete", "close"}  # close: an "x" on a tab or document can drop unsaved work
-_ICON_SEND = {"send", "upload", "share"}
+# Icons named (icon_meaning's nearest names) for deleting or closing (an "x" on a tab or document can drop
+# unsaved work), or for sending.
+_ICON_DELETE = re.compile(r"\b(close|trash|delete|remove|erase|discard|bin|cross|x)\b")
+_ICON_SEND = re.compile(r"\b(send|upload|share|submit|publish)\b")
 _CLOSING_KEYS = ({"alt", "f4"}, {"ctrl", "w"}, {"ctrl", "q"}, {"shift", "delete"})
 
 
@@ -31,8 +34,9 @@ def _words(el: Element) -> str:
     return el.text
 
 
-def _icon_names(el: Element) -> set[str]:
-    return {name for name, prob in el.icon[:1] if prob >= 0.5}
+def _icon_names(el: Element) -> str:
+    """The names an icon-only element's icon is close to (two nearest, when close enough to say)."""
+    return " ".join(name for name, score in el.icon[:2] if score >= DESCRIBE_MIN)
 
 
 def shows_mask_glyphs(image: np.ndarray, box: tuple[int, int, int, int]) -> bool:
@@ -113,10 +117,10 @@ def step_risk(planned: PlannedStep, targets: list[Located], secret_focus: bool =
     if isinstance(action, Click | Drag) and targets:
         el = targets[0].result.element
         words = f"{_words(el)} {targets[0].target.text or ''} {targets[0].target.label or ''}"
-        icons = _icon_names(el) if not el.text else set()
-        if _DELETE.search(words) or icons & _ICON_DELETE:
+        icons = _icon_names(el) if not el.text else ""
+        if _DELETE.search(words) or _ICON_DELETE.search(icons):
             return "deleting or closing something"
-        if _SEND.search(words) or icons & _ICON_SEND:
+        if _SEND.search(words) or _ICON_SEND.search(icons):
             return "sending or submitting"
         if _CLOSE.search(words):
             return "closing work that may be unsaved"

@@ -23,14 +23,15 @@ from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
 from typing import Any
 
+import numpy as np
+
 from desktop_agent.errors import TargetNotFound
 from desktop_agent.geometry import Point, Rect
 from desktop_agent.grounding.instruction import Instruction, normalize, normalize_with_map, parse_instruction
 from desktop_agent.perception.elements import Element, ElementKind, ParseResult, TextLine
-from desktop_agent.perception.icon_vocab import ICON_WORDS
+from desktop_agent.perception.icon_meaning import shared_meaning
 
 MIN_SCORE = 0.72
-ICON_MIN_FIT = 0.5  # instruction-to-class specificity x recognizer probability, below which icons abstain
 _INTERACTIVE = (ElementKind.BUTTON, ElementKind.INPUT, ElementKind.CHECKBOX, ElementKind.RADIO,
                 ElementKind.MENU_ITEM, ElementKind.LINK, ElementKind.TOGGLE, ElementKind.DROPDOWN, ElementKind.TAB,
                 ElementKind.SLIDER, ElementKind.SCROLLBAR)
@@ -275,53 +276,43 @@ def _score(ins: Instruction, cand: _Candidate, strict: bool = False) -> tuple[fl
     return score, box, whole  # may exceed 1 by the kind bonus: ties between a label and its control break here
 
 
-def _singular(word: str) -> str:
-    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
-
-
-def icon_meanings(label: str) -> dict[str, float]:
-    """Icon classes an instruction's label names, each with how specifically (0..1): the phrase's share
-    of the label, so "insert/edit image" names `image` more than `edit`. Plurals count as the singular
-    ("bookmarks"), and a phrase of several words also matches when all of them occur in the label in
-    another order or apart ("show the additional hidden items" names `more` by "additional items"),
-    weighed a little less."""
-    tokens = [_singular(w) for w in re.sub(r"[^a-z0-9]+", " ", label.casefold()).split()]
-    if not tokens:
-        return {}
-    words, bag = f" {' '.join(tokens)} ", set(tokens)
-    size = len(words.strip())
-    out: dict[str, float] = {}
-    for cls, phrases in ICON_WORDS.items():
-        for phrase in phrases:
-            parts = [_singular(w) for w in phrase.split()]
-            share = 0.6 + 0.4 * min(1.0, len(phrase) / size)
-            if f" {' '.join(parts)} " in words:
-                weight = share
-            elif len(parts) > 1 and bag.issuperset(parts):
-                weight = 0.9 * share
-            else:
-                continue
-            out[cls] = max(out.get(cls, 0.0), weight)
+def icon_evidence(parse: ParseResult, label: str, top: int = 3) -> list[tuple[Element, float, float]]:
+    """The icons nearest in meaning to `label`: (element, cosine, lead over the screen's next best icon; 0
+    when it is the only one), best first. What the calibration of models/icon_embed is fitted on."""
+    icons = [el for el in parse.elements if el.icon_vector]
+    meaning = shared_meaning() if icons else None
+    wanted = meaning.embed_text(label) if meaning is not None else None
+    if wanted is None:
+        return []
+    sims = np.asarray([el.icon_vector for el in icons], np.float32) @ wanted
+    order = np.argsort(-sims)
+    out = []
+    for rank, k in enumerate(order[:top]):
+        rival = (sims[order[1]] if rank == 0 else sims[order[0]]) if len(order) > 1 else sims[k]
+        out.append((icons[k], float(sims[k]), float(sims[k] - rival)))
     return out
 
 
 def _icon_candidates(parse: ParseResult, ins: Instruction) -> list[tuple[float, Element, Rect]]:
-    meanings = icon_meanings(ins.label)
-    if not meanings:
+    """Icons whose meaning fits the whole name, each with the calibrated probability that a click on it is
+    right (models/icon_embed), from the cosine of the name's and the icon's vectors and the icon's lead over
+    the screen's next best icon. Below the calibration's threshold (chosen for at most 2% wrong clicks) an
+    icon is no candidate."""
+    meaning = shared_meaning()
+    if meaning is None:
         return []
+    cal = meaning.calibration
     out = []
-    for el in parse.elements:
-        if not el.icon:
+    for el, cos, lead in icon_evidence(parse, ins.label):
+        p = cal.probability(cos, lead)
+        if p < cal.threshold:
             continue
-        probs = dict(el.icon)
-        fit = max((w * probs.get(cls, 0.0) for cls, w in meanings.items()), default=0.0)
-        if fit >= ICON_MIN_FIT:
-            # Between the abstain line and an exact text match: a label written on screen is stronger
-            # evidence than a recognised glyph.
-            score = MIN_SCORE + 0.2 * (fit - ICON_MIN_FIT) / (1 - ICON_MIN_FIT)
-            if ins.kind in (ElementKind.ICON, ElementKind.BUTTON):
-                score += 0.02
-            out.append((score, el, el.bbox))
+        # Between the abstain line and an exact text match: a label written on screen is stronger
+        # evidence than a recognised glyph.
+        score = MIN_SCORE + 0.2 * (p - cal.threshold) / max(1 - cal.threshold, 1e-6)
+        if ins.kind in (ElementKind.ICON, ElementKind.BUTTON):
+            score += 0.02
+        out.append((score, el, el.bbox))
     return out
 
 
@@ -362,9 +353,24 @@ def _rank(parse: ParseResult, ins: Instruction, strict: bool = False) -> list[tu
     return [(s, el, box) for s, _, el, box in scored]
 
 
+# A keyboard shortcut written after a name, as menus show it and accessibility names carry it
+# ("Close Tab Alt+W", "Save Ctrl+S", "Refresh F5"): menus draw it apart from the name, at the row's end.
+_SHORTCUT = re.compile(r"\s+(?:(?:ctrl|control|alt|shift|super|meta|cmd|⌘)\s*\+\s*)+\S{1,9}$"
+                       r"|\s+f(?:[1-9]|1[0-9]|2[0-4])$")
+
+
 def _ranked(parse: ParseResult, ins: Instruction) -> tuple[Instruction, list[tuple[float, Element, Rect]]]:
     """The reading of the instruction that explains the most of it, and its ranking: "Open Database..."
-    as a whole name when something on screen carries it, else as "open" + "Database..."."""
+    as a whole name when something on screen carries it, else as "open" + "Database..."; a name written
+    with its shortcut ("Close Tab Alt+W") as written, else as the name alone."""
+    read, ranked = _ranked_reading(parse, ins)
+    bare = _SHORTCUT.sub("", ins.label)
+    if (not ranked or ranked[0][0] < MIN_SCORE) and bare and bare != ins.label:
+        return _ranked_reading(parse, replace(ins, label=bare))
+    return read, ranked
+
+
+def _ranked_reading(parse: ParseResult, ins: Instruction) -> tuple[Instruction, list[tuple[float, Element, Rect]]]:
     whole = _whole_reading(ins)
     if whole is None:
         return ins, _rank(parse, ins)

@@ -44,7 +44,8 @@ class Element:
     confidence: float
     source: str  # "ocr", "detector" or "ocr+detector"
     lines: tuple[TextLine, ...] = ()  # the OCR lines that make up `text`, for sub-span grounding
-    icon: tuple[tuple[str, float], ...] = ()  # the icon recognizer's top guesses (meaning, probability)
+    icon: tuple[tuple[str, float], ...] = ()  # the nearest known icon names (name, cosine), for people and planners
+    icon_vector: tuple[float, ...] = ()  # the icon's meaning vector (icon_meaning.IconMeaning), for grounding
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -56,7 +57,7 @@ class Element:
             "source": self.source,
         }
         if self.icon:
-            out["icon"] = [{"name": n, "prob": round(p, 3)} for n, p in self.icon]
+            out["icon"] = [{"name": n, "score": round(p, 3)} for n, p in self.icon]
         return out
 
 

@@ -1,33 +1,18 @@
-"""The icon recognizer: an icon crop in, what it means out (models/icons/icon_recognizer.onnx).
-
-Crops are normalised the same way in training and here: the glyph's difference from the background
-(so dark-on-light and light-on-dark look alike), cut tight, centred and scaled into 32x32.
+"""Icon crops: which pixels of a control are its icon, and how they are normalised for the icon meaning
+model (`icon_meaning`). Training (models/icon_embed) and the app use the same functions: the glyph's
+difference from the background (so dark-on-light and light-on-dark look alike), cut tight, centred and
+scaled into 32x32.
 """
 
 from __future__ import annotations
-
-import hashlib
-import json
-import os
-from collections import OrderedDict
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import cv2
 import numpy as np
 
 from desktop_agent.geometry import Rect
-from desktop_agent.perception.icon_vocab import CLASSES, OTHER
 
 SIZE = 32
 GLYPH = 28
-MODEL_DIR = Path(__file__).resolve().parents[2] / "models" / "icons"
-MODEL_ENV = "DESKTOP_AGENT_ICON_MODEL"
-
-
-def default_model_path() -> Path:
-    return Path(os.environ.get(MODEL_ENV, MODEL_DIR / "icon_recognizer.onnx"))
 
 
 def preprocess_icon(crop: np.ndarray) -> np.ndarray | None:
@@ -56,60 +41,6 @@ def preprocess_icon(crop: np.ndarray) -> np.ndarray | None:
     m = (SIZE - GLYPH) // 2
     out[m:m + GLYPH, m:m + GLYPH] = small
     return out
-
-
-@dataclass(frozen=True, slots=True)
-class IconGuess:
-    name: str  # a class of icon_vocab, or "other"
-    prob: float
-
-
-class IconRecognizer:
-    """onnxruntime session over the committed model; `classify` takes crops, returns top guesses."""
-
-    def __init__(self, path: Path | None = None) -> None:
-        import onnxruntime as ort
-
-        path = path or default_model_path()
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = max(1, min(2, os.cpu_count() or 1))
-        self._session: Any = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
-        meta = path.with_name("icon_classes.json")
-        self.classes: tuple[str, ...] = tuple(json.loads(meta.read_text())) if meta.exists() else CLASSES
-        # Guesses by the exact pixels of the crop: an icon that did not change is not classified again.
-        self._cache: OrderedDict[bytes, list[IconGuess]] = OrderedDict()
-
-    def clear_cache(self) -> None:
-        self._cache.clear()
-
-    def classify(self, crops: list[np.ndarray], top: int = 3) -> list[list[IconGuess]]:
-        out: list[list[IconGuess]] = [[] for _ in crops]
-        batch, where, keys = [], [], []
-        for i, c in enumerate(crops):
-            key = hashlib.blake2b(np.ascontiguousarray(c).tobytes(), digest_size=16,
-                                  person=b"%dx%d" % c.shape[:2]).digest()
-            hit = self._cache.get(key)
-            if hit is not None:
-                out[i] = hit
-                continue
-            x = preprocess_icon(c)
-            if x is not None:
-                batch.append(x)
-                where.append(i)
-                keys.append(key)
-        if not batch:
-            return out
-        logits = self._session.run(None, {self._session.get_inputs()[0].name: np.stack(batch)[:, None]})[0]
-        logits = logits - logits.max(axis=1, keepdims=True)
-        probs = np.exp(logits)
-        probs /= probs.sum(axis=1, keepdims=True)
-        for row, i, key in zip(probs, where, keys, strict=True):
-            order = np.argsort(-row)[:top]
-            out[i] = [IconGuess(self.classes[k], float(row[k])) for k in order]
-            self._cache[key] = out[i]
-        while len(self._cache) > 2048:
-            self._cache.popitem(last=False)
-        return out
 
 
 def icon_crop(image: np.ndarray, box: Rect, margin: int = 3) -> np.ndarray:
@@ -142,10 +73,3 @@ def framed_glyph(image: np.ndarray, box: Rect) -> Rect | None:
     if gx1 < 1 or gy1 < 1 or gx2 > iw - 1 or gy2 > ih - 1 or max(gx2 - gx1, gy2 - gy1) < 5:
         return None
     return Rect(float(x1 + 2 + gx1), float(y1 + 2 + gy1), float(x1 + 2 + gx2), float(y1 + 2 + gy2))
-
-
-def describe(guesses: list[IconGuess], min_prob: float = 0.35) -> str:
-    """The element text for an icon: its most likely meaning, or '' when unsure or 'other'."""
-    if guesses and guesses[0].name != OTHER and guesses[0].prob >= min_prob:
-        return guesses[0].name.replace("_", " ")
-    return ""

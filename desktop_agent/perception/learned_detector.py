@@ -34,9 +34,7 @@ def default_detector_path() -> Path:
     env = os.environ.get("DESKTOP_AGENT_DETECTOR_MODEL")
     if env:
         return Path(env)
-    from desktop_agent.perception.icons import MODEL_DIR
-
-    return MODEL_DIR.parent / "detector" / "ui_detector.onnx"
+    return Path(__file__).resolve().parents[2] / "models" / "detector" / "ui_detector.onnx"
 
 
 class LearnedDetector:

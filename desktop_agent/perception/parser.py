@@ -12,7 +12,8 @@ import numpy as np
 from desktop_agent.geometry import Rect
 from desktop_agent.perception.detector import ElementDetector, Proposal
 from desktop_agent.perception.elements import Element, ElementKind, ParseResult, TextLine
-from desktop_agent.perception.icons import IconRecognizer, default_model_path, icon_crop
+from desktop_agent.perception.icon_meaning import IconMeaning, shared_meaning
+from desktop_agent.perception.icons import icon_crop
 from desktop_agent.perception.learned_detector import default_detector
 from desktop_agent.perception.merge import merge_elements
 from desktop_agent.perception.ocr import OcrEngine, RapidOcrEngine, read_lines
@@ -38,12 +39,11 @@ class ScreenParser:
     proposals so that the next parse redoes only the band of the screen that changed."""
 
     def __init__(self, ocr: OcrEngine | None = None, detector: ElementDetector | None = None,
-                 icons: IconRecognizer | bool | None = True) -> None:
+                 icons: IconMeaning | bool | None = True) -> None:
         self.ocr = ocr or RapidOcrEngine()
         self.detector = detector or default_detector()
         # True: the committed model if it is there; False/None: no icon meanings.
-        self.icons: IconRecognizer | None = (
-            (IconRecognizer() if default_model_path().exists() else None) if icons is True else (icons or None))
+        self.icons: IconMeaning | None = shared_meaning() if icons is True else (icons or None)
         self._memory: _Memory | None = None
         self._lock = threading.Lock()
 
@@ -103,10 +103,12 @@ class ScreenParser:
                and e.bbox.width <= 96 and e.bbox.height <= 96]
         if not idx:
             return elements
-        guesses = self.icons.classify([icon_crop(image, elements[i].bbox) for i in idx])
+        vectors = self.icons.embed_icons([icon_crop(image, elements[i].bbox) for i in idx])
         out = list(elements)
-        for i, g in zip(idx, guesses, strict=True):
-            out[i] = replace(out[i], icon=tuple((x.name, x.prob) for x in g))
+        for i, v in zip(idx, vectors, strict=True):
+            if v.any():
+                out[i] = replace(out[i], icon=tuple(self.icons.describe(v)),
+                                 icon_vector=tuple(float(f) for f in v))
         return out
 
     def _full(self, image: np.ndarray, timings: dict[str, float]) -> tuple[list[TextLine], list[Proposal]]:

@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 
 from desktop_agent.perception.elements import Element, ElementKind
+from desktop_agent.perception.icon_meaning import DESCRIBE_MIN
 from desktop_agent.planning.planner import ScreenView
 
 # Kinds a person acts on come first when a busy screen has more elements than the prompt can hold.
@@ -30,8 +31,8 @@ class Mark:
         el = self.element
         if el.text:
             return el.text[:60]
-        if el.icon:
-            return f"{el.icon[0][0].replace('_', ' ')} icon"
+        if el.icon and el.icon[0][1] >= DESCRIBE_MIN:
+            return f"{el.icon[0][0]} icon"
         return f"unlabelled {el.kind.value}"
 
 

@@ -1,0 +1,51 @@
+"""Names written with their keyboard shortcut, and names that are a mathematical sign.
+
+Parse results built by hand (pure logic, no display).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from desktop_agent.errors import TargetNotFound
+from desktop_agent.geometry import Rect
+from desktop_agent.grounding.instruction import parse_instruction
+from desktop_agent.grounding.locate import locate_target
+from desktop_agent.perception.elements import Element, ElementKind, ParseResult, TextLine
+
+
+def _el(i: int, box: Rect, text: str, kind: ElementKind = ElementKind.MENU_ITEM) -> Element:
+    return Element(i, kind, box, text, 0.99, "ocr", (TextLine(box, text, 0.99),))
+
+
+def _menu_with_shortcuts() -> ParseResult:
+    """A menu whose shortcuts sit at the row's right end, far from the names (as GTK and Qt draw them)."""
+    rows = [("New Tab", "Ctrl+T"), ("Close Tab", "Alt+W"), ("Close Window", "Ctrl+Shift+W"), ("Reload", "F5")]
+    els = []
+    for i, (name, keys) in enumerate(rows):
+        y = 100 + 30 * i
+        els.append(_el(2 * i, Rect(100, y, 180, y + 20), name))
+        els.append(_el(2 * i + 1, Rect(420, y, 480, y + 20), keys, ElementKind.TEXT))
+    return ParseResult(els, 1000, 800)
+
+
+@pytest.mark.parametrize(("instruction", "row"), [("Close Tab Alt+W", 1), ("Close Window Ctrl+Shift+W", 2),
+                                                  ("Reload F5", 3), ("New Tab Ctrl + T", 0)])
+def test_a_name_written_with_its_shortcut_finds_the_item(instruction: str, row: int) -> None:
+    res = locate_target(_menu_with_shortcuts(), instruction)
+    assert 100 + 30 * row <= res.point.y < 120 + 30 * row
+    assert res.point.x < 200  # on the name, not on the shortcut
+
+
+def test_a_shortcut_does_not_make_an_absent_name_present() -> None:
+    with pytest.raises(TargetNotFound):
+        locate_target(_menu_with_shortcuts(), "Print Preview Ctrl+P")
+
+
+@pytest.mark.parametrize("sign", ["√", "±", "≠", "∑", "€"])
+def test_a_mathematical_sign_is_a_name(sign: str) -> None:
+    assert parse_instruction(f'click "{sign}"').label == sign
+    keys = [_el(i, Rect(100 + 40 * i, 100, 130 + 40 * i, 130), t, ElementKind.BUTTON)
+            for i, t in enumerate(["7", "√", "±", "≠", "∑", "€", "="])]
+    res = locate_target(ParseResult(keys, 1000, 800), f'click "{sign}"')
+    assert res.element.text == sign
