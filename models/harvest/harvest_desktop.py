@@ -52,9 +52,9 @@ class AppSpec:
     package: str  # Debian package (its copyright file gives the license)
 
 
-# Installed by packaging/debian-packages.txt. More candidates (apt-get, check licenses first): geany (gtk3),
-# gnome-calculator (gtk3), evince (gtk3), abiword (gtk3), xfce4-taskmanager (gtk3), lxterminal (gtk3),
-# qterminal, pcmanfm-qt, lximage-qt, qpdfview, kcalc, kate (qt5), gucharmap (gtk3), transmission-gtk.
+# Installed by packaging/debian-packages.txt (the task suite's apps) and models/harvest/debian-packages.txt.
+# More candidates (apt-get, check licenses first): gnome-calculator, evince, abiword, lxterminal, gucharmap
+# (gtk3), qterminal, pcmanfm-qt, kcalc, kate (qt5).
 APPS = {a.name: a for a in (
     AppSpec("galculator", ("galculator",), "gtk3", "galculator"),
     AppSpec("mousepad", ("mousepad",), "gtk3", "mousepad"),
@@ -62,7 +62,17 @@ APPS = {a.name: a for a in (
     AppSpec("ristretto", ("ristretto",), "gtk3", "ristretto"),
     AppSpec("pcmanfm", ("pcmanfm", "{home}"), "gtk2", "pcmanfm"),
     AppSpec("FeatherPad", ("featherpad", "--standalone"), "qt5", "featherpad"),
+    AppSpec("geany", ("geany", "--no-session", "--new-instance"), "gtk3", "geany"),
+    AppSpec("transmission", ("transmission-gtk",), "gtk3", "transmission-gtk"),
+    AppSpec("xarchiver", ("xarchiver",), "gtk3", "xarchiver"),
+    AppSpec("gpicview", ("gpicview",), "gtk2", "gpicview"),
+    AppSpec("mtpaint", ("mtpaint",), "gtk2", "mtpaint"),
+    AppSpec("lximage-qt", ("lximage-qt",), "qt5", "lximage-qt"),
+    AppSpec("qpdfview", ("qpdfview", "--unique"), "qt5", "qpdfview"),
 )}
+# The split by application: models train on the others' screens only; these are measured, never trained on.
+HELD_OUT_APPS = ("FeatherPad", "lximage-qt", "qpdfview", "gpicview", "xarchiver", "ristretto")
+TRAIN_APPS = tuple(a for a in APPS if a not in HELD_OUT_APPS)
 # GTK 3 names a theme and variant with GTK_THEME; Qt takes a style. "default" leaves both alone.
 QT_STYLES = {"default": "", "Adwaita:dark": "Fusion", "HighContrast": "Windows"}
 
@@ -270,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--icon-themes", default="default", help="installed icon themes (Adwaita, Papirus, breeze...)")
     ap.add_argument("--scales", default="1", help="e.g. 1,1.25,1.5,2")
     ap.add_argument("--menus", type=int, default=4, help="menu-bar entries to open per screen set")
-    ap.add_argument("--held-out", default="ristretto", help="apps kept out of train (the test split)")
+    ap.add_argument("--held-out", default=",".join(HELD_OUT_APPS), help="apps kept out of train (the test split)")
     args = ap.parse_args(argv)
     unknown = [a for a in args.apps.split(",") if a not in APPS]
     if unknown:
