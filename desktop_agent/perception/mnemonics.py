@@ -21,15 +21,12 @@ def _runs(row: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
 
 
-def _baseline(ink: np.ndarray, skip: tuple[int, int]) -> int | None:
-    """The row most letters end on: the commonest lowest ink row of the columns outside `skip` [a, b)."""
-    has: np.ndarray = np.asarray(ink.any(axis=0))
-    has[skip[0]:skip[1]] = False
-    cols = np.flatnonzero(has)
-    if len(cols) == 0:
-        return None
-    bottoms = ink.shape[0] - 1 - np.argmax(ink[::-1, cols], axis=0)
-    return int(np.bincount(bottoms).argmax())
+def _baseline(bottoms: np.ndarray, skip: tuple[int, int]) -> int | None:
+    """The row most letters end on: the commonest lowest ink row (`bottoms`, -1 for a blank column) of the
+    columns outside `skip` [a, b)."""
+    outside = np.concatenate([bottoms[:skip[0]], bottoms[skip[1]:]])
+    outside = outside[outside >= 0]
+    return int(np.bincount(outside).argmax()) if len(outside) else None
 
 
 def erase_mnemonic_underlines(crop: np.ndarray) -> np.ndarray:
@@ -46,10 +43,18 @@ def erase_mnemonic_underlines(crop: np.ndarray) -> np.ndarray:
     if len(rows_with_ink) < 6:
         return crop
     top, bottom = int(rows_with_ink[0]), int(rows_with_ink[-1])
+    height = bottom - top + 1
+    inked = ink.any(axis=0)
+    bottoms = np.where(inked, h - 1 - np.argmax(ink[::-1], axis=0), -1)
+    # Only rows about the letters' baseline can hold the stroke (the commonest column bottom is the baseline,
+    # or the stroke itself when the underlined letter is most of a short word).
+    common = _baseline(bottoms, (0, 0)) or bottom
     out = None
-    for y in range(top + 5, bottom + 1):
+    for y in range(max(top + 5, common - 2), bottom + 1):
         for a, b in _runs(ink[y]):
-            base = _baseline(ink, (max(a - 1, 0), b + 1))
+            if not 0.2 * height <= b - a <= 1.1 * height:  # no letter-wide stroke: nothing to look at
+                continue
+            base = _baseline(bottoms, (max(a - 1, 0), b + 1))
             if base is None or not base < y <= base + 3:  # just under the line of the letters
                 continue
             text_h = base - top + 1
