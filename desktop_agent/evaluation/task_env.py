@@ -1,4 +1,6 @@
-"""A fresh desktop for one task: its own Xvfb display, a window manager (openbox), a fresh home folder with
+"""A fresh desktop for one task: its own X display (Xvfb of the task's screen at its scale, the apps told to
+draw at that scale; or, for a task with monitors, Xorg's dummy driver with one output a monitor, so RandR
+reports them), a window manager (openbox), a fresh home folder with
 the task's files (text, or binary files made by code: PDFs, archives, images), its own D-Bus session bus,
 its own temporary folder, and the task's applications started and placed. The applications run with
 their own `/tmp` where a private mount namespace can be made (`unshare -m`: as root, or where the system
@@ -21,9 +23,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from desktop_agent.capture.monitor_display import MonitorDisplay
 from desktop_agent.capture.virtual_display import VirtualDisplay, stop_process
 from desktop_agent.errors import AgentError
 from desktop_agent.evaluation.task_suite import ArchiveFixture, Fixture, ImageFixture, PdfFixture, TaskSpec
+from desktop_agent.geometry import parse_monitor_spec
 
 # Run as `sh -c PRIVATE_TMP sh TASK_TMP KEEP... -- CMD...` inside a new mount namespace: the task's folder
 # becomes /tmp, with the X server's sockets and every KEEP path that lives in /tmp (the task's home, the
@@ -209,6 +213,25 @@ def fixture_bytes(fx: Fixture) -> bytes:
     return image_bytes(fx)
 
 
+def scaled_size(size: str, scale: float) -> str:
+    """A WIDTHxHEIGHT screen size at a scale: the device pixels of a desktop of that size in logical units."""
+    w, h = (int(v) for v in size.lower().split("x"))
+    return f"{round(w * scale)}x{round(h * scale)}"
+
+
+def scale_env(scale: float) -> dict[str, str]:
+    """What tells each toolkit to draw at a desktop scale, beside the X resources' `Xft.dpi` of 96 x scale
+    (which GTK 2, GTK 3's text and Xlib apps read): GTK 3 scales by whole numbers (GDK_SCALE) with its text
+    scaled back by as much (GDK_DPI_SCALE), so text follows Xft.dpi once, fractions included, as on a
+    scaled X11 session; Qt scales by any factor (QT_SCALE_FACTOR), its font DPI held at 96 so that Xft.dpi
+    does not scale its text a second time."""
+    if scale == 1:
+        return {}
+    whole = max(1, int(scale))
+    return {"GDK_SCALE": str(whole), "GDK_DPI_SCALE": f"{1 / whole:g}", "QT_SCALE_FACTOR": f"{scale:g}",
+            "QT_AUTO_SCREEN_SCALE_FACTOR": "0", "QT_ENABLE_HIGHDPI_SCALING": "1", "QT_FONT_DPI": "96"}
+
+
 def _write_picture(path: Path, width: int, height: int) -> None:
     import cv2
     import numpy as np
@@ -226,7 +249,7 @@ class TaskEnvironment:
 
     def __init__(self, task: TaskSpec, private_tmp: bool | None = None) -> None:
         self.task = task
-        self.xvfb: VirtualDisplay | None = None
+        self.xvfb: VirtualDisplay | MonitorDisplay | None = None
         self.wm: subprocess.Popen[bytes] | None = None
         self.bus: subprocess.Popen[bytes] | None = None
         self.bus_address: str | None = None
@@ -234,6 +257,8 @@ class TaskEnvironment:
         self.home = Path(tempfile.mkdtemp(prefix="home-"))  # no task words on screen (title bars show paths)
         self.tmp = Path(tempfile.mkdtemp(prefix="tmp-"))  # the task's temporary folder: the apps' /tmp
         self.private_tmp = private_tmp_supported() if private_tmp is None else private_tmp
+        # The scale the apps draw at: the task's, unless it is emulated (apps at 1x, captures upscaled).
+        self.scale = 1.0 if task.emulate_scale else task.scale
 
     @property
     def isolation(self) -> str:
@@ -257,9 +282,7 @@ class TaskEnvironment:
                    TMPDIR=str(self.tmp))
         if self.bus_address:
             env["DBUS_SESSION_BUS_ADDRESS"] = self.bus_address
-        env.pop("DESKTOP_AGENT_MONITORS", None)
-        if self.task.monitors:
-            env["DESKTOP_AGENT_MONITORS"] = self.task.monitors
+        env.pop("DESKTOP_AGENT_MONITORS", None)  # monitors are the X server's own (RandR), as on a real desktop
         return env
 
     def app_command(self, cmd: list[str]) -> list[str]:
@@ -314,9 +337,15 @@ class TaskEnvironment:
             p.parent.mkdir(parents=True, exist_ok=True)
             text = f.text if f.text is not None else "".join(f"line {i:03d}\n" for i in range(1, (f.lines or 0) + 1))
             p.write_text(text, encoding="utf-8")
-        self.xvfb = VirtualDisplay.start(self.task.screen)
+        if self.task.monitors:  # a real multi-monitor X server: Xorg's dummy driver, one output a monitor
+            self.xvfb = MonitorDisplay.start(parse_monitor_spec(self.task.monitors))
+        else:
+            self.xvfb = VirtualDisplay.start(scaled_size(self.task.screen, self.scale))
         self._start_bus()
         env = self.env()
+        if self.scale != 1:  # the X resources a scaled session has: GTK 2, Xlib and Xft apps read Xft.dpi
+            subprocess.run(["xrdb", "-nocpp", "-merge"], input=f"Xft.dpi: {round(96 * self.scale)}\n".encode(),
+                           env=env, check=True, timeout=10)
         if shutil.which("openbox") is None:
             raise AgentError("the task suite needs openbox (scripts/setup.sh --test installs it)")
         self.wm = subprocess.Popen(["openbox", "--sm-disable"], env=env, stdout=subprocess.DEVNULL,
@@ -326,7 +355,8 @@ class TaskEnvironment:
             cmd = [c.replace("{home}", str(self.home)) for c in app.cmd]
             if shutil.which(cmd[0]) is None:
                 raise AgentError(f"task {self.task.name}: {cmd[0]} is not installed")
-            app_env = {**env, **{k: v.replace("{home}", str(self.home)) for k, v in app.env.items()}}
+            app_env = {**env, **scale_env(self.scale),
+                       **{k: v.replace("{home}", str(self.home)) for k, v in app.env.items()}}
             if self.private_tmp and "TMPDIR" not in app.env:
                 app_env["TMPDIR"] = "/tmp"  # the task's folder, seen from inside the app's namespace
             proc = subprocess.Popen(self.app_command(cmd), env=app_env, cwd=self.home, stdout=subprocess.DEVNULL,
@@ -334,7 +364,7 @@ class TaskEnvironment:
             self.apps.append(proc)
             wid = self._wait_for_window(app.window, proc, cmd)
             if app.geometry:
-                x, y, w, h = app.geometry
+                x, y, w, h = (round(v * self.scale) for v in app.geometry)  # given in logical units
                 subprocess.run(["xdotool", "windowsize", str(wid), str(w), str(h), "windowmove", str(wid), str(x),
                                 str(y)], env=env, check=False, timeout=10)
             subprocess.run(["xdotool", "windowactivate", "--sync", str(wid)], env=env, check=False, timeout=10,

@@ -15,7 +15,16 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from desktop_agent.errors import one_line
+from desktop_agent.agent.proposal import PARTIAL_EXIT
+from desktop_agent.errors import AgentError, StepFailed, TargetNotFound, one_line
+from desktop_agent.evaluation.reference import (
+    ReferenceRecording,
+    ReferenceStep,
+    load_reference,
+    recording_from_run,
+    reference_path,
+    replay,
+)
 from desktop_agent.evaluation.task_checks import check_outcome
 from desktop_agent.evaluation.task_env import TaskEnvironment, private_tmp_supported
 from desktop_agent.evaluation.task_suite import TaskSpec
@@ -25,39 +34,69 @@ from desktop_agent.runs.store import RunStore, StepRow
 SCALE_ENV = "DESKTOP_AGENT_EMULATE_SCALE"
 
 
+# Failure kinds, each read from evidence (the run's exit code, which says which exception ended it, its
+# recorded steps, and the reference run's target boxes), never from the wording of a message.
+TIMEOUT, ABSTAINED, WRONG_ELEMENT = "timeout", "abstained", "wrong element"
+LOST_INPUT, NO_EFFECT, WRONG_OUTCOME, ERROR = "lost input", "no effect", "wrong outcome", "error"
+UNREACHED = "not reached"  # step-controlled: no known-good input leads to the state before this step
+
+
 @dataclass
 class TaskResult:
     name: str
-    success: bool
-    failure: str  # "", "grounding miss", "abstained", "no visible effect", "wrong outcome", "timeout", "error"
+    success: bool  # the whole task: its checks passed and the run ended cleanly
+    failure: str  # "" or one of the kinds above (step-controlled with a model: "planned differently")
     detail: str
     steps: int
     seconds: float
     tokens: int = 0
     run_id: str = ""
     exit_code: int | None = None
-    step_results: list[bool] = field(default_factory=list)  # step-controlled mode: each reference step
-    step_notes: list[str] = field(default_factory=list)  # step-controlled with a model: why a step missed
+    # Step-controlled mode: each reference step alone (None: not scored, no known-good input reaches it)
+    step_results: list[bool | None] = field(default_factory=list)
+    step_notes: list[str] = field(default_factory=list)  # why a step missed (a failure kind, or the plan's)
+    reference_run: str = ""  # step-controlled: the verified run whose input events were replayed
 
     @property
     def seconds_per_step(self) -> float:
         return self.seconds / self.steps if self.steps else 0.0
 
 
-def _classify(exit_code: int | None, problems: list[str], message: str, planner: str = "direct") -> str:
-    if not problems:
-        return ""
-    if exit_code is None:
-        return "timeout"
-    if exit_code == 3 or "not on screen" in message or "no element matching" in message:
-        return "abstained"
-    if "no visible effect" in message:
-        return "no visible effect"
-    if exit_code in (0, 6):
-        # Every step ran, yet the outcome is wrong. With the reference script the plan was right, so a
-        # step acted on the wrong element; with a model planner it may also have planned the wrong thing.
-        return "grounding miss" if planner == "direct" else "wrong outcome"
-    return "error"
+def _on_target(row: StepRow, ref: ReferenceStep) -> bool | None:
+    """Whether a step's input points fell on the reference step's targets (None: nothing to compare)."""
+    if not row.target or not ref.targets:
+        return None
+    points = [row.target, *row.target.get("more", [])]
+    if len(points) != len(ref.targets):
+        return False
+    return all(box.holds(int(t["monitor"]), t["point"]) for t, box in zip(points, ref.targets, strict=True))
+
+
+def classify_failure(code: int | None, rows: list[StepRow], ref_steps: list[ReferenceStep],
+                     planner: str = "direct") -> str:
+    """The kind of a failed run from its evidence: the exit code (the exception type that ended it), its
+    recorded steps, and the reference steps they should match (empty where no reference is known)."""
+    if code is None:
+        return TIMEOUT
+    if code == TargetNotFound.exit_code:
+        return ABSTAINED
+    aligned = list(zip(rows, ref_steps, strict=False))
+    if any(_on_target(row, ref) is False for row, ref in aligned):
+        return WRONG_ELEMENT
+    last = rows[-1] if rows else None
+    if code == StepFailed.exit_code and last is not None and last.status == "failed":
+        if (last.verify or {}).get("changed") is False:
+            # Sent and nothing changed: on the reference's own element, the app lost the input.
+            hit = len(rows) <= len(ref_steps) and _on_target(last, ref_steps[len(rows) - 1])
+            return LOST_INPUT if hit else NO_EFFECT
+        return ERROR
+    if code in (0, PARTIAL_EXIT):
+        # Every step ran, the outcome is wrong. Each input went where the reference's went: some was lost.
+        if planner == "direct" and ref_steps and len(rows) <= len(ref_steps) and all(
+                _on_target(row, ref) is not False for row, ref in aligned):
+            return LOST_INPUT
+        return WRONG_OUTCOME
+    return ERROR
 
 
 def _agent_run(env: TaskEnvironment, task: TaskSpec, text: str, planner_args: list[str], data_home: Path,
@@ -65,7 +104,7 @@ def _agent_run(env: TaskEnvironment, task: TaskSpec, text: str, planner_args: li
     """One `desktop-agent run` on the task's display. Returns (exit code or None on timeout, output, run id)."""
     run_env = env.env()
     run_env["DESKTOP_AGENT_HOME"] = str(data_home)
-    if task.scale != 1:
+    if task.scale != 1 and task.emulate_scale:
         run_env[SCALE_ENV] = str(task.scale)
     before = {r.id for r in RunStore(data_home).list_runs(5)}
     cmd = [sys.executable, "-m", "desktop_agent", "run", text, "--approve", "auto", "--max-steps", str(max_steps),
@@ -83,12 +122,28 @@ def _agent_run(env: TaskEnvironment, task: TaskSpec, text: str, planner_args: li
     return code, out, new[0].id if new else ""
 
 
+def _run_rows(data_home: Path, run_id: str) -> tuple[list[StepRow], str]:
+    """A recorded run's steps and its final message ([] and "" for no run)."""
+    if not run_id:
+        return [], ""
+    store = RunStore(data_home)
+    try:
+        return store.steps(run_id), store.get_run(run_id).message
+    finally:
+        store.close()
+
+
 def run_task(task: TaskSpec, data_home: Path, planner: str = "direct", planner_args: list[str] | None = None,
-             ) -> TaskResult:
+             reference: ReferenceRecording | None = None,
+             environment: type[TaskEnvironment] = TaskEnvironment) -> TaskResult:
+    """The whole task in one run. A failure's kind is told against `reference` (for the direct planner: the
+    stored reference run of this task when none is given)."""
     planner_args = ["--planner", planner, *(planner_args or [])]
     text = task.script if planner == "direct" else task.goal
+    if reference is None and planner == "direct":
+        reference = load_reference(data_home, task)
     t0 = time.monotonic()
-    env = TaskEnvironment(task)
+    env = environment(task)  # AccessibleTaskEnvironment: `eval tasks --accessibility on`
     try:
         with env:
             code, out, run_id = _agent_run(env, task, text, planner_args, data_home, task.max_steps, task.time_limit)
@@ -97,14 +152,8 @@ def run_task(task: TaskSpec, data_home: Path, planner: str = "direct", planner_a
     finally:
         env.cleanup()
     seconds = time.monotonic() - t0
-    steps, tokens, message = 0, 0, ""
-    if run_id:
-        store = RunStore(data_home)
-        rows = store.steps(run_id)
-        message = store.get_run(run_id).message
-        store.close()
-        steps = len(rows)
-        tokens = int(sum(s.usage.get("prompt_tokens", 0) + s.usage.get("completion_tokens", 0) for s in rows))
+    rows, message = _run_rows(data_home, run_id)
+    tokens = int(sum(s.usage.get("prompt_tokens", 0) + s.usage.get("completion_tokens", 0) for s in rows))
     detail = "; ".join(problems) if problems else "checked"
     if problems and message:
         detail = f"{detail} (run: {message})"
@@ -114,19 +163,18 @@ def run_task(task: TaskSpec, data_home: Path, planner: str = "direct", planner_a
         # The outcome is right but the agent did not finish cleanly: not a success either.
         problems = [f"the outcome is right but the run ended: {message or 'over the time limit'}"]
         detail = problems[0]
-    return TaskResult(task.name, not problems, _classify(code, problems, message or out, planner), detail, steps,
-                      seconds, tokens, run_id, code)
+    kind = classify_failure(code, rows, reference.steps if reference and planner == "direct" else [], planner) \
+        if problems else ""
+    if problems and code is not None and not run_id:
+        detail = f"{detail} (agent: {one_line(out)[-200:]})"
+    return TaskResult(task.name, not problems, kind, detail, len(rows), seconds, tokens, run_id, code)
 
 
 def _first_step(data_home: Path, run_id: str) -> tuple[StepRow | None, str]:
     if not run_id:
         return None, "the run did not start"
-    store = RunStore(data_home)
-    try:
-        rows = store.steps(run_id)
-        return (rows[0] if rows else None), store.get_run(run_id).message
-    finally:
-        store.close()
+    rows, message = _run_rows(data_home, run_id)
+    return (rows[0] if rows else None), message
 
 
 def _inside(point: list[float], box: list[float], margin: float = 4.0) -> bool:
@@ -161,29 +209,63 @@ def plan_matches(ref: StepRow, got: StepRow | None, message: str = "") -> tuple[
     return True, ""
 
 
-def run_task_stepwise_planner(task: TaskSpec, data_home: Path, planner: str, planner_args: list[str] | None = None
-                              ) -> TaskResult:
+def record_reference(task: TaskSpec, data_home: Path) -> tuple[TaskResult, ReferenceRecording | None]:
+    """The task's whole reference script run once by the direct planner (its whole-task result) and, when
+    the run is verified (its checks passed), the recording of its input events, stored for later
+    evaluations. Without a verified run: the stored recording of this task, if any."""
+    whole = run_task(task, data_home)
+    if whole.success:
+        rows, _ = _run_rows(data_home, whole.run_id)
+        recording = recording_from_run(task, whole.run_id, rows)
+        recording.save(reference_path(data_home, task))
+        return whole, recording
+    return whole, load_reference(data_home, task)
+
+
+def _reach(env: TaskEnvironment, reference: ReferenceRecording | None, k: int) -> str:
+    """Bring the task's fresh desktop to the state before step k by the reference's input events.
+    Returns "" when done, else why not."""
+    if k == 0:
+        return ""
+    if reference is None or len(reference.steps) < k:
+        return UNREACHED
+    try:
+        replay(reference, k, env.env(), env.home)
+    except AgentError as exc:
+        return f"{UNREACHED}: {one_line(str(exc))[:200]}"
+    return ""
+
+
+def _score(results: list[bool | None]) -> tuple[int, int]:
+    scored = [r for r in results if r is not None]
+    return sum(scored), len(scored)
+
+
+def run_task_stepwise_planner(task: TaskSpec, data_home: Path, planner: str, planner_args: list[str] | None = None,
+                              reference: ReferenceRecording | None = None) -> TaskResult:
     """Step-controlled mode for a model planner: before each reference step, a fresh desktop brought to the
-    state before it; the reference step is located (not sent) to know its target, then the planner, told
-    the goal and the steps already done, plans one step on the same screen (not sent either). A step counts
-    when the plan matches the reference (`plan_matches`): this scores planning apart from grounding."""
+    state before it by replaying the reference run's input events; the reference step is located (not sent)
+    to know its target, then the planner, told the goal and the steps already done, plans one step on the
+    same screen (not sent either). A step counts when the plan matches the reference (`plan_matches`): this
+    scores planning apart from grounding. The whole task is also run once by the planner (`success`)."""
     steps = split_steps(task.script)
-    results: list[bool] = []
-    notes: list[str] = []
-    tokens = 0
     t0 = time.monotonic()
+    if reference is None:
+        reference = load_reference(data_home, task) or record_reference(task, data_home)[1]
+    whole = run_task(task, data_home, planner, planner_args)
+    results: list[bool | None] = []
+    notes: list[str] = []
+    tokens = whole.tokens
     args = ["--planner", planner, *(planner_args or [])]
     for k, step in enumerate(steps):
         env = TaskEnvironment(task)
         try:
             with env:
-                if k:
-                    code, _, _ = _agent_run(env, task, "; ".join(steps[:k]), ["--planner", "direct"], data_home,
-                                            task.max_steps, task.time_limit)
-                    if code != 0:
-                        results.append(False)
-                        notes.append("could not replay the steps before it")
-                        continue
+                why = _reach(env, reference, k)
+                if why:
+                    results.append(None)
+                    notes.append(why)
+                    continue
                 _, _, ref_id = _agent_run(env, task, step, ["--planner", "direct", "--dry-run"], data_home, 1,
                                           task.time_limit)
                 ref, ref_msg = _first_step(data_home, ref_id)
@@ -201,41 +283,57 @@ def run_task_stepwise_planner(task: TaskSpec, data_home: Path, planner: str, pla
                 notes.append(why)
         finally:
             env.cleanup()
-    seconds = time.monotonic() - t0
-    hits = sum(results)
-    misses = [f"step {i + 1}: {n}" for i, n in enumerate(notes) if n]
-    return TaskResult(task.name, hits == len(results), "" if hits == len(results) else "planned differently",
-                      f"{hits}/{len(results)} steps planned like the reference" + (f"; {misses[0]}" if misses else ""),
-                      len(results), seconds, tokens, step_results=results, step_notes=notes)
+    return _stepwise_result(task, whole, results, notes, time.monotonic() - t0, tokens, reference,
+                            "steps planned like the reference")
 
 
-def run_task_stepwise(task: TaskSpec, data_home: Path) -> TaskResult:
-    """Step-controlled mode: for each reference step, a fresh desktop brought to the exact state before it
-    (by replaying the reference steps before it), then that step alone; it counts if it ran and verified.
-    This scores grounding step by step, apart from whether a whole task succeeds."""
+def run_task_stepwise(task: TaskSpec, data_home: Path, reference: ReferenceRecording | None = None) -> TaskResult:
+    """Step-controlled mode: the whole reference script once (whole-task success, and the recording of its
+    input events when its checks pass), then for each step a fresh desktop brought to the exact state before
+    it by replaying the recorded events of the steps before it, and that step alone by the agent. A step
+    counts if it ran, verified, and acted on the reference step's element; a missed step leaves the later
+    ones scored. `reference`: a recording to replay instead of this run's (it must have as many steps)."""
     steps = split_steps(task.script)
-    results: list[bool] = []
     t0 = time.monotonic()
+    whole, recorded = record_reference(task, data_home)
+    reference = reference or recorded
+    results: list[bool | None] = []
+    notes: list[str] = []
     for k, step in enumerate(steps):
         env = TaskEnvironment(task)
         try:
             with env:
-                ok = True
-                if k:
-                    code, _, _ = _agent_run(env, task, "; ".join(steps[:k]), ["--planner", "direct"], data_home,
-                                            task.max_steps, task.time_limit)
-                    ok = code == 0
-                if ok:  # the state before step k is set; now step k on its own
-                    code, _, _ = _agent_run(env, task, step, ["--planner", "direct"], data_home, 1, task.time_limit)
-                    results.append(code == 0)
-                else:
-                    results.append(False)
+                why = _reach(env, reference, k)
+                if why:
+                    results.append(None)
+                    notes.append(why)
+                    continue
+                code, _, run_id = _agent_run(env, task, step, ["--planner", "direct"], data_home, 1, task.time_limit)
         finally:
             env.cleanup()
-    seconds = time.monotonic() - t0
-    hits = sum(results)
-    return TaskResult(task.name, hits == len(results), "" if hits == len(results) else "step missed",
-                      f"{hits}/{len(results)} steps", len(results), seconds, step_results=results)
+        rows, _ = _run_rows(data_home, run_id)
+        ref_steps = reference.steps[k:k + 1] if reference is not None and len(reference.steps) > k else []
+        if code == 0 and not (ref_steps and rows and _on_target(rows[0], ref_steps[0]) is False):
+            results.append(True)
+            notes.append("")
+        else:
+            results.append(False)
+            notes.append(WRONG_ELEMENT if code == 0 else classify_failure(code, rows, ref_steps))
+    return _stepwise_result(task, whole, results, notes, time.monotonic() - t0, whole.tokens, reference, "steps")
+
+
+def _stepwise_result(task: TaskSpec, whole: TaskResult, results: list[bool | None], notes: list[str], seconds: float,
+                     tokens: int, reference: ReferenceRecording | None, what: str) -> TaskResult:
+    hits, scored = _score(results)
+    detail = f"{hits}/{scored} {what} alone"
+    if scored < len(results):
+        detail += f" ({len(results) - scored} not reached: no verified reference run)"
+    misses = [f"step {i + 1}: {n}" for i, n in enumerate(notes) if n and results[i] is False]
+    if misses:
+        detail += f"; {misses[0]}"
+    detail += f"; whole task: {'ok' if whole.success else whole.failure + ' (' + whole.detail + ')'}"
+    return TaskResult(task.name, whole.success, whole.failure, detail, len(results), seconds, tokens, whole.run_id,
+                      whole.exit_code, results, notes, reference.run_id if reference else "")
 
 
 @dataclass
@@ -259,8 +357,15 @@ class SuiteReport:
             out["median_seconds_per_step"] = round(statistics.median(per_step), 2) if per_step else 0.0
             out["tokens"] = sum(r.tokens for r in self.results)
         if self.mode == "step-controlled":
-            all_steps = [s for r in self.results for s in r.step_results]
-            out["per_step_accuracy"] = round(100 * sum(all_steps) / len(all_steps), 1) if all_steps else 0.0
+            # Each step alone, on the state the reference run's input reached; steps no verified reference
+            # run reaches are counted apart, not as misses.
+            hits, scored = _score([s for r in self.results for s in r.step_results])
+            out["per_step_accuracy"] = round(100 * hits / scored, 1) if scored else 0.0
+            out["steps_scored"] = scored
+            out["steps_not_reached"] = sum(s is None for r in self.results for s in r.step_results)
+            out["step_failures"] = dict(Counter(n.split(":")[0] for r in self.results
+                                                for s, n in zip(r.step_results, r.step_notes, strict=False)
+                                                if s is False and n))
         return out
 
     def format(self) -> str:
@@ -273,7 +378,10 @@ class SuiteReport:
             lines.append(f"median {s['median_steps']} steps, {s['median_seconds_per_step']} s per step, "
                          f"{s['tokens']} tokens")
         if "per_step_accuracy" in s:
-            lines.append(f"per-step accuracy: {s['per_step_accuracy']}%")
+            lines.append(f"per-step accuracy: {s['per_step_accuracy']}% of {s['steps_scored']} steps, each alone"
+                         + (f" ({s['steps_not_reached']} not reached)" if s["steps_not_reached"] else ""))
+            if s["step_failures"]:
+                lines.append("missed steps: " + ", ".join(f"{k} {v}" for k, v in s["step_failures"].items()))
         if s["failures"]:
             lines.append("failures: " + ", ".join(f"{k} {v}" for k, v in s["failures"].items()))
         if self.isolation:
@@ -299,7 +407,10 @@ class SuiteReport:
             f"<td>{e(r.failure)}</td><td>{e(r.detail)}</td><td><code>{e(r.run_id)}</code></td></tr>"
             for r in self.results)
         failures = ", ".join(f"{e(k)}: {v}" for k, v in s["failures"].items()) or "none"
-        extra = f"<p>Per-step accuracy: <b>{s['per_step_accuracy']}%</b></p>" if "per_step_accuracy" in s else ""
+        extra = (f"<p>Per-step accuracy: <b>{s['per_step_accuracy']}%</b> of {s['steps_scored']} steps, each alone on "
+                 f"the state the reference run's input reached ({s['steps_not_reached']} not reached); missed "
+                 f"steps by kind: {e(', '.join(f'{k}: {v}' for k, v in s['step_failures'].items()) or 'none')}.</p>"
+                 if "per_step_accuracy" in s else "")
         isolation = f"<p>Isolation: {e(self.isolation)}.</p>" if self.isolation else ""
         return ("<!doctype html><meta charset='utf-8'><title>desktop-agent task evaluation</title><style>"
                 "body{font:14px system-ui,sans-serif;margin:24px}table{border-collapse:collapse}"
@@ -313,7 +424,8 @@ class SuiteReport:
 
 
 def run_suite(tasks: list[TaskSpec], data_home: Path, planner: str = "direct", planner_args: list[str] | None = None,
-              stepwise: bool = False, progress: Callable[[TaskResult], None] | None = None) -> SuiteReport:
+              stepwise: bool = False, progress: Callable[[TaskResult], None] | None = None,
+              environment: type[TaskEnvironment] = TaskEnvironment) -> SuiteReport:
     results = []
     for task in tasks:
         t0 = time.monotonic()
@@ -322,7 +434,7 @@ def run_suite(tasks: list[TaskSpec], data_home: Path, planner: str = "direct", p
                 r = (run_task_stepwise(task, data_home) if planner == "direct"
                      else run_task_stepwise_planner(task, data_home, planner, planner_args))
             else:
-                r = run_task(task, data_home, planner, planner_args)
+                r = run_task(task, data_home, planner, planner_args, environment=environment)
         except Exception as exc:  # a task that cannot be set up or checked fails alone; the report is written
             r = TaskResult(task.name, False, "error", f"{type(exc).__name__}: {one_line(str(exc))}", 0,
                            time.monotonic() - t0)

@@ -175,8 +175,15 @@ class TaskSpec(_Spec):
     apps: list[AppSpec] = []
     files: list[FileSpec] = []
     screen: str = "1280x800"  # the X screen (WIDTHxHEIGHT)
-    monitors: str | None = None  # a layout on that screen, e.g. "1280x800+1024+0*,1024x768+0+0"
-    scale: float = 1.0  # 2: the agent sees a HiDPI capture (emulated on Xvfb)
+    # Monitors, e.g. "1280x800+1024+0*,1024x768+0+0": real RandR monitors, one output of Xorg's dummy driver
+    # each (the screen is then their bounding box)
+    monitors: str | None = None
+    # The desktop's scale: apps draw at it (GDK_SCALE/GDK_DPI_SCALE, QT_SCALE_FACTOR, Xft.dpi) on an X screen
+    # of `screen` times it, so `screen` and app geometries are in unscaled units. 1.25 and 1.5 are fractional.
+    scale: float = Field(1.0, ge=1.0, le=3.0)
+    # Emulated HiDPI instead (for tests of the coordinate mapping only): apps draw at 1x and only the agent's
+    # captures are upscaled by `scale`.
+    emulate_scale: bool = False
     max_steps: int = 20
     time_limit: float = 120.0
     tags: list[str] = []
