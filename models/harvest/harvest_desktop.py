@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,13 +49,15 @@ SCREEN_W, SCREEN_H = 1600, 1000
 class AppSpec:
     name: str  # the application's name in its accessibility tree
     cmd: tuple[str, ...]
-    toolkit: str  # gtk2, gtk3, qt5, qt6
+    toolkit: str  # gtk2, gtk3, gtk4, qt5, qt6
     package: str  # Debian package (its copyright file gives the license)
 
 
-# Installed by packaging/debian-packages.txt (the task suite's apps) and models/harvest/debian-packages.txt.
-# More candidates (apt-get, check licenses first): gnome-calculator, evince, abiword, lxterminal, gucharmap
-# (gtk3), qterminal, pcmanfm-qt, kcalc, kate (qt5).
+# Installed by packaging/debian-packages.txt (the task suite's apps) and models/harvest/debian-packages.txt; their
+# licenses are in models/harvest/README.md. A command's {home} is the session's fresh home; {image}, {pdf},
+# {text}, {text2} and {archive} are files made there for it (write_fixture), so viewers and editors open on a
+# document. Flags keep each app a fresh single process: no remote instance, no restored session.
+# Dropped after trying: gnome-calculator (GTK 4.8: its tree shows the frame only, no child under it).
 APPS = {a.name: a for a in (
     AppSpec("galculator", ("galculator",), "gtk3", "galculator"),
     AppSpec("mousepad", ("mousepad",), "gtk3", "mousepad"),
@@ -69,6 +72,22 @@ APPS = {a.name: a for a in (
     AppSpec("mtpaint", ("mtpaint",), "gtk2", "mtpaint"),
     AppSpec("lximage-qt", ("lximage-qt",), "qt5", "lximage-qt"),
     AppSpec("qpdfview", ("qpdfview", "--unique"), "qt5", "qpdfview"),
+    AppSpec("thunar", ("thunar", "{home}"), "gtk3", "thunar"),
+    AppSpec("gedit", ("gedit", "--standalone", "{text}"), "gtk3", "gedit"),
+    AppSpec("eog", ("eog", "--new-instance", "{image}"), "gtk3", "eog"),
+    AppSpec("atril", ("atril", "{pdf}"), "gtk3", "atril"),
+    AppSpec("engrampa", ("engrampa", "{archive}"), "gtk3", "engrampa"),
+    AppSpec("pluma", ("pluma", "{text}"), "gtk3", "pluma"),
+    AppSpec("kcalc", ("kcalc",), "qt5", "kcalc"),
+    AppSpec("pcmanfm-qt", ("pcmanfm-qt", "{home}"), "qt5", "pcmanfm-qt"),
+    AppSpec("qterminal", ("qterminal",), "qt5", "qterminal"),
+    AppSpec("lxterminal", ("lxterminal", "--no-remote"), "gtk3", "lxterminal"),
+    AppSpec("org.gnome.Meld", ("meld", "{text}", "{text2}"), "gtk3", "meld"),
+    AppSpec("gucharmap", ("gucharmap",), "gtk3", "gucharmap"),
+    AppSpec("abiword", ("abiword", "{text}"), "gtk3", "abiword"),
+    AppSpec("evince", ("evince", "{pdf}"), "gtk3", "evince"),
+    AppSpec("xfce4-terminal", ("xfce4-terminal", "--disable-server"), "gtk3", "xfce4-terminal"),
+    AppSpec("mate-calc", ("mate-calc",), "gtk3", "mate-calc"),
 )}
 # The split by application: models train on the others' screens only; these are measured, never trained on.
 HELD_OUT_APPS = ("FeatherPad", "lximage-qt", "qpdfview", "gpicview", "xarchiver", "ristretto")
@@ -85,7 +104,93 @@ def package_license(package: str) -> str:
     except OSError:
         return "unknown (no copyright file)"
     m = re.search(r"^Files:[ \t]*\*[ \t]*\n(?:[^\n]+\n)*?License:[ \t]*([^\n]+)", text, re.M)
-    return m.group(1).strip() if m else f"see {path}"
+    if m:
+        return m.group(1).strip()
+    # Machine-readable files that list every path and no "Files: *": the license most stanzas name.
+    stanzas = re.findall(r"^License:[ \t]*(\S[^\n]*)", text, re.M) if text.startswith("Format:") else []
+    if stanzas:
+        top = max(set(stanzas), key=stanzas.count)
+        return f"{top.strip()} (most files; see {path})"
+    return f"see {path}"
+
+
+_TEXT = """Meeting notes
+
+Agenda
+1. Review the release checklist
+2. Update the install guide for the new packages
+3. Plan the next sprint: search, export to CSV, keyboard shortcuts
+
+Decisions
+- Ship version 2.4 on Friday
+- Keep the old importer for one more release
+"""
+
+
+def _pdf(pages: list[list[str]]) -> bytes:
+    """A small valid PDF: one page of Helvetica text lines per entry."""
+    kids = " ".join(f"{4 + 2 * i} 0 R" for i in range(len(pages)))
+    objs = ["<< /Type /Catalog /Pages 2 0 R >>", f"<< /Type /Pages /Kids [{kids}] /Count {len(pages)} >>",
+            "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    for i, lines in enumerate(pages):
+        shown = (ln.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") for ln in lines)
+        body = "BT /F1 14 Tf 72 760 Td 18 TL " + " ".join(f"({ln}) Tj T*" for ln in shown) + " ET"
+        objs.append(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> "
+                    f"/Contents {5 + 2 * i} 0 R >>")
+        objs.append(f"<< /Length {len(body)} >>\nstream\n{body}\nendstream")
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for n, obj in enumerate(objs, 1):
+        offsets.append(len(out))
+        out += f"{n} 0 obj\n{obj}\nendobj\n".encode("latin-1")
+    xref = len(out)
+    out += f"xref\n0 {len(objs) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
+    out += f"trailer\n<< /Size {len(objs) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return bytes(out)
+
+
+def write_fixture(kind: str, home: Path) -> Path:
+    """A document for a command's {image}, {pdf}, {text}, {text2} or {archive}, made in the session's home."""
+    if kind == "image":
+        path = home / "photo.png"
+        img = np.zeros((600, 800, 3), np.uint8)
+        img[:] = np.linspace(40, 220, 800, dtype=np.uint8)[None, :, None]
+        cv2.circle(img, (260, 300), 140, (40, 120, 230), -1)
+        cv2.rectangle(img, (450, 150), (700, 450), (60, 180, 80), -1)
+        cv2.putText(img, "Harvest", (300, 560), cv2.FONT_HERSHEY_SIMPLEX, 2, (255, 255, 255), 3)
+        cv2.imwrite(str(path), img)
+    elif kind == "pdf":
+        path = home / "report.pdf"
+        lines = _TEXT.splitlines()
+        path.write_bytes(_pdf([[f"Page {i + 1}", *lines] for i in range(3)]))
+    elif kind == "text":
+        path = home / "notes.txt"
+        path.write_text(_TEXT, encoding="utf-8")
+    elif kind == "text2":
+        path = home / "notes-v2.txt"
+        path.write_text(_TEXT.replace("Friday", "Monday").replace("one more release", "two releases")
+                        + "- Review the docs\n", encoding="utf-8")
+    elif kind == "archive":
+        path = home / "backup.zip"
+        with zipfile.ZipFile(path, "w") as z:
+            z.writestr("notes.txt", _TEXT)
+            z.writestr("docs/readme.md", "# Readme\n")
+            z.writestr("docs/changes.md", "# Changes\n")
+            z.writestr("data/table.csv", "a,b\n1,2\n")
+    else:
+        raise ValueError(f"unknown fixture {kind!r}")
+    return path
+
+
+def command(app: AppSpec, home: Path) -> list[str]:
+    """The app's command line with {home} and its fixtures' placeholders filled in (fixtures made on use)."""
+    out = []
+    for arg in app.cmd:
+        for kind in re.findall(r"\{(\w+)\}", arg):
+            value = str(home) if kind == "home" else str(write_fixture(kind, home))
+            arg = arg.replace("{" + kind + "}", value)
+        out.append(arg)
+    return out
 
 
 def _x_windows(display: str) -> list[ScreenWindow]:
@@ -143,7 +248,7 @@ class Session:
             self.env = self._env()
             self._start(["openbox", "--sm-disable"])
             time.sleep(0.3)
-            self.proc = self._start([c.replace("{home}", str(self.home)) for c in app.cmd])
+            self.proc = self._start(command(app, self.home))
             address = self.bus.address()
             assert address is not None
             self.source = AtspiSource(bus_address=address, exclude_self=False)
@@ -165,9 +270,10 @@ class Session:
             if QT_STYLES.get(self.theme):
                 env["QT_STYLE_OVERRIDE"] = QT_STYLES[self.theme]
         if self.icon_theme != "default":
-            ini = self.home / ".config" / "gtk-3.0" / "settings.ini"
-            ini.parent.mkdir(parents=True, exist_ok=True)
-            ini.write_text(f"[Settings]\ngtk-icon-theme-name={self.icon_theme}\n", encoding="utf-8")
+            for gtk in ("gtk-3.0", "gtk-4.0"):
+                ini = self.home / ".config" / gtk / "settings.ini"
+                ini.parent.mkdir(parents=True, exist_ok=True)
+                ini.write_text(f"[Settings]\ngtk-icon-theme-name={self.icon_theme}\n", encoding="utf-8")
             (self.home / ".gtkrc-2.0").write_text(f'gtk-icon-theme-name="{self.icon_theme}"\n', encoding="utf-8")
         if self.scale != 1:
             # GTK scales by whole numbers (GDK_SCALE) and fonts by the rest; Qt takes any factor.
@@ -253,6 +359,8 @@ def harvest_app(app: AppSpec, theme: str, icon_theme: str, scale: float, out: Pa
     s = Session(app, theme, icon_theme, scale)
     try:
         snap = s.wait_for_window()
+        # GTK 3 under GDK_SCALE reports logical units: click menu entries at their pixels, as recorded.
+        snap = _scaled(snap, _scale_fix(snap, _x_windows(s.display.display), s.proc.pid))
         frame = next(w for w in snap.windows if w.pid == s.proc.pid and w.box is not None)
         assert frame.box is not None
         s.xdo("mousemove", str(SCREEN_W - 1), str(SCREEN_H - 1))  # no hover highlight, no tooltip
