@@ -1,8 +1,14 @@
-"""Perception benchmark: capture, parse (by stage), incremental parse and locate, per screen size.
+"""Perception benchmark: capture, parse (by stage), incremental parse and locate, per screen size; and
+the accessibility tree's cost per parse on the task suite's apps.
 
     .venv/bin/python bench/perception.py [--dev-set ../shared/datasets/grounding-dev] [--repeat 3]
+    .venv/bin/python bench/perception.py --tree-only [--repeat 3]   # the tree's cost alone
 
 Screens are the grounding-dev screenshots at 1280x800, 1920x1080 and 2560x1440 (measuring only).
+The tree's cost: each app of TREE_APPS alone on a 1280x800 Xvfb display with a private AT-SPI bus, as a
+task of the suite shows it; per parse, the read (150 ms budget), the stacking order and the fusion with
+that screen's vision elements (the read runs while the pixels are parsed, so what a step waits for is at
+most what is left of it).
 "Cold" parses start with nothing cached (models loaded). "Incremental" parses follow a parse of the
 same screen after less than 10% of it changed (a panel of new text drawn over it). Capture is timed
 with mss on an Xvfb display of each size. Prints medians; the README quotes them.
@@ -32,6 +38,10 @@ from desktop_agent.capture.virtual_display import VirtualDisplay  # noqa: E402
 from desktop_agent.errors import TargetNotFound  # noqa: E402
 from desktop_agent.grounding.locate import locate_target  # noqa: E402
 from desktop_agent.perception.parser import ScreenParser  # noqa: E402
+
+# The suite's apps whose trees the agent reads (GTK 3 and Qt 5), started as its tasks start them.
+TREE_APPS = (["galculator"], ["mousepad"], ["geany"], ["pcmanfm"], ["gnumeric"], ["featherpad", "--standalone"],
+             ["qpdfview"], ["lximage-qt"])
 
 SIZES = ("1280x800", "1920x1080", "2560x1440")
 WORDS = ["Saved", "draft", "Upload", "complete", "Invoice", "pending", "Export", "finished", "Sync", "error",
@@ -84,12 +94,108 @@ def changed_copy(image: np.ndarray, seed: int, panel: bool = True) -> tuple[np.n
     return out, pw * ph / (w * h)
 
 
+def tree_cost(parser: ScreenParser, repeat: int) -> dict[str, dict[str, float]]:
+    """Milliseconds per parse that the accessibility tree costs on each app's screen (medians)."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    import mss
+
+    from desktop_agent.capture.virtual_display import stop_process
+    from desktop_agent.geometry import FrameGeometry, Monitor
+    from desktop_agent.perception.accessibility.atspi import AtspiSource
+    from desktop_agent.perception.accessibility.atspi_bus import PrivateAtspiBus
+    from desktop_agent.perception.accessibility.fusion import fuse_elements
+    from desktop_agent.perception.accessibility.reader import TreeRead, TreeReader
+    from desktop_agent.perception.accessibility.x_windows import StackingOrder
+
+    out: dict[str, dict[str, float]] = {}
+    for cmd in TREE_APPS:
+        if shutil.which(cmd[0]) is None:
+            continue
+        home = tempfile.mkdtemp(prefix="bench-tree-")
+        with VirtualDisplay.start("1280x800") as vd, PrivateAtspiBus.start(vd.display) as bus:
+            env = {k: v for k, v in os.environ.items() if not k.startswith(("XDG_", "DBUS_", "QT_", "AT_SPI"))}
+            env.pop("NO_AT_BRIDGE", None)
+            env.update(bus.env(), HOME=home, LANG="C.UTF-8", GSETTINGS_BACKEND="memory",
+                       QT_LINUX_ACCESSIBILITY_ALWAYS_ON="1", QT_QPA_PLATFORM="xcb")
+            procs = [subprocess.Popen(c, env=env, cwd=home, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                     for c in (["openbox", "--sm-disable"], cmd)]
+            source = AtspiSource(bus_address=bus.address())
+            stacking = StackingOrder(vd.display)
+            reader = TreeReader(source, windows=stacking)
+            try:
+                deadline = time.monotonic() + 20
+                while not any(w.pid == procs[1].pid and w.box for w in source.read(budget_s=2.0).windows):
+                    if time.monotonic() > deadline:
+                        break
+                    time.sleep(0.3)
+                else:
+                    deadline = 0.0
+                if deadline:  # publishes no tree here (a GTK 2 app without its bridge module): vision only
+                    out[cmd[0]] = {}
+                    continue
+                time.sleep(1.5)
+                reader.read()  # connected, app names known: as on every step after a run's first
+                with mss.MSS(display=vd.display) as sct:
+                    image = np.ascontiguousarray(np.asarray(sct.grab(sct.monitors[1]))[:, :, :3])
+                geometry = FrameGeometry(Monitor(1, 0, 0, 1280, 800, 1.0, True), 1280, 800)
+                vision = parser.parse(image, incremental=False).elements
+                costs: dict[str, list[float]] = defaultdict(list)
+                for _ in range(repeat * 5):
+                    t0 = time.perf_counter()
+                    snap = source.read(budget_s=0.15)
+                    t1 = time.perf_counter()
+                    windows = stacking()
+                    t2 = time.perf_counter()
+                    view = TreeRead(snap, windows).view(geometry)
+                    _, summary = fuse_elements(vision, view, image)
+                    t3 = time.perf_counter()
+                    costs["read"].append((t1 - t0) * 1000)
+                    costs["windows"].append((t2 - t1) * 1000)
+                    costs["fuse"].append((t3 - t2) * 1000)
+                    costs["total"].append((t3 - t0) * 1000)
+                    costs["complete"].append(float(snap.complete))
+                    costs["nodes"].append(len(snap.nodes))
+                    costs["used"].append(summary["matched"] + summary["added"])
+                out[cmd[0]] = {k: round(median(v), 1) for k, v in costs.items()}
+            finally:
+                reader.close()
+                for proc in reversed(procs):
+                    stop_process(proc)
+                shutil.rmtree(home, ignore_errors=True)
+    return out
+
+
+def print_tree_cost(costs: dict[str, dict[str, float]]) -> None:
+    print(f"{'app':12s} {'nodes':>6s} {'used':>5s} {'read':>6s} {'windows':>8s} {'fuse':>6s} {'total':>6s} complete")
+    for app, c in costs.items():
+        if not c:
+            print(f"{app:12s} (no accessibility tree: pixels only)")
+            continue
+        print(f"{app:12s} {c['nodes']:6.0f} {c['used']:5.0f} {c['read']:6.1f} {c['windows']:8.1f} {c['fuse']:6.1f} "
+              f"{c['total']:6.1f} {'yes' if c['complete'] >= 1 else 'partial'}")
+    totals = [c["total"] for c in costs.values() if c]
+    print(f"(milliseconds per parse, medians; the tree's cost over these screens: median {median(totals):.1f} ms; "
+          "read = the AT-SPI read, budget 150 ms; windows = the X stacking order; fuse = visibility and fusion)")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--dev-set", default=str(ROOT.parent / "shared" / "datasets" / "grounding-dev"))
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--tree-only", action="store_true", help="only the accessibility tree's cost per parse")
+    ap.add_argument("--no-tree", action="store_true", help="leave out the accessibility tree's cost")
     args = ap.parse_args()
+    if args.tree_only:
+        costs = tree_cost(ScreenParser(), args.repeat)
+        if args.json:
+            print(json.dumps({"tree_ms": costs}, indent=2))
+        else:
+            print_tree_cost(costs)
+        return 0
     dev = Path(args.dev_set)
     samples = json.loads((dev / "annotations.json").read_text())
     by_image: dict[str, list[dict]] = defaultdict(list)
@@ -137,9 +243,10 @@ def main() -> int:
             "changed_fraction": round(median(changed_fraction), 3),
             "locate_ms": round(median(locate_ms), 2),
         }
+    costs = {} if args.no_tree else tree_cost(parser, args.repeat)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     report = {"model_load_ms": round(load_ms), "cpus": os.cpu_count(), "sizes": results,
-              "peak_rss_mb": round(peak_mb)}
+              "peak_rss_mb": round(peak_mb), "tree_ms": costs}
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
@@ -157,6 +264,8 @@ def main() -> int:
     print("(milliseconds, medians over the screens; parse = cold, models loaded, nothing cached, (max) its "
           "slowest screen;\n panel = parse again after a panel of 3 new text lines covered "
           f"{100 * results[SIZES[1]]['changed_fraction']:.0f}% of the screen; line = after one status line changed)")
+    if costs:
+        print_tree_cost(costs)
     return 0
 
 

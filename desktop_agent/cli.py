@@ -119,11 +119,33 @@ def _frame(args: argparse.Namespace) -> Any:
     return frame_from_file(args.image)
 
 
-def cmd_parse(args: argparse.Namespace) -> int:
+def _parsed(args: argparse.Namespace, frame: Any) -> Any:
+    """The frame parsed; a live screen's fused with the accessibility tree where there is one (not for an
+    image file, nor with --no-accessibility)."""
     from desktop_agent.perception.parser import ScreenParser
 
+    parser = ScreenParser()
+    if not getattr(args, "screen", False) or args.no_accessibility:
+        return parser.parse(frame.image)
+    from desktop_agent.perception.accessibility.reader import TreeReader
+    from desktop_agent.perception.accessibility.source import default_source
+
+    reader = TreeReader(default_source())
+    try:
+        pending = reader.start()  # read while the pixels are parsed
+
+        def view() -> Any:
+            read = pending.result()
+            return read.view(frame.geometry) if read is not None else None
+
+        return parser.parse(frame.image, tree=view)
+    finally:
+        reader.close()
+
+
+def cmd_parse(args: argparse.Namespace) -> int:
     frame = _frame(args)
-    result = ScreenParser().parse(frame.image)
+    result = _parsed(args, frame)
     if args.json:
         _print_json(result.to_dict())
         return 0
@@ -134,15 +156,15 @@ def cmd_parse(args: argparse.Namespace) -> int:
     for el in result.elements:
         b = el.bbox
         meaning = f"  (icon: {el.icon[0][0]} {el.icon[0][1]:.2f})" if el.icon else ""
+        tree = f"  [{el.origin}: {el.role}]" if el.role else ""
         print(f"{el.id:4d}  {el.kind.value:9s} [{b.x1:.0f},{b.y1:.0f},{b.x2:.0f},{b.y2:.0f}]  "
-              f"{el.confidence:.2f}  {el.text}{meaning}")
+              f"{el.confidence:.2f}  {el.text}{meaning}{tree}")
     return 0
 
 
 def cmd_locate(args: argparse.Namespace) -> int:
     from desktop_agent.grounding.instruction import MAX_INSTRUCTION_CHARS
     from desktop_agent.grounding.locate import locate_target
-    from desktop_agent.perception.parser import ScreenParser
 
     if not args.instruction.strip():
         raise UsageError("the instruction is empty: name the target, e.g. `the Save button`")
@@ -150,7 +172,7 @@ def cmd_locate(args: argparse.Namespace) -> int:
         raise UsageError(f"the instruction is {len(args.instruction)} characters long: at most "
                          f"{MAX_INSTRUCTION_CHARS} (name one element, e.g. `the Save button`)")
     frame = _frame(args)
-    parsed = ScreenParser().parse(frame.image)
+    parsed = _parsed(args, frame)
     try:
         res = locate_target(parsed, args.instruction)
     except TargetNotFound as exc:
@@ -231,11 +253,41 @@ def cmd_eval_tasks(args: argparse.Namespace) -> int:
         print(f"{r.name:40s} {'ok  ' if r.success else 'FAIL'} {r.steps:3d} steps {r.seconds:6.1f} s  "
               f"{r.failure + ': ' if r.failure else ''}{r.detail}", flush=True)
 
-    report = run_suite(tasks, home, args.planner, planner_args, args.stepwise, progress)
-    js, page = report.write(out)
-    print("\n".join(report.format().splitlines()[len(tasks):]))  # the per-task lines were printed as they ran
-    print(f"report: {page}\njson: {js}")
-    return 0 if all(r.success for r in report.results) else 1
+    if args.accessibility == "off":
+        report = run_suite(tasks, home, args.planner, planner_args, args.stepwise, progress)
+        js, page = report.write(out)
+        print("\n".join(report.format().splitlines()[len(tasks):]))  # the per-task lines were printed as they ran
+        print(f"report: {page}\njson: {js}")
+        return 0 if all(r.success for r in report.results) else 1
+    return _eval_tasks_accessibility(args, tasks, home, out, planner_args, progress)
+
+
+def _eval_tasks_accessibility(args: argparse.Namespace, tasks: list[Any], home: Path, out: Path,
+                              planner_args: list[str], progress: Any) -> int:
+    """`eval tasks --accessibility on|both`: the suite with the apps' accessibility trees on (an AT-SPI bus
+    per task, the agent fusing the tree), and for `both` again with them off; one report each."""
+    from desktop_agent.evaluation.task_accessibility import AccessibleTaskEnvironment
+    from desktop_agent.evaluation.task_env import TaskEnvironment
+    from desktop_agent.evaluation.task_runner import run_suite
+
+    if args.stepwise:
+        raise UsageError("--accessibility on/both runs whole tasks: leave out --stepwise")
+    modes = ["on", "off"] if args.accessibility == "both" else ["on"]
+    reports = []
+    for mode in modes:
+        print(f"-- accessibility {mode}", flush=True)
+        env_kind, extra = ((AccessibleTaskEnvironment, []) if mode == "on"
+                           else (TaskEnvironment, ["--no-accessibility"]))
+        report = run_suite(tasks, home, args.planner, planner_args + extra, False, progress, environment=env_kind)
+        report.mode = f"{report.mode}, accessibility {mode}"
+        js, page = report.write(out / f"accessibility-{mode}")
+        print("\n".join(report.format().splitlines()[len(tasks):]))
+        print(f"report: {page}\njson: {js}")
+        reports.append(report)
+    if len(reports) == 2:
+        on, off = (r.summary() for r in reports)
+        print(f"accessibility on: {on['succeeded']}/{on['tasks']}, off: {off['succeeded']}/{off['tasks']}")
+    return 0 if all(r.success for rep in reports for r in rep.results) else 1
 
 
 def _print_event(event: Any) -> None:
@@ -294,7 +346,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         screen = ScaledScreen(screen, float(scale))
     driver = PyAutoGuiDriver()
     accessibility = None
-    if not args.no_accessibility:  # the platform's word on password fields; unused where there is no tree
+    if not args.no_accessibility:  # fused with the pixels at each step; where there is no tree, pixels only
         from desktop_agent.perception.accessibility.source import default_source
 
         accessibility = default_source()
@@ -424,6 +476,8 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--monitor", type=_int_in(1, 64), help="monitor number for --screen (default: the primary)")
         sp.add_argument("--monitors", help="explicit layout, e.g. 1920x1080+0+0*,1280x1024+1920+0")
         sp.add_argument("--json", action="store_true", help="print JSON")
+        sp.add_argument("--no-accessibility", action="store_true",
+                        help="with --screen: pixels only, without the accessibility tree's names, roles and states")
 
     sp = sub.add_parser("parse", help="list the UI elements of a screenshot")
     sp.add_argument("image", nargs="?")
@@ -467,7 +521,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--max-steps", type=_int_in(1, 1000), default=50, help="at most this many steps (1 to 1000)")
     sp.add_argument("--monitors", help="explicit monitor layout, e.g. 1280x800+1024+0*,1024x768+0+0")
     sp.add_argument("--no-accessibility", action="store_true",
-                    help="do not ask the accessibility tree (AT-SPI) whether a target is a password field")
+                    help="pixels only: do not read the accessibility tree (AT-SPI), which otherwise gives exact "
+                         "names, roles and states where apps publish them (a password field by its role)")
     sp.set_defaults(func=cmd_run)
 
     sp = sub.add_parser("runs", help="browse and export recorded runs")
@@ -499,6 +554,10 @@ def build_parser() -> argparse.ArgumentParser:
                     help="step-controlled: replay the reference steps before each step, score each step alone "
                          "(direct: the step's grounding; a model planner: its plan against the reference step)")
     e2.add_argument("--out", help="folder for tasks.json and tasks.html (default: the data folder's evals/)")
+    e2.add_argument("--accessibility", choices=["off", "on", "both"], default="off",
+                    help="off (default): apps without their accessibility trees, pixels only; on: an AT-SPI bus "
+                         "per task and the agent fusing the tree with the pixels; both: the suite both ways, one "
+                         "report each (in --out's accessibility-on/ and accessibility-off/)")
     for flag in ("--model", "--mmproj", "--base-url", "--api-key-env", "--price"):
         e2.add_argument(flag, help="passed to `desktop-agent run` (model planners)")
     e2.add_argument("--text-only", action="store_true")

@@ -139,7 +139,7 @@ def format_report(r: dict[str, Any]) -> str:
         lines.append(f"  {name}: {'available' if p['available'] else 'unavailable'} ({p['note']})")
     lines.append("runtime: " + ", ".join(f"{k} {v}" for k, v in r["runtime"].items() if v))
     lines.append(f"run database: {r['data_folder']}")
-    lines.append("accessibility tree (preview; not used by parse/locate yet):")
+    lines.append("accessibility tree (fused with the pixels where apps publish it; pixels only without):")
     for c in r.get("accessibility", []):
         lines.append(f"  {'ok' if c['ok'] else 'missing'}: {c['what']}" + (f" ({c['fix']})" if c["fix"] and not c["ok"]
                                                                           else ""))

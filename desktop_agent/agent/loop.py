@@ -29,10 +29,19 @@ from desktop_agent.capture.masked import MaskedScreen
 from desktop_agent.capture.screen import Screen
 from desktop_agent.errors import AgentError, ApprovalRefused, RunAborted, StepFailed, TargetNotFound
 from desktop_agent.execution.input_driver import InputDriver
-from desktop_agent.execution.verify import Change, visible_change, wait_until_settled
+from desktop_agent.execution.verify import (
+    TOGGLE_ROLES,
+    Change,
+    StateChange,
+    toggle_state,
+    visible_change,
+    wait_until_settled,
+)
 from desktop_agent.geometry import Monitor, Point, Rect
 from desktop_agent.grounding.instruction import parse_instruction
 from desktop_agent.grounding.locate import LocateResult, locate_target
+from desktop_agent.perception.accessibility.fusion import TreeView
+from desktop_agent.perception.accessibility.reader import PendingRead, TreeReader
 from desktop_agent.perception.accessibility.source import AccessibilityError, AccessibilitySource
 from desktop_agent.perception.elements import Element, ElementKind
 from desktop_agent.perception.parser import ScreenParser
@@ -68,8 +77,10 @@ class Agent:
         self.approver = approver
         self.settings = settings or AgentSettings()
         self.on_event = on_event or (lambda e: None)
-        # Where the platform says what a field is (a password field by its role); None: pixels only.
+        # The platform's accessibility tree, fused with the pixels at every look at the screen (exact names,
+        # roles, states; a password field by its role); None: pixels only.
         self.accessibility = accessibility
+        self._tree = TreeReader(accessibility) if accessibility is not None else None
         self._abort = threading.Event()
         self._resumed = threading.Event()  # cleared while paused
         self._resumed.set()
@@ -132,11 +143,16 @@ class Agent:
 
     def _perceive(self, timings: dict[str, float]) -> list[ScreenView]:
         out = []
-        for monitor in self.screen.layout().monitors:
+        layout = self.screen.layout()
+        pending: PendingRead | None = None
+        for monitor in layout.monitors:
             t0 = time.perf_counter()
             frame = self._settled(monitor)
+            if pending is None and self._tree is not None:
+                # Once the screen is still: the tree is read while the pixels are parsed.
+                pending = self._tree.start(layout)
             t1 = time.perf_counter()
-            parsed = self._parser_for(monitor).parse(frame.image)
+            parsed = self._parser_for(monitor).parse(frame.image, tree=self._tree_view(pending, frame))
             if isinstance(self.screen, MaskedScreen):
                 # The app's own windows are blanked in the capture; nothing there is a target.
                 masks = self.screen.masks_in(frame)
@@ -151,6 +167,18 @@ class Agent:
                     timings[f"parse_{k}"] = timings.get(f"parse_{k}", 0.0) + v
             out.append(ScreenView(frame, parsed))
         return out
+
+    @staticmethod
+    def _tree_view(pending: PendingRead | None, frame: ScreenFrame) -> Callable[[], TreeView | None] | None:
+        """What the parser fuses for one frame: the pending read's view of it, if it comes back in time."""
+        if pending is None:
+            return None
+
+        def view() -> TreeView | None:
+            read = pending.result()
+            return read.view(frame.geometry) if read is not None else None
+
+        return view
 
     def _locate(self, target: Target, timings: dict[str, float], prefer: ElementKind | None = None) -> Located:
         if target.element_id is not None or target.x is not None:
@@ -448,6 +476,9 @@ class Agent:
         """Whether the accessibility tree says the control at a target (or, with none, the focused control)
         is a password field, by its role or its secret state. Bounded by the read's budget; a source that
         fails is not asked again this run."""
+        el = _tree_element_at(loc) if loc is not None else None
+        if el is not None and ("secret" in el.states or is_secret_role(el.role)):
+            return True  # the fused element carries the tree's word already: no second read
         if self.accessibility is None:
             return False
         try:
@@ -494,8 +525,15 @@ class Agent:
             history.append(HistoryEntry(action, "done", planned.reason))
             self._emit("step_done", run_id, idx, detail, timings=timings)
             return approve_rest
-        verify = {"changed": change.changed, "pixels": change.pixels,
-                  "bbox": change.bbox.as_list() if change.bbox else None, "detail": change.describe()}
+        verify: dict[str, Any] = {"changed": change.changed, "pixels": change.pixels,
+                                  "bbox": change.bbox.as_list() if change.bbox else None,
+                                  "detail": change.describe()}
+        toggle = self._toggle_after(action, targets)
+        if toggle is not None:
+            verify["tree"] = toggle.to_dict()
+            verify["detail"] = f"{verify['detail']}; {toggle.describe()}"
+            if toggle.changed and not change.changed:
+                change = Change(True, 0, None)  # the app says the toggle flipped: the step did its work
         unchanged_why = ""
         if not change.changed and isinstance(action, Press):
             # Shortcuts often act out of sight (save, copy): record it honestly, do not fail the run.
@@ -521,6 +559,19 @@ class Agent:
         history.append(HistoryEntry(action, "verified", planned.reason))
         self._emit("step_done", run_id, idx, change.describe(), timings=timings)
         return approve_rest
+
+    def _toggle_after(self, action: Action, targets: list[Located]) -> StateChange | None:
+        """A clicked check box's (radio button's, switch's) checked state read back from the accessibility
+        tree, against the fused element's before: one bounded read, for toggles the tree named only."""
+        if self._tree is None or not isinstance(action, Click) or not targets:
+            return None
+        el = _tree_element_at(targets[0])
+        if el is None or el.role not in TOGGLE_ROLES:
+            return None
+        read = self._tree.read(self.screen.layout())
+        if read is None:
+            return None
+        return toggle_state(read.snapshot, targets[0].desktop, el.role, "", "checked" in el.states)
 
     def _apply_edits(self, run_id: str, idx: int, proposal: StepProposal, targets: list[Located],
                      timings: dict[str, float]) -> Action:
@@ -634,3 +685,11 @@ class Agent:
         if after_frame is None:
             after_frame = self.screen.grab(order[0])
         return best, after_frame
+
+
+def _tree_element_at(loc: Located) -> Element | None:
+    """The element the accessibility tree named where a target is clicked: the smallest fused element
+    with a role around the point (a phrase pieced from several elements carries its first piece's)."""
+    elements = loc.parsed.elements if loc.parsed is not None else [loc.result.element]
+    hits = [e for e in elements if e.role and e.bbox.contains(loc.result.point)]
+    return min(hits, key=lambda e: e.bbox.area) if hits else None

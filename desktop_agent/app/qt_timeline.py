@@ -67,6 +67,11 @@ def step_words(s: StepRow) -> str:
     words = s.description
     if s.target:
         words += f" at ({s.target['desktop'][0]}, {s.target['desktop'][1]}) on monitor {s.target['monitor']}"
+        el = s.target.get("element") or {}
+        source = {"both": "the pixels and the app's accessibility tree",
+                  "accessibility": "the app's accessibility tree"}
+        if el.get("origin") in source:  # where the target's name came from (absent: the pixels alone)
+            words += f", found by {source[el['origin']]} ({el.get('role', '?')})"
     return words
 
 

@@ -1,4 +1,5 @@
-"""Waiting for the screen to settle, and telling whether an action had a visible effect."""
+"""Waiting for the screen to settle, telling whether an action had a visible effect, and reading a toggle's
+checked state from the accessibility tree after it."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from desktop_agent.geometry import Rect
+from desktop_agent.geometry import DesktopPoint, Rect
+from desktop_agent.perception.accessibility.nodes import A11ySnapshot
 from desktop_agent.perception.regions import difference_mask
 
 # A text caret (1-2 px wide) blinks on its own; a change that thin is never an action's effect.
@@ -101,3 +103,42 @@ def wait_until_settled(grab: Callable[[], np.ndarray], timeout: float = 2.0, int
             return cur, True
         last = cur
     return last, False
+
+
+# Controls whose effect the accessibility tree states exactly: their checked state.
+TOGGLE_ROLES = frozenset({"check box", "radio button", "toggle button", "switch", "check menu item",
+                          "radio menu item"})
+
+
+@dataclass(frozen=True, slots=True)
+class StateChange:
+    """A toggle's checked state before an action (the fused element's) and after it (a fresh read)."""
+
+    role: str
+    name: str
+    before: bool
+    after: bool
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+    def describe(self) -> str:
+        now = "checked" if self.after else "not checked"
+        verb = "is now" if self.changed else "is still"
+        return f"the app says {self.role} {self.name!r} {verb} {now}"
+
+    def to_dict(self) -> dict[str, object]:
+        return {"role": self.role, "name": self.name, "checked_before": self.before, "checked_after": self.after}
+
+
+def toggle_state(snapshot: A11ySnapshot, point: DesktopPoint, role: str, name: str,
+                 was_checked: bool) -> StateChange | None:
+    """The checked state, after an action, of the toggle of `role` at `point` (the smallest such node there;
+    the same name when it has one); None when the tree has no such node there."""
+    hits = [n for n in snapshot.nodes
+            if n.role == role and n.box is not None and n.box.contains(point) and (not name or n.name == name)]
+    if not hits:
+        return None
+    node = min(hits, key=lambda n: n.box.area if n.box is not None else 0)
+    return StateChange(role, node.name, was_checked, node.states.checked)

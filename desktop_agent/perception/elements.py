@@ -46,8 +46,20 @@ class Element:
     lines: tuple[TextLine, ...] = ()  # the OCR lines that make up `text`, for sub-span grounding
     icon: tuple[tuple[str, float], ...] = ()  # the nearest known icon names (name, cosine), for people and planners
     icon_vector: tuple[float, ...] = ()  # the icon's meaning vector (icon_meaning.IconMeaning), for grounding
+    # Where the element came from: "vision" (the pixels alone), "accessibility" (the platform's tree alone,
+    # checked against the pixels) or "both" (a tree node matched to a detected element).
+    origin: str = "vision"
+    role: str = ""  # the accessibility role ("push button", "check box", ...) where the tree named one
+    states: tuple[str, ...] = ()  # the tree's states that are set ("enabled", "checked", "focused", ...)
 
-    def to_dict(self) -> dict[str, Any]:
+    @property
+    def enabled(self) -> bool:
+        """False only where the tree says the control is disabled (vision cannot tell)."""
+        return not self.role or "enabled" in self.states
+
+    def to_dict(self, origin: bool = False) -> dict[str, Any]:
+        """The JSON form. The accessibility fields appear on elements the tree contributed to, and `origin`
+        on every element when `origin` is asked (a fused parse); a vision-only parse reads as before."""
         out: dict[str, Any] = {
             "id": self.id,
             "kind": self.kind.value,
@@ -56,6 +68,11 @@ class Element:
             "confidence": round(self.confidence, 3),
             "source": self.source,
         }
+        if origin or self.origin != "vision":
+            out["origin"] = self.origin
+        if self.role:
+            out["role"] = self.role
+            out["states"] = list(self.states)
         if self.icon:
             out["icon"] = [{"name": n, "score": round(p, 3)} for n, p in self.icon]
         return out
@@ -70,12 +87,19 @@ class ParseResult:
     height: int
     timings: dict[str, float] = field(default_factory=dict)
     incremental: bool = False
+    # What the accessibility tree contributed (None: vision only, no tree was given): its source, whether
+    # the read was complete and in time, and how many of its nodes were used, added and left out.
+    accessibility: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        fused = self.accessibility is not None
+        out: dict[str, Any] = {
             "width": self.width,
             "height": self.height,
             "incremental": self.incremental,
             "timings_ms": {k: round(v, 1) for k, v in self.timings.items()},
-            "elements": [e.to_dict() for e in self.elements],
+            "elements": [e.to_dict(origin=fused) for e in self.elements],
         }
+        if fused:
+            out["accessibility"] = self.accessibility
+        return out

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -18,6 +20,9 @@ from desktop_agent.perception.learned_detector import default_detector
 from desktop_agent.perception.merge import merge_elements
 from desktop_agent.perception.ocr import OcrEngine, RapidOcrEngine, read_lines
 from desktop_agent.perception.regions import changed_regions, content_blocks
+
+if TYPE_CHECKING:
+    from desktop_agent.perception.accessibility.fusion import TreeView
 
 # Above this fraction of changed pixels a full parse is cheaper than bookkeeping.
 INCREMENTAL_LIMIT = 0.35
@@ -61,9 +66,28 @@ class ScreenParser:
         if self.icons is not None:
             self.icons.clear_cache()
 
-    def parse(self, image: np.ndarray, incremental: bool = True) -> ParseResult:
+    def parse(self, image: np.ndarray, incremental: bool = True,
+              tree: TreeView | Callable[[], TreeView | None] | None = None) -> ParseResult:
+        """The frame's elements. With `tree` (the accessibility tree's view of this frame, or a function
+        that gives it once the pixels are parsed), tree and pixels are fused into one list; without it, or
+        when the function gives None, the result is the vision parse alone, exactly."""
         with self._lock:
-            return self._parse(image, incremental)
+            result = self._parse(image, incremental)
+        if tree is None:
+            return result
+        t0 = time.perf_counter()
+        view = tree() if callable(tree) else tree
+        waited = (time.perf_counter() - t0) * 1000
+        if view is None:
+            result.timings["a11y_wait"] = waited
+            return result
+        from desktop_agent.perception.accessibility.fusion import fuse_elements
+
+        t1 = time.perf_counter()
+        elements, summary = fuse_elements(result.elements, view, image)
+        timings = {**result.timings, "a11y_wait": waited, "a11y_fuse": (time.perf_counter() - t1) * 1000}
+        timings["total"] = result.timings["total"] + waited + timings["a11y_fuse"]
+        return replace(result, elements=elements, timings=timings, accessibility=summary)
 
     def _parse(self, image: np.ndarray, incremental: bool) -> ParseResult:
         timings: dict[str, float] = {}

@@ -1,8 +1,9 @@
 """The accessibility trees of the windows on screen: roles, names, states and desktop boxes of controls,
 read live from the platform's accessibility API within a time budget (AT-SPI on Linux).
 
-Not yet fused into `parse`/`locate`: a source of truth beside the vision parser, and of the training data
-the harvester in `models/harvest/` writes.
+`fusion` makes one element list of a tree and a vision parse (the agent's default where a tree is there);
+`reader.TreeReader` reads it beside each parse within its budget. Also the source of truth of the training
+data the harvester in `models/harvest/` writes.
 """
 
 from desktop_agent.perception.accessibility.fake import FakeAccessibilitySource

@@ -164,13 +164,16 @@ class PrivateAtspiBus:
     display: str
 
     @staticmethod
-    def start(display: str, timeout: float = 10.0, publish_on_display: bool = True) -> PrivateAtspiBus:
+    def start(display: str, timeout: float = 10.0, publish_on_display: bool = True,
+              parent: Path | None = None) -> PrivateAtspiBus:
         """`publish_on_display` puts the bus on the X root window, as desktop sessions do: Qt 5 apps then
-        expose their trees unasked. Without it apps find the bus on the session bus only, as on Wayland."""
+        expose their trees unasked. Without it apps find the bus on the session bus only, as on Wayland.
+        `parent`: where the buses' sockets go (default: the temporary folder), a folder the apps can reach
+        (an app in a private /tmp cannot reach sockets in the real one)."""
         for tool in ("dbus-daemon", BUS_LAUNCHER):
             if shutil.which(tool) is None:
                 raise AccessibilityUnavailable(f"{tool} is not installed: apt-get install dbus-daemon at-spi2-core")
-        runtime = Path(tempfile.mkdtemp(prefix="atspi-run-"))
+        runtime = Path(tempfile.mkdtemp(prefix="atspi-run-", dir=parent))
         runtime.chmod(0o700)
         # Services the bus starts on demand (xfconfd, dconf) write their settings here, not in the user's home.
         private = {**os.environ, "HOME": str(runtime), "XDG_CONFIG_HOME": str(runtime / "config"),

@@ -66,14 +66,16 @@ def _owns(window: ScreenWindow, node: A11yNode, in_popup: bool) -> bool:
     if window.popup or frame is None:
         return False
     inside = frame.intersection(window.box)
-    # Toolkits disagree on whether a window's extents include the decorations: most of it is enough.
-    return inside is not None and inside.area >= 0.7 * min(frame.area, window.box.area)
+    # Toolkits disagree on whether a window's extents include the decorations: most of each is enough. Most
+    # of both: a small window of another process on top (whose pid may be unknown) lies inside the frame too.
+    return inside is not None and inside.area >= 0.7 * max(frame.area, window.box.area)
 
 
 def visible_nodes(snapshot: A11ySnapshot, windows: list[ScreenWindow], screen: DesktopRect,
-                  min_visible: float = 0.95) -> list[VisibleNode]:
+                  min_visible: float = 0.95, roles: frozenset[str] | None = None) -> list[VisibleNode]:
     """The nodes of `snapshot` of which at least `min_visible` of the (clipped) box is seen on `screen`,
-    given every window on it bottom to top. Boxes come back clipped to containers, window and screen."""
+    given every window on it bottom to top. Boxes come back clipped to containers, window and screen.
+    `roles`: look only at nodes of these roles (the others still clip their descendants)."""
     owner = np.full((screen.height, screen.width), -1, np.int32)
     for i, w in enumerate(windows):
         box = w.box.intersection(screen)
@@ -82,13 +84,15 @@ def visible_nodes(snapshot: A11ySnapshot, windows: list[ScreenWindow], screen: D
     by_id = {n.id: n for n in snapshot.nodes}
     out = []
     for node in snapshot.nodes:
+        if roles is not None and node.role not in roles:
+            continue
         box = _clip_to_containers(node, by_id)
         box = box.intersection(screen) if box is not None else None
         if box is None:
             continue
         region = owner[box.top - screen.top:box.bottom - screen.top, box.left - screen.left:box.right - screen.left]
-        ids, counts = np.unique(region, return_counts=True)
-        top = int(ids[counts.argmax()])
+        counts = np.bincount(region.ravel() + 1, minlength=len(windows) + 1)  # [0]: no window
+        top = int(counts.argmax()) - 1
         if top < 0 or counts.max() < min_visible * region.size:
             continue
         if not _owns(windows[top], node, _in_popup(node, by_id)):

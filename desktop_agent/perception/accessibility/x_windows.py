@@ -1,0 +1,89 @@
+"""The windows on an X display bottom to top, as `visibility.visible_nodes` needs them: what covers what is
+known to the display server, not to the accessibility tree."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from typing import Any
+
+from desktop_agent.perception.accessibility.nodes import DesktopRect
+from desktop_agent.perception.accessibility.visibility import ScreenWindow
+
+
+def _pid(w: Any, atom: int) -> int | None:
+    """`_NET_WM_PID` of the window or, under a reparenting window manager, of its client inside the frame."""
+    from Xlib import X
+
+    for cand in (w, *w.query_tree().children):
+        prop = cand.get_full_property(atom, X.AnyPropertyType)
+        if prop is not None and len(prop.value):
+            return int(prop.value[0])
+    return None
+
+
+def _windows(d: Any) -> list[ScreenWindow]:
+    from Xlib import X
+
+    out = []
+    root = d.screen().root
+    atom = d.intern_atom("_NET_WM_PID")
+    for w in root.query_tree().children:  # X lists a parent's children bottom to top
+        try:
+            attrs = w.get_attributes()
+            if attrs.map_state != X.IsViewable:
+                continue
+            g = w.get_geometry()
+            pos = w.translate_coords(root, 0, 0)
+            pid = _pid(w, atom)
+        except Exception as exc:  # the window went away while we looked; a lost connection is not that
+            if type(exc).__name__ in ("ConnectionClosedError", "DisplayConnectionError"):
+                raise
+            continue
+        box = DesktopRect.from_xywh(-pos.x, -pos.y, g.width, g.height)
+        out.append(ScreenWindow(box, pid, popup=bool(attrs.override_redirect)))
+    return out
+
+
+class StackingOrder:
+    """The windows of an X display bottom to top, asked on one kept connection (opening one costs more
+    than the asking). Calling it gives None where there is no X display to ask (another platform, Wayland,
+    no python-xlib): the caller then cannot tell what is covered. Not for two threads at once."""
+
+    def __init__(self, display: str | None = None) -> None:
+        self.display = display
+        self._conn: Any = None
+
+    def __call__(self) -> list[ScreenWindow] | None:
+        if not sys.platform.startswith("linux"):
+            return None
+        for _attempt in range(2):  # a kept connection may have gone stale: one fresh try
+            if self._conn is None:
+                try:
+                    from Xlib import display as xdisplay
+
+                    self._conn = xdisplay.Display(self.display)
+                except Exception:
+                    return None
+            try:
+                return _windows(self._conn)
+            except Exception:
+                self.close()
+        return None
+
+    def close(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(Exception):
+                self._conn.close()
+            self._conn = None
+
+
+def stacked_windows(display: str | None = None) -> list[ScreenWindow] | None:
+    """Every mapped top-level window bottom to top: its box (decorations included), the process owning it
+    and whether it is a popup (override-redirect: menus, tooltips, combo lists); None where there is no X
+    display to ask. One connection for one question (`StackingOrder` keeps one)."""
+    order = StackingOrder(display)
+    try:
+        return order()
+    finally:
+        order.close()
