@@ -21,17 +21,21 @@ import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from desktop_agent.errors import TargetNotFound
 from desktop_agent.geometry import Point, Rect
+from desktop_agent.grounding.calibration import Scored, shared, shared_calibration
 from desktop_agent.grounding.instruction import Instruction, normalize, normalize_with_map, parse_instruction
 from desktop_agent.perception.elements import Element, ElementKind, ParseResult, TextLine
 from desktop_agent.perception.icon_meaning import shared_meaning
 
-MIN_SCORE = 0.72
+# A text match below this hand-ordered score is too weak to be a candidate reading of the name.
+CANDIDATE_MIN = 0.72
+# The least calibrated probability that clicks (models/locate/calibration.json).
+MIN_SCORE = shared_calibration().threshold
 _INTERACTIVE = (ElementKind.BUTTON, ElementKind.INPUT, ElementKind.CHECKBOX, ElementKind.RADIO,
                 ElementKind.MENU_ITEM, ElementKind.LINK, ElementKind.TOGGLE, ElementKind.DROPDOWN, ElementKind.TAB,
                 ElementKind.SLIDER, ElementKind.SCROLLBAR)
@@ -92,7 +96,7 @@ def _row_phrases(elements: list[Element]) -> list[_Candidate]:
                     union = union.union(e.bbox)
                 lines = tuple(ln for e, _ in run for ln in e.lines)
                 el = replace(first, bbox=union, text=" ".join(" ".join(ln.text for ln in e.lines) for e, _ in run),
-                             lines=lines)
+                             lines=lines, role="", states=(), origin="vision")  # pieced by us: no tree node
                 out.append(_Candidate(el, lines, phrase=True))
             if len(run) == 4:
                 break
@@ -117,7 +121,8 @@ def _stacked_phrases(elements: list[Element]) -> list[_Candidate]:
             if (-0.2 * tbox.height <= gap <= 0.8 * tbox.height and abs(lbox.height - tbox.height) <= 0.3 * tbox.height
                     and overlap >= 0.5 * min(tbox.width, lbox.width)):
                 lines = (*top.lines, *low.lines)
-                el = replace(top, bbox=top.bbox.union(low.bbox), text=f"{top.text} {low.text}", lines=lines)
+                el = replace(top, bbox=top.bbox.union(low.bbox), text=f"{top.text} {low.text}", lines=lines,
+                             role="", states=(), origin="vision")
                 out.append(_Candidate(el, lines, phrase=True))
     return out
 
@@ -206,25 +211,38 @@ def _slip_only(label: str, text: str) -> bool:
     return all(abs(_alnum(label[i1:i2]) - _alnum(text[j1:j2])) < 2 for tag, i1, i2, j1, j2 in ops if tag != "equal")
 
 
-def _match(label: str, text: str, strict: bool = False) -> tuple[float, tuple[int, int] | None]:
+class Match(NamedTuple):
+    """How a text carries a label: `score` orders candidates (from 1.0, the exact text, down), `span` is where
+    in the text when partial, `how` names the kind of match and `similarity` its closeness (1 unless fuzzy)."""
+
+    score: float
+    span: tuple[int, int] | None
+    how: str  # "exact", "spacing", "folded", "contains", "fuzzy" or "" (none)
+    similarity: float = 1.0
+
+
+_NO_MATCH = Match(0.0, None, "", 0.0)
+
+
+def _match(label: str, text: str, strict: bool = False) -> Match:
     """How well normalised `text` carries normalised `label`, and the span (in `text`) when partial.
     `strict`: a fuzzy match must be a misreading, not another word (`_slip_only`)."""
     if not label or not text:
-        return 0.0, None
+        return _NO_MATCH
     if text == label:
-        return 1.0, None
+        return Match(1.0, None, "exact")
     if text.replace(" ", "") == label.replace(" ", ""):
-        return 0.97, None
+        return Match(0.97, None, "spacing")
     if text.translate(_FOLD).replace(" ", "") == label.translate(_FOLD).replace(" ", ""):
-        return 0.93, None
+        return Match(0.93, None, "folded")
     span = _contains(label, text)
     if span:
         # The label as whole words of a longer line: a menu bar, a toolbar row, a sentence with a link.
-        return 0.86 + 0.1 * len(label) / len(text), span
+        return Match(0.86 + 0.1 * len(label) / len(text), span, "contains")
     ratio = SequenceMatcher(None, label, text, autojunk=False).ratio()
     # Numbers are never approximate: "line 150" is not "line 130", "Item 40" not "Item 10".
     if len(label) >= 4 and ratio >= 0.85 and _same_numbers(label, text) and (not strict or _slip_only(label, text)):
-        return 0.7 + 0.22 * ratio, None  # below any exact or glyph-folded match
+        return Match(0.7 + 0.22 * ratio, None, "fuzzy", ratio)  # below any exact or glyph-folded match
     if len(text) > len(label) >= 5:
         # A fuzzy match against a word-aligned window of the line, for an OCR slip in a longer line.
         best, best_span = 0.0, None
@@ -236,32 +254,45 @@ def _match(label: str, text: str, strict: bool = False) -> tuple[float, tuple[in
             if r > best and _same_numbers(label, text[i:j]) and (not strict or _slip_only(label, text[i:j])):
                 best, best_span = r, (i, j)
         if best >= 0.88:
-            return 0.7 + 0.2 * best, best_span
-    return ratio * 0.7, None
+            return Match(0.7 + 0.2 * best, best_span, "fuzzy", best)
+    return Match(ratio * 0.7, None, "fuzzy" if ratio > 0 else "", ratio)
 
 
 WHOLE = 0.93  # _match's scores from here up: the text as a whole is the label (folded)
 
 
-def _score(ins: Instruction, cand: _Candidate, strict: bool = False) -> tuple[float, Rect, bool]:
-    """The candidate's score, the box to click, and whether its text as a whole is the label."""
+def _coverage(label: str, text: str, span: tuple[int, int] | None) -> float:
+    """The share of `text` that the label covers: its span's, or (whole and approximate) the lengths'."""
+    if span:
+        return (span[1] - span[0]) / max(len(text), 1)
+    return min(len(label), len(text)) / max(len(label), len(text), 1)
+
+
+def _score(ins: Instruction, cand: _Candidate, strict: bool = False) -> Scored | None:
+    """The candidate's evidence: its ordering score, the box to click, whether its text as a whole is the
+    label, and how the text carries it."""
     el = cand.element
-    score, box, whole = 0.0, el.bbox, False
+    m, box, via_label, coverage, rest = _NO_MATCH, el.bbox, False, 0.0, ""
     if cand.lines:
         # Text the element shows: the point goes to that text (or the matching span of it).
-        norm, where = normalize_with_map(" ".join(ln.text for ln in cand.lines))
-        score, span = _match(ins.label, norm, strict)
-        whole = span is None and score >= WHOLE
-        if score > 0:
-            box = _span_box(cand, where[span[0]], where[span[1] - 1] + 1) if span else _text_box(cand)
-    if el.text and (score < 0.9 or el.kind in _LABELLED):
+        shown = " ".join(ln.text for ln in cand.lines)
+        norm, where = normalize_with_map(shown)
+        m = _match(ins.label, norm, strict)
+        if m.score > 0:
+            box = _span_box(cand, where[m.span[0]], where[m.span[1] - 1] + 1) if m.span else _text_box(cand)
+            coverage = _coverage(ins.label, norm, m.span)
+            rest = f"{norm[:m.span[0]]} {norm[m.span[1]:]}".strip() if m.span else ""
+    if el.text and (m.score < 0.9 or el.kind in _LABELLED):
         # A control named by the label beside it (a field, a checkbox): the point goes to the control.
         # The whole label names it; a few words inside a longer line beside a field do not.
-        label_score, label_span = _match(ins.label, normalize_with_map(el.text)[0], strict)
-        if label_score > score and label_span is None:
-            score, box, whole = label_score, el.bbox, label_score >= WHOLE
-    if score <= 0:
-        return 0.0, el.bbox, False
+        named = normalize_with_map(el.text)[0]
+        by_label = _match(ins.label, named, strict)
+        if by_label.score > m.score and by_label.span is None:
+            m, box, via_label = by_label, el.bbox, bool(cand.lines) or el.kind in _LABELLED
+            coverage, rest = _coverage(ins.label, named, None), ""
+    if m.score <= 0:
+        return None
+    score = m.score
     if ins.kind is not None:
         if el.kind == ins.kind:
             score += 0.04
@@ -269,11 +300,16 @@ def _score(ins: Instruction, cand: _Candidate, strict: bool = False) -> tuple[fl
             score += 0.01
     elif el.kind in _INTERACTIVE:
         score += 0.02
-    if cand.phrase or (len(cand.lines) > 1 and el.kind == ElementKind.TEXT):
+    phrase = cand.phrase or (len(cand.lines) > 1 and el.kind == ElementKind.TEXT)
+    case_exact = bool(cand.lines) and m.score >= WHOLE and " ".join(ln.text for ln in cand.lines) in ins.raw
+    if phrase:
         score -= 0.03  # a phrase pieced from several lines is weaker evidence than one line
-    elif score >= 0.93 and cand.lines and " ".join(ln.text for ln in cand.lines) in ins.raw:
+    elif case_exact:
         score += 0.005  # written exactly so, case included: breaks a tie with "bOOK" for "Book"
-    return score, box, whole  # may exceed 1 by the kind bonus: ties between a label and its control break here
+    conf = min((ln.score for ln in cand.lines), default=el.confidence)
+    # The score may exceed 1 by the kind bonus: ties between a label and its control break here.
+    return Scored(score, m.span is None and m.score >= WHOLE, el, box, m.how, coverage, m.similarity, via_label,
+                  phrase, case_exact, conf, rest=rest)
 
 
 def icon_evidence(parse: ParseResult, label: str, top: int = 3) -> list[tuple[Element, float, float]]:
@@ -293,26 +329,22 @@ def icon_evidence(parse: ParseResult, label: str, top: int = 3) -> list[tuple[El
     return out
 
 
-def _icon_candidates(parse: ParseResult, ins: Instruction) -> list[tuple[float, Element, Rect]]:
-    """Icons whose meaning fits the whole name, each with the calibrated probability that a click on it is
-    right (models/icon_embed), from the cosine of the name's and the icon's vectors and the icon's lead over
-    the screen's next best icon. Below the calibration's threshold (chosen for at most 2% wrong clicks) an
-    icon is no candidate."""
+ICONS_WEIGHED = 2  # the icons nearest in meaning that the calibrated model weighs against the texts
+
+
+def _icon_candidates(parse: ParseResult, ins: Instruction) -> list[Scored]:
+    """The icons nearest in meaning to the whole name, with the icon model's own calibrated log-odds that a
+    click on each is right (models/icon_embed: from the cosine of the name's and the icon's vectors and the
+    icon's lead over the screen's next best icon); the locate model weighs them against the texts."""
     meaning = shared_meaning()
     if meaning is None:
         return []
     cal = meaning.calibration
     out = []
-    for el, cos, lead in icon_evidence(parse, ins.label):
-        p = cal.probability(cos, lead)
-        if p < cal.threshold:
-            continue
-        # Between the abstain line and an exact text match: a label written on screen is stronger
-        # evidence than a recognised glyph.
-        score = MIN_SCORE + 0.2 * (p - cal.threshold) / max(1 - cal.threshold, 1e-6)
-        if ins.kind in (ElementKind.ICON, ElementKind.BUTTON):
-            score += 0.02
-        out.append((score, el, el.bbox))
+    for el, cos, lead in icon_evidence(parse, ins.label, top=ICONS_WEIGHED):
+        logit = cal.a * cos + cal.b * lead + cal.c
+        out.append(Scored(0.5 + 0.2 * cal.probability(cos, lead), False, el, el.bbox, "icon", 0.0, cos, False,
+                          False, False, el.confidence, icon_logit=logit))
     return out
 
 
@@ -339,72 +371,103 @@ def _whole_reading(ins: Instruction) -> Instruction | None:
     return None
 
 
-def _rank(parse: ParseResult, ins: Instruction, strict: bool = False) -> list[tuple[float, Element, Rect]]:
+def _rank(parse: ParseResult, ins: Instruction, strict: bool = False) -> list[Scored]:
+    """Texts that carry the label, in the hand-written order of match strength."""
     cands = ([_Candidate(e, e.lines) for e in parse.elements if e.text] + _row_phrases(parse.elements)
              + _stacked_phrases(parse.elements))
-    scored = [(s, False, el, box) for s, el, box in _icon_candidates(parse, ins)]
-    for c in cands:
-        s, box, whole = _score(ins, c, strict)
-        if s > 0:
-            scored.append((s, whole, c.element, box))
+    scored = [s for c in cands if (s := _score(ins, c, strict)) is not None]
     # An element whose whole text is the label comes before any that carries it inside longer text or
     # approximately, whatever their kinds: "Save" before "Save as...".
-    scored.sort(key=lambda t: (not t[1], -t[0], t[3].area))
-    return [(s, el, box) for s, _, el, box in scored]
+    scored.sort(key=lambda t: (not t.whole, -t.score, t.box.area))
+    return scored
 
 
 # A keyboard shortcut written after a name, as menus show it and accessibility names carry it
 # ("Close Tab Alt+W", "Save Ctrl+S", "Refresh F5"): menus draw it apart from the name, at the row's end.
 _SHORTCUT = re.compile(r"\s+(?:(?:ctrl|control|alt|shift|super|meta|cmd|⌘)\s*\+\s*)+\S{1,9}$"
                        r"|\s+f(?:[1-9]|1[0-9]|2[0-4])$")
+TEXTS_WEIGHED = 6  # the strongest text candidates (in the hand-written order) the calibrated model weighs
 
 
-def _ranked(parse: ParseResult, ins: Instruction) -> tuple[Instruction, list[tuple[float, Element, Rect]]]:
-    """The reading of the instruction that explains the most of it, and its ranking: "Open Database..."
-    as a whole name when something on screen carries it, else as "open" + "Database..."; a name written
-    with its shortcut ("Close Tab Alt+W") as written, else as the name alone."""
+def _reading(parse: ParseResult, ins: Instruction) -> tuple[Instruction, list[Scored]]:
+    """The reading of the instruction that explains the most of it, and its text candidates: "Open
+    Database..." as a whole name when something on screen carries it, else as "open" + "Database..."; a name
+    written with its shortcut ("Close Tab Alt+W") as written, else as the name alone."""
     read, ranked = _ranked_reading(parse, ins)
     bare = _SHORTCUT.sub("", ins.label)
-    if (not ranked or ranked[0][0] < MIN_SCORE) and bare and bare != ins.label:
+    if (not ranked or ranked[0].score < CANDIDATE_MIN) and bare and bare != ins.label:
         return _ranked_reading(parse, replace(ins, label=bare))
     return read, ranked
 
 
-def _ranked_reading(parse: ParseResult, ins: Instruction) -> tuple[Instruction, list[tuple[float, Element, Rect]]]:
+def _ranked_reading(parse: ParseResult, ins: Instruction) -> tuple[Instruction, list[Scored]]:
     whole = _whole_reading(ins)
     if whole is None:
         return ins, _rank(parse, ins)
     ranked = _rank(parse, whole, strict=True)  # the whole name, or a misreading of it: not "Deselect All"
-    if ranked and ranked[0][0] >= MIN_SCORE:
+    if ranked and ranked[0].score >= CANDIDATE_MIN:
         return whole, ranked
     # Read as a verb and its object, but not onto an element whose text is a different name close to the
     # whole one (what a lenient match would take for it), nor a phrase with such a line in it: "Deselect All"
     # is not where "Select All" asks to select "All". A longer line that merely runs into the name
     # ("widthselect month ...", two words OCR read as one) stays.
     def other_name(el: Element) -> bool:
-        return any(_match(whole.label, normalize(text))[0] >= MIN_SCORE
+        return any(_match(whole.label, normalize(text)).score >= CANDIDATE_MIN
                    for text in (el.text, *(ln.text for ln in el.lines)))
 
-    return ins, [t for t in _rank(parse, ins) if not other_name(t[1])]
+    return ins, [t for t in _rank(parse, ins) if not other_name(t.element)]
+
+
+def candidates(parse: ParseResult, ins: Instruction) -> tuple[Instruction, list[Scored]]:
+    """The reading of `ins` and the candidates the calibrated model weighs: the strongest texts and the
+    icons nearest in meaning. What models/locate/fit.py learns from."""
+    ins, texts = _reading(parse, ins)
+    return ins, texts[:TEXTS_WEIGHED] + _icon_candidates(parse, ins)
+
+
+def weighed_candidates(parse: ParseResult, ins: Instruction) -> tuple[Instruction, list[Scored], np.ndarray]:
+    """The reading of `ins`, the candidates the calibrated model weighs (the strongest texts, the nearest
+    icons) and the probability of each that a click on it is right, best first."""
+    ins, cands = candidates(parse, ins)
+    if not cands:
+        return ins, [], np.zeros(0)
+    p = shared(cands, shared_calibration().probabilities(ins, cands))
+    return ins, *choice_order(cands, p)
+
+
+def choice_order(cands: list[Scored], p: np.ndarray) -> tuple[list[Scored], np.ndarray]:
+    """The candidates in the order `locate` takes them, with their probabilities: an element whose whole text
+    is the name before any that carries it only in part or approximately ("Save" before "Save as...", also
+    when the model likes the longer one better: then it abstains rather than click another item), and the
+    likeliest first among those; between views of one target (a label and its field), the hand-written
+    order (`cands` comes in it, and the sort is stable)."""
+    order = sorted(range(len(cands)), key=lambda i: (not cands[i].whole, -p[i]))
+    return [cands[i] for i in order], p[order]
 
 
 def rank_targets(parse: ParseResult, instruction: str | Instruction) -> list[tuple[float, Element, Rect]]:
+    """(probability that a click there is right, element, box to click) for the candidates, best first."""
     ins = parse_instruction(instruction) if isinstance(instruction, str) else instruction
-    return _ranked(parse, ins)[1]
+    _, cands, p = weighed_candidates(parse, ins)
+    return [(float(pi), c.element, c.box) for pi, c in zip(p, cands, strict=True)]
 
 
-def locate_target(parse: ParseResult, instruction: str, min_score: float = MIN_SCORE,
+def locate_target(parse: ParseResult, instruction: str, min_score: float | None = None,
                   prefer: ElementKind | None = None) -> LocateResult:
-    """The best element for `instruction`, or raise TargetNotFound (abstain) when none is good enough.
+    """The best element for `instruction`, or raise TargetNotFound (abstain) when none is likely enough to
+    be right: the score is the calibrated probability that the click is right (models/locate), and below
+    `min_score` (default: the calibration's threshold, chosen for at most 2% wrong clicks) it abstains.
     `prefer` is the kind the action implies (a field to type into) when the instruction names none."""
     ins = parse_instruction(instruction)
     if prefer is not None and ins.kind is None:
         ins = replace(ins, kind=prefer)
     if not ins.label:
         raise TargetNotFound(f"nothing to look for in {instruction!r}: name the target's text")
-    ins, ranked = _ranked(parse, ins)
-    if not ranked or ranked[0][0] < min_score:
-        best = f" (closest: {ranked[0][1].text!r}, score {ranked[0][0]:.2f})" if ranked else ""
+    threshold = MIN_SCORE if min_score is None else min_score
+    ins, cands, p = weighed_candidates(parse, ins)
+    if not cands or p[0] < threshold:
+        best = (f" (closest: {cands[0].element.text or cands[0].element.kind.value!r}, "
+                f"p {p[0]:.2f} < {threshold:.2f})" if cands else "")
         raise TargetNotFound(f"no element matching {ins.label!r} on screen{best}; not clicking a guess")
-    score, el, box = ranked[0]
-    return LocateResult(box.center, box, min(score, 1.0), el, ins)
+    best_c = cands[0]
+    return LocateResult(best_c.box.center, best_c.box, float(p[0]), best_c.element, ins)

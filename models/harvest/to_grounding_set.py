@@ -32,7 +32,7 @@ TEXT_ROLES = {"menu item", "menu", "page tab", "check box", "radio button", "pus
               "radio menu item", "toggle button"}
 
 
-def _kind(s: dict[str, Any]) -> str | None:
+def _kind(s: dict[str, Any], short_names: bool = False) -> str | None:
     x1, y1, x2, y2 = s["bbox"]
     w, h = (x2 - x1) / s["scale"], (y2 - y1) / s["scale"]
     name = (s.get("name") or "").strip()
@@ -43,10 +43,20 @@ def _kind(s: dict[str, Any]) -> str | None:
         return "icon"
     if s["role"] in TEXT_ROLES and 2 <= len(name) <= 40 and re.search(r"[A-Za-z]{2}", name):
         return "text"
+    if short_names and s["role"] in TEXT_ROLES and len(name) <= 40 and not name.isspace():
+            # A calculator's "7" or "+": names a calibration must see too. With them (`--short-names`, for
+        # training sets), absent names are only those whose words no name on the screen holds ("Preferences..."
+        # is absent only where no "Preferences" shows) and with two letters at least (a "2" is on most screens).
+        return "text"
     return None
 
 
-def convert(src: Path, dst: Path, apps: set[str] | None, absent_per_screen: int = 3, seed: int = 5) -> dict[str, int]:
+def _words(name: str) -> str:
+    return " ".join(re.findall(r"\w+", name.casefold()))
+
+
+def convert(src: Path, dst: Path, apps: set[str] | None, absent_per_screen: int = 3, seed: int = 5,
+            short_names: bool = False) -> dict[str, int]:
     samples = [json.loads(line) for line in (src / "samples.jsonl").read_text(encoding="utf-8").splitlines() if line]
     by_image: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for s in samples:
@@ -66,7 +76,7 @@ def convert(src: Path, dst: Path, apps: set[str] | None, absent_per_screen: int 
 
         h, w = cv2.imread(str(src / image)).shape[:2]
         for i in items:
-            kind = _kind(i)
+            kind = _kind(i, short_names)
             name = (i.get("name") or "").strip()
             if kind is None or counts[name.casefold()] > 1:
                 continue
@@ -80,7 +90,10 @@ def convert(src: Path, dst: Path, apps: set[str] | None, absent_per_screen: int 
         if (apps and app not in apps) or not (dst / image).exists():
             continue
         here = {(i.get("name") or "").strip().casefold() for i in items}
-        pool = sorted(n for a, ns in names_by_app.items() if a != app for n in ns if n.casefold() not in here)
+        words_here = " ".join(_words(n) for n in here)
+        pool = sorted(n for a, ns in names_by_app.items() if a != app for n in ns if n.casefold() not in here
+                      and (not short_names or (re.search(r"[A-Za-z]{2}", n) and f" {_words(n)} " not in
+                                               f" {words_here} ")))
         for name in rng.sample(pool, min(absent_per_screen, len(pool))):
             absent.append({"id": f"absent-{len(absent)}", "img_filename": f"../{image}", "instruction": name,
                            "bbox": None, "data_type": "absent", "data_source": app, "platform": items[0]["toolkit"]})
@@ -98,10 +111,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("harvest", type=Path)
     ap.add_argument("out", type=Path)
     ap.add_argument("--apps", default="", help="comma-separated apps to keep (default: the split's test apps)")
+    ap.add_argument("--short-names", action="store_true",
+                    help="also text targets named with fewer than two letters (calculator keys, '+')")
     args = ap.parse_args(argv)
     apps = set(filter(None, args.apps.split(","))) or set(
         json.loads((args.harvest / "split.json").read_text())["test"])
-    print(json.dumps(convert(args.harvest, args.out, apps or None)))
+    print(json.dumps(convert(args.harvest, args.out, apps or None, short_names=args.short_names)))
     return 0
 
 
