@@ -64,6 +64,9 @@ from desktop_agent.planning.planner import HistoryEntry, PlanContext, PlannedSte
 from desktop_agent.runs.store import RunStore
 from desktop_agent.secret_fields import MASK, is_secret_label, is_secret_role, redact_task
 
+# Budgets of the accessibility read that asks whether a typing target is a password field: the usual one,
+# then a longer one when the first was cut short.
+SECRET_READ_BUDGETS_S = (0.15, 1.0)
 
 class Agent:
     def __init__(self, screen: Screen, parser: ScreenParser, driver: InputDriver, store: RunStore,
@@ -482,7 +485,12 @@ class Agent:
         if self.accessibility is None:
             return False
         try:
-            snap = self.accessibility.read(budget_s=0.15, within=self.screen.layout())
+            # Safety is not traded for speed: a read cut short by its budget (a busy machine, a large app)
+            # is done again with a second's budget before the field is taken for an ordinary one.
+            for budget in SECRET_READ_BUDGETS_S:
+                snap = self.accessibility.read(budget_s=budget, within=self.screen.layout())
+                if snap.complete:
+                    break
         except AccessibilityError:
             self.accessibility = None
             return False

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from desktop_agent.geometry import Rect
-from desktop_agent.grounding.instruction import Instruction
+from desktop_agent.grounding.instruction import Instruction, normalize
 from desktop_agent.perception.elements import Element, ElementKind
 
 CALIBRATION_PATH = Path(__file__).resolve().parents[2] / "models" / "locate" / "calibration.json"
@@ -72,7 +72,8 @@ def same_target(a: Scored, b: Scored) -> bool:
     names it (a field and its "Name" label): a click on either is meant for the same control."""
     if a.box.contains(b.box.center) or b.box.contains(a.box.center):
         return True
-    return a.via_label != b.via_label and a.element.text == b.element.text and _near(a.element.bbox, b.element.bbox)
+    return (a.via_label != b.via_label and normalize(a.element.text) == normalize(b.element.text)
+            and _near(a.element.bbox, b.element.bbox))
 
 
 def shared(cands: list[Scored], p: np.ndarray) -> np.ndarray:

@@ -111,3 +111,14 @@ def _parse(raw: str) -> Instruction:
             kind = k
             break
     return Instruction(raw, normalize(text), kind, False)
+
+
+def with_kind_word(ins: Instruction) -> Instruction | None:
+    """The instruction read with its trailing kind word as part of the name ("New Tab", "Copy Link", "Add
+    Item" are names), when a kind was taken from the end of an unquoted name; None otherwise."""
+    if ins.quoted or ins.kind is None:
+        return None
+    whole = _parse(ins.raw[:MAX_INSTRUCTION_CHARS].strip() + " .")  # a trailing "." ends with no kind word
+    if whole.kind is not None or whole.label == ins.label or not whole.label.startswith(ins.label):
+        return None
+    return Instruction(ins.raw, whole.label[:MAX_LABEL_CHARS].rstrip(" .:"), None, False)

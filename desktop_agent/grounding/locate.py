@@ -28,7 +28,13 @@ import numpy as np
 from desktop_agent.errors import TargetNotFound
 from desktop_agent.geometry import Point, Rect
 from desktop_agent.grounding.calibration import Scored, shared, shared_calibration
-from desktop_agent.grounding.instruction import Instruction, normalize, normalize_with_map, parse_instruction
+from desktop_agent.grounding.instruction import (
+    Instruction,
+    normalize,
+    normalize_with_map,
+    parse_instruction,
+    with_kind_word,
+)
 from desktop_agent.perception.elements import Element, ElementKind, ParseResult, TextLine
 from desktop_agent.perception.icon_meaning import shared_meaning
 
@@ -392,7 +398,14 @@ TEXTS_WEIGHED = 6  # the strongest text candidates (in the hand-written order) t
 def _reading(parse: ParseResult, ins: Instruction) -> tuple[Instruction, list[Scored]]:
     """The reading of the instruction that explains the most of it, and its text candidates: "Open
     Database..." as a whole name when something on screen carries it, else as "open" + "Database..."; a name
-    written with its shortcut ("Close Tab Alt+W") as written, else as the name alone."""
+    written with its shortcut ("Close Tab Alt+W") as written, else as the name alone; a name ending in a
+    kind word ("New Tab") as a whole name first."""
+    named = with_kind_word(ins)
+    if named is not None:
+        # "New Tab" is a name before it is a tab named "New": taken so when something shows it whole.
+        read, ranked = _ranked_reading(parse, named)
+        if ranked and ranked[0].whole:
+            return read, ranked
     read, ranked = _ranked_reading(parse, ins)
     bare = _SHORTCUT.sub("", ins.label)
     if (not ranked or ranked[0].score < CANDIDATE_MIN) and bare and bare != ins.label:

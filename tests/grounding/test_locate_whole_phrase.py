@@ -116,3 +116,17 @@ def test_words_inside_a_longer_line_still_count_below_an_exact_item() -> None:
     item = _el(2, Rect(0, 100, 80, 120), "Save", ElementKind.BUTTON)
     ranked = rank_targets(_screen(line, item), "Save")
     assert ranked[0][1].id == 2
+
+
+@pytest.mark.parametrize("name", ["New Tab", "Copy Link", "Add Item"])
+def test_a_name_ending_in_a_kind_word_is_a_whole_name_first(name: str) -> None:
+    # "New Tab" is an item's name, not a tab named "New": the line with "new" in it is not it.
+    sentence = _el(1, Rect(100, 300, 600, 320), f"Open a {name.split()[0].lower()} window for the task")
+    item = _el(2, Rect(100, 100, 300, 120), name, ElementKind.MENU_ITEM)
+    res = locate_target(_screen(sentence, item), name)
+    assert res.element.id == 2
+
+
+def test_a_kind_word_still_names_the_kind_when_no_name_carries_it() -> None:
+    save = _el(1, Rect(100, 100, 160, 120), "Save", ElementKind.BUTTON)
+    assert locate_target(_screen(save), "the Save button").element.id == 1

@@ -181,7 +181,7 @@ def _states(node: A11yNode) -> tuple[str, ...]:
 def _fused(fn: FrameNode, group: list[Element]) -> Element:
     node = fn.node
     group = sorted(group, key=lambda e: (round(e.bbox.y1 / 10), e.bbox.x1))
-    seen = " ".join(e.text for e in group if e.text)
+    seen = " ".join(dict.fromkeys(e.text for e in group if e.text))  # a text twice (a field named by its label) once
     # The name may agree with the whole or with one piece of it: a menu row's name without the shortcut
     # drawn at its end ("Go to Line..." beside "Ctrl+L").
     named = name_agrees(node.name, seen) or any(
