@@ -1,11 +1,12 @@
 """The calibrated probability that a click on a candidate is right, learned on harvested screens of real
-applications (models/locate: a logistic regression over the evidence below, fitted on the training apps,
-its abstain threshold chosen out-of-app for at most 2% wrong clicks).
+applications: for a text, models/locate's logistic regression over the evidence below (fitted on the
+training apps, its abstain threshold chosen out of app for at most 2% wrong clicks); for an icon, the icon
+model's own calibration (models/icon_embed), which offers an icon only above its own threshold.
 
 The evidence is what `locate` knows of a candidate: how its text carries the name (exact, with spacing or
 confusable glyphs folded, as whole words inside a longer text and how much of it, approximately), whether it
 is named by the label beside it, its kind against the kind asked for, the OCR confidence, how long the name is,
-how many other places on the screen carry the name as well, and for an icon the icon model's own log-odds.
+how many other places on the screen carry the name as well.
 No weight is written by hand: models/locate/fit.py learns them all.
 """
 
@@ -35,9 +36,9 @@ _MATCHES = ("exact", "spacing", "folded", "contains", "fuzzy")
 
 # The kind asked for ("the Save button") and the case it is written in are left out: the harvested names the
 # model learns from carry neither, so their weights would be guesses. They only order texts (Scored.score).
-FEATURES = ("bias", "icon", "icon_logit", *_MATCHES, "coverage", "similarity", "named_by_label", "interactive",
+FEATURES = ("bias", *_MATCHES, "coverage", "similarity", "named_by_label", "interactive",
             "phrase", "ocr_confidence", "label_short", "rivals_whole", "rivals_partial", "lead", "rest_words",
-            "rest_is_shortcut", *(f"words_if_{how}" for how in (*_MATCHES, "icon")))
+            "rest_is_shortcut", *(f"words_if_{how}" for how in _MATCHES))
 # A key combination or function key: what a menu row shows beside an item's name ("Save  Ctrl+S").
 _SHORTCUT = re.compile(r"(?:(?:ctrl|control|alt|shift|super|meta|cmd|⌘)\s*[+-]\s*)+\S{1,9}|f(?:[1-9]|1[0-9]|2[0-4])")
 
@@ -101,7 +102,7 @@ def features(ins: Instruction, cands: list[Scored]) -> np.ndarray:
         best_other = max((o.score for o in others), default=0.0)
         is_icon = c.how == "icon"
         f = {
-            "bias": 1.0, "icon": float(is_icon), "icon_logit": c.icon_logit,
+            "bias": 1.0,
             "coverage": c.coverage if not is_icon else 0.0,
             "similarity": c.similarity if c.how == "fuzzy" else 0.0,
             "named_by_label": float(c.via_label), "interactive": float(c.element.kind in _INTERACTIVE),
@@ -120,7 +121,7 @@ def features(ins: Instruction, cands: list[Scored]) -> np.ndarray:
         f["exact"] = float(c.how in ("exact", "spacing", "folded"))
         # How long the name is means something else for each kind of match: a long name read exactly is
         # sure, a long name matched approximately or by its meaning much less.
-        for how in (*_MATCHES, "icon"):
+        for how in _MATCHES:
             f[f"words_if_{how}"] = min(words, 4) / 4 if c.how == how else 0.0
         rows[i] = [f[name] for name in FEATURES]
     return rows
@@ -134,8 +135,9 @@ class LocateCalibration:
     threshold: float
 
     def probabilities(self, ins: Instruction, cands: list[Scored]) -> np.ndarray:
+        """A text's probability from this model; an icon's is the icon model's own calibrated one."""
         w = np.array([self.weights.get(name, 0.0) for name in FEATURES])
-        z = features(ins, cands) @ w
+        z = np.where([c.how == "icon" for c in cands], [c.icon_logit for c in cands], features(ins, cands) @ w)
         return np.asarray(1.0 / (1.0 + np.exp(-np.clip(z, -40, 40))))
 
 

@@ -176,7 +176,11 @@ def _compact(text: str) -> tuple[str, list[int]]:
 
 
 def _contains(label: str, text: str) -> tuple[int, int] | None:
-    """Span of `label` as whole words of `text`; spacing and OCR-confusable glyphs forgiven."""
+    """Span of `label` as whole words of `text`; spacing and OCR-confusable glyphs forgiven. A name of signs
+    alone ("-", "+/-") stands apart by spaces: "-" is not a piece of "<-"."""
+    if not any(c.isalnum() for c in label):
+        m = re.search(rf"(?<!\S){re.escape(label)}(?!\S)", text)
+        return (m.start(), m.end()) if m else None
     m = re.search(rf"(?<!\w){re.escape(label)}(?!\w)", text)
     if m:
         return m.start(), m.end()
@@ -284,6 +288,8 @@ def _score(ins: Instruction, cand: _Candidate, strict: bool = False) -> Scored |
         shown = " ".join(ln.text for ln in cand.lines)
         norm, where = normalize_with_map(shown)
         m = _match(ins.label, norm, strict)
+        if m.how == "fuzzy" and _inside_a_word(ins.label, norm):
+            m = _NO_MATCH  # a word that holds the name inside it is another word: "Preferences", not "References"
         if m.score > 0:
             box = _span_box(cand, where[m.span[0]], where[m.span[1] - 1] + 1) if m.span else _text_box(cand)
             coverage = _coverage(ins.label, norm, m.span)
@@ -335,19 +341,21 @@ def icon_evidence(parse: ParseResult, label: str, top: int = 3) -> list[tuple[El
     return out
 
 
-ICONS_WEIGHED = 2  # the icons nearest in meaning that the calibrated model weighs against the texts
+ICONS_WEIGHED = 2  # the icons nearest in meaning that are weighed against the texts
 
 
 def _icon_candidates(parse: ParseResult, ins: Instruction) -> list[Scored]:
-    """The icons nearest in meaning to the whole name, with the icon model's own calibrated log-odds that a
-    click on each is right (models/icon_embed: from the cosine of the name's and the icon's vectors and the
-    icon's lead over the screen's next best icon); the locate model weighs them against the texts."""
+    """The icons nearest in meaning to the whole name whose calibrated probability that a click on them is
+    right (models/icon_embed: from the cosine of the name's and the icon's vectors and the icon's lead over
+    the screen's next best icon) reaches the icon model's threshold, chosen for at most 2% wrong clicks."""
     meaning = shared_meaning()
     if meaning is None:
         return []
     cal = meaning.calibration
     out = []
     for el, cos, lead in icon_evidence(parse, ins.label, top=ICONS_WEIGHED):
+        if cal.probability(cos, lead) < cal.threshold:
+            continue
         logit = cal.a * cos + cal.b * lead + cal.c
         out.append(Scored(0.5 + 0.2 * cal.probability(cos, lead), False, el, el.bbox, "icon", 0.0, cos, False,
                           False, False, el.confidence, icon_logit=logit))

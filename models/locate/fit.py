@@ -56,6 +56,7 @@ class Question:
     right: np.ndarray  # per candidate: a click there lands in the target
     same: np.ndarray  # candidates x candidates: one target (`calibration.same_target`)
     whole: np.ndarray  # per candidate: its whole text is the name (taken first, as `locate.choice_order`)
+    icon_p: np.ndarray  # per candidate: an icon's own calibrated probability; NaN for a text (this model's)
 
 
 def _samples(folder: Path) -> list[tuple[Path, dict[str, object]]]:
@@ -129,14 +130,17 @@ def questions(folders: list[Path], cache: Path) -> list[Question]:
         same = np.array([[i != j and same_target(a, b) for j, b in enumerate(cands)] for i, a in enumerate(cands)],
                         np.bool_).reshape(len(cands), len(cands))
         out.append(Question(str(s.get("data_source", "?")), str(s.get("data_type", "?")), box is not None, x, right,
-                            same, np.array([c.whole for c in cands], np.bool_)))
+                            same, np.array([c.whole for c in cands], np.bool_),
+                            np.array([1 / (1 + np.exp(-c.icon_logit)) if c.how == "icon" else np.nan for c in cands])))
     return out
 
 
 def fit(qs: list[Question]) -> np.ndarray:
-    """Ridge logistic regression of `right` on the evidence of every candidate, by Newton's method."""
-    x = np.concatenate([q.x for q in qs])
-    y = np.concatenate([q.right for q in qs]).astype(float)
+    """Ridge logistic regression of `right` on the evidence of every text candidate, by Newton's method
+    (icons have their own calibration, models/icon_embed)."""
+    texts = [np.isnan(q.icon_p) for q in qs]
+    x = np.concatenate([q.x[t] for q, t in zip(qs, texts, strict=True)])
+    y = np.concatenate([q.right[t] for q, t in zip(qs, texts, strict=True)]).astype(float)
     w = np.zeros(x.shape[1])
     reg = RIDGE * np.eye(x.shape[1])
     reg[0, 0] = 1e-6  # the bias is not shrunk
@@ -154,7 +158,7 @@ def best(q: Question, w: np.ndarray) -> tuple[float, bool]:
     """The best candidate's probability and whether a click on it is right (0, False with none)."""
     if not len(q.x):
         return 0.0, False
-    p = 1 / (1 + np.exp(-np.clip(q.x @ w, -40, 40)))
+    p = np.where(np.isnan(q.icon_p), 1 / (1 + np.exp(-np.clip(q.x @ w, -40, 40))), q.icon_p)
     p = np.where(q.same, p[None, :], 0.0).max(axis=1, initial=0.0).clip(min=p)  # as `calibration.shared`
     k = min(range(len(p)), key=lambda i: (not q.whole[i], -p[i]))  # as `locate.choice_order`
     return float(p[k]), bool(q.right[k])

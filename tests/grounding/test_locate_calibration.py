@@ -77,7 +77,8 @@ def test_the_fit_learns_which_evidence_makes_a_click_right() -> None:
         x[0, rivals] = np.log1p(1.0) if ambiguous else 0.0
         # An exact, unrivalled text is right; with a rival it is right half the time; a contains never.
         right = np.array([not ambiguous or rng.random() < 0.5, False])
-        qs.append(fit.Question("app", "text", True, x, right, np.zeros((2, 2), bool), np.array([True, False])))
+        qs.append(fit.Question("app", "text", True, x, right, np.zeros((2, 2), bool), np.array([True, False]),
+                               np.full(2, np.nan)))
     w = fit.fit(qs)
     assert w[exact] > 0 and w[rivals] < 0 and w[FEATURES.index("contains")] < w[exact]
     p_sure, _ = fit.best(qs[0], w)

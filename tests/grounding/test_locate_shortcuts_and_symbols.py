@@ -49,3 +49,14 @@ def test_a_mathematical_sign_is_a_name(sign: str) -> None:
             for i, t in enumerate(["7", "√", "±", "≠", "∑", "€", "="])]
     res = locate_target(ParseResult(keys, 1000, 800), f'click "{sign}"')
     assert res.element.text == sign
+
+
+def test_a_sign_is_not_a_piece_of_another_sign() -> None:
+    # A calculator's backspace "<-" is not its minus "-": signs stand apart by spaces, not word boundaries.
+    back = Element(1, ElementKind.BUTTON, Rect(100, 100, 130, 120), "<-", 0.99, "ocr",
+                   (TextLine(Rect(100, 100, 130, 120), "<-", 0.99),))
+    with pytest.raises(TargetNotFound):
+        locate_target(ParseResult([back], 800, 600), "-")
+    minus = Element(2, ElementKind.BUTTON, Rect(200, 100, 230, 120), "-", 0.99, "ocr",
+                    (TextLine(Rect(200, 100, 230, 120), "-", 0.99),))
+    assert locate_target(ParseResult([back, minus], 800, 600), "-").element.id == 2
