@@ -41,6 +41,7 @@ from desktop_agent.perception.accessibility import A11ySnapshot, DesktopRect
 from desktop_agent.perception.accessibility.atspi import AtspiSource
 from desktop_agent.perception.accessibility.atspi_bus import PrivateAtspiBus
 from desktop_agent.perception.accessibility.visibility import ScreenWindow, visible_nodes
+from desktop_agent.perception.accessibility.x_windows import stacked_windows
 
 SCREEN_W, SCREEN_H = 1600, 1000
 
@@ -194,36 +195,11 @@ def command(app: AppSpec, home: Path) -> list[str]:
 
 
 def _x_windows(display: str) -> list[ScreenWindow]:
-    """Every mapped top-level window bottom to top: its box, owning pid (from its client window) and
-    whether it is a popup (override-redirect: menus, tooltips)."""
-    from Xlib import X
-    from Xlib import display as xdisplay
-
-    d = xdisplay.Display(display)
-    pid_atom = d.intern_atom("_NET_WM_PID")
-    out = []
-    try:
-        root = d.screen().root
-        for w in root.query_tree().children:
-            try:
-                attrs = w.get_attributes()
-                if attrs.map_state != X.IsViewable:
-                    continue
-                g = w.get_geometry()
-                pos = w.translate_coords(root, 0, 0)
-                pid = None
-                for cand in (w, *w.query_tree().children):
-                    prop = cand.get_full_property(pid_atom, X.AnyPropertyType)
-                    if prop is not None and len(prop.value):
-                        pid = int(prop.value[0])
-                        break
-            except Exception:
-                continue
-            box = DesktopRect.from_xywh(-pos.x, -pos.y, g.width, g.height)
-            out.append(ScreenWindow(box, pid, popup=bool(attrs.override_redirect)))
-    finally:
-        d.close()
-    return out
+    """Every mapped top-level window bottom to top (the perception package's reading of the X stacking order)."""
+    windows = stacked_windows(display)
+    if windows is None:
+        raise RuntimeError(f"cannot read the window stack of X display {display}")
+    return windows
 
 
 def _capture(display: str) -> np.ndarray:
