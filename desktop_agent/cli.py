@@ -95,9 +95,9 @@ def _output_folder(path: str, flag: str) -> Path:
 
 
 def _screen_frame(args: argparse.Namespace) -> Any:
-    from desktop_agent.capture.screen import MssScreen
+    from desktop_agent.capture.session import default_screen
 
-    screen = MssScreen(args.monitors)
+    screen = default_screen(args.monitors)
     layout = screen.layout()
     if args.monitor is None:
         monitor = layout.primary
@@ -191,25 +191,46 @@ def cmd_locate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _stop_on_signals() -> None:
+    """Ctrl+C (and SIGTERM) stop a long command as KeyboardInterrupt, which it turns into a partial result;
+    also where the launcher ignored SIGINT (a background job of a script)."""
+
+    def on_term(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, on_term)
+
+
+def _ignore_signals() -> None:
+    """Once a long command has stopped: a second Ctrl+C must not cut its partial report short."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
 def cmd_eval_grounding(args: argparse.Namespace) -> int:
     from desktop_agent.errors import DatasetError
     from desktop_agent.evaluation.grounding import evaluate_grounding, load_samples, write_predictions
-    from desktop_agent.perception.parser import ScreenParser
+    from desktop_agent.progress import Progress
 
     folder = Path(args.dir)
     out = _output_file(args.out, "--out") if args.out else None
     samples = load_samples(folder)  # a set that cannot be read, or an empty one: refused before the models load
+    _stop_on_signals()
+    from desktop_agent.perception.parser import ScreenParser
 
-    def progress(done: int, total: int) -> None:
-        if sys.stderr.isatty():
-            print(f"\r{done}/{total}", end="", file=sys.stderr, flush=True)
-
-    report = evaluate_grounding(folder, ScreenParser(), progress, samples)
-    if sys.stderr.isatty():
-        print(file=sys.stderr)
+    parser = ScreenParser()
+    bar = Progress(len(samples), "eval grounding", "sample")
+    report = evaluate_grounding(folder, parser, lambda done, total: bar.update(done), samples)
+    if report.interrupted:
+        _ignore_signals()
+    bar.close(stopped=report.interrupted)
     if out:
         write_predictions(report, out)
     print(report.format())
+    if report.interrupted:
+        _error_line(f"interrupted: {report.partial_note()}" + (f" (predictions so far in {out})" if out else ""))
+        return 130
     if report.errors:
         raise DatasetError(f"{len(report.errors)} of {report.total} samples are errors, not scored (listed in the "
                            f"report); {report.total - len(report.errors)} were scored")
@@ -217,7 +238,6 @@ def cmd_eval_grounding(args: argparse.Namespace) -> int:
 
 
 def cmd_eval_tasks(args: argparse.Namespace) -> int:
-    from desktop_agent.evaluation.task_runner import run_suite
     from desktop_agent.evaluation.task_suite import DEFAULT_SUITE, load_suite
     from desktop_agent.runs.store import data_home
 
@@ -246,43 +266,108 @@ def cmd_eval_tasks(args: argparse.Namespace) -> int:
             planner_args += [f"--{flag.replace('_', '-')}", value]
     if args.text_only:
         planner_args.append("--text-only")
+    if args.accessibility != "off" and args.stepwise:
+        raise UsageError("--accessibility on/both runs whole tasks: leave out --stepwise")
+    _check_suite_programs(tasks, args.accessibility != "off")
     home = data_home()
     out = out_arg or home / "evals" / time.strftime("%Y%m%d-%H%M%S")
+    _stop_on_signals()
+    if args.accessibility == "off":
+        report = _run_suite_with_progress(args, tasks, home, planner_args, "eval tasks")
+        return _finish_suite(report, out)
+    return _eval_tasks_accessibility(args, tasks, home, out, planner_args)
+
+
+# Programs the task suite itself runs, beside each task's apps (Debian packages of
+# packaging/debian-packages-suite.txt, installed by `./scripts/setup.sh --suite`).
+SUITE_PROGRAMS = ("openbox", "xdotool")
+CHECK_PROGRAMS = {"cells": "ssconvert", "clipboard": "xclip"}
+SETUP_SUITE_HINT = "install the task suite's applications: ./scripts/setup.sh --suite"
+
+
+def _check_suite_programs(tasks: list[Any], accessibility: bool) -> None:
+    """Every program the chosen tasks need is installed, or one line saying which are not and how to get them
+    (before any desktop is started)."""
+    import shutil
+
+    from desktop_agent.capture.monitor_display import dummy_available
+
+    needed: dict[str, list[str]] = {p: [] for p in SUITE_PROGRAMS}  # program -> the tasks that need it
+    if accessibility:
+        needed["dbus-daemon"] = []
+    for t in tasks:
+        for app in t.apps:
+            needed.setdefault(app.cmd[0], []).append(t.name)
+        for c in t.check:
+            if c.kind in CHECK_PROGRAMS:
+                needed.setdefault(CHECK_PROGRAMS[c.kind], []).append(t.name)
+    missing = sorted(p for p in needed if "/" not in p and shutil.which(p) is None)
+    multi = [t.name for t in tasks if t.monitors]
+    if multi and not dummy_available():  # the second-monitor tasks run on Xorg with the dummy video driver
+        missing.append(dummy := "Xorg's dummy driver")
+        needed[dummy] = multi
+
+    def who(program: str) -> str:
+        names = needed[program]
+        if not names:
+            return "every task"
+        return f"task {names[0]}" + (f" and {len(names) - 1} more" if len(names) > 1 else "")
+
+    if missing:
+        raise AgentError(f"not installed: {', '.join(f'{p} ({who(p)})' for p in missing)}; {SETUP_SUITE_HINT}")
+
+
+def _run_suite_with_progress(args: argparse.Namespace, tasks: list[Any], home: Path, planner_args: list[str],
+                             label: str, environment: Any = None) -> Any:
+    """run_suite with each task's line as it ends (stdout) and the progress with rate and ETA (stderr)."""
+    from desktop_agent.evaluation.task_runner import run_suite
+    from desktop_agent.progress import Progress
+
+    bar = Progress(len(tasks), label, "task")
 
     def progress(r: Any) -> None:
-        print(f"{r.name:40s} {'ok  ' if r.success else 'FAIL'} {r.steps:3d} steps {r.seconds:6.1f} s  "
-              f"{r.failure + ': ' if r.failure else ''}{r.detail}", flush=True)
+        bar.write(f"{r.name:40s} {'ok  ' if r.success else 'FAIL'} {r.steps:3d} steps {r.seconds:6.1f} s  "
+                  f"{r.failure + ': ' if r.failure else ''}{r.detail}")
+        bar.update(bar.done + 1)
 
-    if args.accessibility == "off":
-        report = run_suite(tasks, home, args.planner, planner_args, args.stepwise, progress)
-        js, page = report.write(out)
-        print("\n".join(report.format().splitlines()[len(tasks):]))  # the per-task lines were printed as they ran
-        print(f"report: {page}\njson: {js}")
-        return 0 if all(r.success for r in report.results) else 1
-    return _eval_tasks_accessibility(args, tasks, home, out, planner_args, progress)
+    extra = {"environment": environment} if environment is not None else {}
+    report = run_suite(tasks, home, args.planner, planner_args, args.stepwise, progress, **extra)
+    if report.interrupted:
+        _ignore_signals()
+    bar.close(stopped=report.interrupted)
+    return report
+
+
+def _finish_suite(report: Any, out: Path) -> int:
+    """Write a suite's report, print its summary (the per-task lines were printed as the tasks ended)."""
+    js, page = report.write(out)
+    print("\n".join(report.format().splitlines()[len(report.results):]))
+    print(f"report: {page}\njson: {js}")
+    if report.interrupted:
+        _error_line(f"interrupted: {report.partial_note()}")
+        return 130
+    return 0 if all(r.success for r in report.results) else 1
 
 
 def _eval_tasks_accessibility(args: argparse.Namespace, tasks: list[Any], home: Path, out: Path,
-                              planner_args: list[str], progress: Any) -> int:
+                              planner_args: list[str]) -> int:
     """`eval tasks --accessibility on|both`: the suite with the apps' accessibility trees on (an AT-SPI bus
     per task, the agent fusing the tree), and for `both` again with them off; one report each."""
     from desktop_agent.evaluation.task_accessibility import AccessibleTaskEnvironment
     from desktop_agent.evaluation.task_env import TaskEnvironment
-    from desktop_agent.evaluation.task_runner import run_suite
 
-    if args.stepwise:
-        raise UsageError("--accessibility on/both runs whole tasks: leave out --stepwise")
     modes = ["on", "off"] if args.accessibility == "both" else ["on"]
     reports = []
     for mode in modes:
         print(f"-- accessibility {mode}", flush=True)
         env_kind, extra = ((AccessibleTaskEnvironment, []) if mode == "on"
                            else (TaskEnvironment, ["--no-accessibility"]))
-        report = run_suite(tasks, home, args.planner, planner_args + extra, False, progress, environment=env_kind)
+        report = _run_suite_with_progress(args, tasks, home, planner_args + extra, f"eval tasks (accessibility {mode})",
+                                          env_kind)
         report.mode = f"{report.mode}, accessibility {mode}"
-        js, page = report.write(out / f"accessibility-{mode}")
-        print("\n".join(report.format().splitlines()[len(tasks):]))
-        print(f"report: {page}\njson: {js}")
+        code = _finish_suite(report, out / f"accessibility-{mode}")
+        if report.interrupted:
+            return code  # the other mode is not started
         reports.append(report)
     if len(reports) == 2:
         on, off = (r.summary() for r in reports)
@@ -325,14 +410,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     planner = make_planner(_planner_options(args), args.task)  # a bad script or model fails before anything runs
     from desktop_agent.agent import Agent, AgentSettings
     from desktop_agent.approval import AutoApprover, PreviewApprover, TerminalApprover
-    from desktop_agent.capture.screen import MssScreen, check_display
+    from desktop_agent.capture.session import check_display, default_driver, default_screen
     from desktop_agent.runs.store import RunStore
 
     check_display()
-    from desktop_agent.execution.input_driver import PyAutoGuiDriver
     from desktop_agent.perception.parser import ScreenParser
 
-    screen: Any = MssScreen(args.monitors)
+    screen: Any = default_screen(args.monitors)
     screen.layout()  # a layout off the real screen is refused here, before a run is recorded
     store = RunStore()
     # --approve auto covers the floor of risky steps only for the person's own script.
@@ -344,7 +428,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         from desktop_agent.capture.scaled import ScaledScreen
 
         screen = ScaledScreen(screen, float(scale))
-    driver = PyAutoGuiDriver()
+    driver = default_driver()
     accessibility = None
     if not args.no_accessibility:  # fused with the pixels at each step; where there is no tree, pixels only
         from desktop_agent.perception.accessibility.source import default_source
@@ -463,13 +547,33 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         _print_json(report)
     else:
         print(format_report(report))
-    return 0 if report["display"]["ok"] and report["ocr_models"] and "ocr_error" not in report else 1
+    return 0 if report["ok"] else 1
+
+
+EXIT_CODES = """\
+exit codes:
+  0    done: the result was printed (`run`: every step ran and was verified)
+  1    other errors: no display or the X display went away, the OS keyring cannot be reached, a file
+       system error, a program the task suite needs is not installed; `doctor`: a problem (not a warning)
+  2    bad input, refused before any work: a script step, an option out of range, an image that cannot
+       be read, an unknown run, an evaluation set that cannot be read or has error samples, ...
+  3    target not on screen (`locate` and `run` abstained)
+  4    approval refused or not possible
+  5    a step had no visible effect (or a model planner could not finish)
+  6    the person skipped a step (the rest verified)
+  7    the model could not be loaded or reached
+  130  stopped: Ctrl+C, SIGTERM, the stop request or pyautogui's fail-safe; `eval grounding` and `eval
+       tasks` print the figures over what was done, marked PARTIAL
+Every error is one line on stderr: `desktop-agent: ...`. Details: README, "Using the command line".
+"""
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="desktop-agent", description="A local-first computer-use agent.")
-    p.add_argument("--version", action="version", version=f"desktop-agent {__version__}")
-    sub = p.add_subparsers(dest="cmd", required=True)
+    p = _Parser(prog="desktop-agent", description="A local-first computer-use agent.", epilog=EXIT_CODES,
+                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--version", action="version", version=f"desktop-agent {__version__}",
+                   help="print the version and exit")
+    sub = p.add_subparsers(dest="cmd", required=True, title="commands", metavar="COMMAND")
 
     def screen_opts(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("--screen", action="store_true", help="capture the screen instead of reading IMAGE")
@@ -479,18 +583,27 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--no-accessibility", action="store_true",
                         help="with --screen: pixels only, without the accessibility tree's names, roles and states")
 
-    sp = sub.add_parser("parse", help="list the UI elements of a screenshot")
-    sp.add_argument("image", nargs="?")
+    sp = sub.add_parser("parse", help="list the UI elements of a screenshot",
+                        description="List the UI elements of a screenshot (or of a monitor with --screen): id, kind, "
+                                    "box [x1, y1, x2, y2] in image pixels, confidence, text.")
+    sp.add_argument("image", nargs="?", help="screenshot file (PNG, JPEG, ...; or --screen)")
     screen_opts(sp)
     sp.set_defaults(func=cmd_parse)
 
-    sp = sub.add_parser("locate", help="find the element an instruction names (exit 3: not confident)")
+    sp = sub.add_parser("locate", help="find the element an instruction names (exit 3: not confident)",
+                        description="Find the element an instruction names and the point to click. Prints the point "
+                                    "(x, y), the element's kind and text, the score and the box of the text that "
+                                    "matched; --json prints {x, y, bbox, score, element}: bbox is the matched text's "
+                                    "box, element.bbox the whole element's (e.g. the button around the label).")
     sp.add_argument("image", nargs="?", help="screenshot file (or --screen)")
-    sp.add_argument("instruction")
+    sp.add_argument("instruction",
+                    help='what to find, e.g. "Save", \'click the "Save As…" button\', "the search field"')
     screen_opts(sp)
     sp.set_defaults(func=cmd_locate)
 
-    sp = sub.add_parser("run", help="run a task on the screen")
+    sp = sub.add_parser("run", help="run a task on the screen",
+                        description="Run a task on the screen: each step is located, shown, approved, sent as real "
+                                    "input and verified from a fresh screenshot; every step is recorded.")
     sp.add_argument("task", help='a script for the direct planner: click "File"; click "Save As…"; '
                     'type "x" into "Name"; press enter. With a model planner: the goal in plain words')
     sp.add_argument("--planner", default="direct", choices=["direct", "llama", "openai", "anthropic"],
@@ -518,36 +631,47 @@ def build_parser() -> argparse.ArgumentParser:
                          "need a person)")
     sp.add_argument("--dry-run", action="store_true",
                     help="plan and locate every step, record it with its target, send no input (all skipped)")
-    sp.add_argument("--max-steps", type=_int_in(1, 1000), default=50, help="at most this many steps (1 to 1000)")
+    sp.add_argument("--max-steps", type=_int_in(1, 1000), default=50,
+                    help="stop the run after this many steps (1 to 1000; default 50)")
     sp.add_argument("--monitors", help="explicit monitor layout, e.g. 1280x800+1024+0*,1024x768+0+0")
     sp.add_argument("--no-accessibility", action="store_true",
                     help="pixels only: do not read the accessibility tree (AT-SPI), which otherwise gives exact "
                          "names, roles and states where apps publish them (a password field by its role)")
     sp.set_defaults(func=cmd_run)
 
-    sp = sub.add_parser("runs", help="browse and export recorded runs")
-    rs = sp.add_subparsers(dest="runs_cmd", required=True)
-    r1 = rs.add_parser("list")
-    r1.add_argument("--limit", type=_int_in(1, 100_000), default=30)
-    r1.add_argument("--json", action="store_true")
-    r2 = rs.add_parser("show")
-    r2.add_argument("run_id")
-    r2.add_argument("--json", action="store_true")
-    r3 = rs.add_parser("export")
-    r3.add_argument("run_id")
-    r3.add_argument("--html", action="store_true", help="a self-contained HTML report")
-    r3.add_argument("-o", "--output")
+    sp = sub.add_parser("runs", help="browse and export recorded runs (read-only)",
+                        description="Browse and export the runs recorded in the run database (opened read-only).")
+    rs = sp.add_subparsers(dest="runs_cmd", required=True, title="commands", metavar="COMMAND")
+    r1 = rs.add_parser("list", help="the latest runs, newest first", description="The latest runs, newest first.")
+    r1.add_argument("--limit", type=_int_in(1, 100_000), default=30,
+                    help="show at most this many runs (1 to 100000; default 30)")
+    r1.add_argument("--json", action="store_true", help="print a JSON list of the runs' records")
+    r2 = rs.add_parser("show", help="one run and its steps", description="One run and its steps.")
+    r2.add_argument("run_id", help="the run's ID (as `runs list` prints it), or a unique part of it")
+    r2.add_argument("--json", action="store_true", help="print {run, steps} as JSON")
+    r3 = rs.add_parser("export", help="one run as a self-contained HTML report",
+                       description="One run as a self-contained HTML report (screenshots embedded).")
+    r3.add_argument("run_id", help="the run's ID (as `runs list` prints it), or a unique part of it")
+    r3.add_argument("--html", action="store_true", help="a self-contained HTML report (the one format)")
+    r3.add_argument("-o", "--output", help="the file to write (default: desktop-agent-run-ID.html here)")
     sp.set_defaults(func=cmd_runs)
 
-    sp = sub.add_parser("eval", help="evaluations")
-    es = sp.add_subparsers(dest="eval_cmd", required=True)
-    e1 = es.add_parser("grounding", help="score a ScreenSpot-format folder")
-    e1.add_argument("dir")
-    e1.add_argument("--out", help="write predictions JSONL here")
+    sp = sub.add_parser("eval", help="evaluations: grounding on a ScreenSpot-format set, the desktop task suite",
+                        description="Evaluations. Both show their progress on stderr (done/total, rate, ETA); Ctrl+C "
+                                    "stops them and prints the figures over what was done, marked PARTIAL (exit 130).")
+    es = sp.add_subparsers(dest="eval_cmd", required=True, title="commands", metavar="COMMAND")
+    e1 = es.add_parser("grounding", help="score a ScreenSpot-format folder",
+                       description="Locate every sample's target in a ScreenSpot-format folder and print accuracy, "
+                                   "wrong clicks and the risk-coverage table.")
+    e1.add_argument("dir", help="the folder: annotations.json and the images it names")
+    e1.add_argument("--out", help="write the predictions here, one JSON line per sample (also when interrupted)")
     e1.set_defaults(func=cmd_eval_grounding)
-    e2 = es.add_parser("tasks", help="run the task suite on fresh desktops and check the outcomes")
+    e2 = es.add_parser("tasks", help="run the task suite on fresh desktops and check the outcomes",
+                       description="Run the task suite on fresh desktops with real applications and check the "
+                                   "outcomes (the applications: ./scripts/setup.sh --suite).")
     e2.add_argument("suite", nargs="?", help="a folder of task files (default: the suite in the repository)")
-    e2.add_argument("--planner", default="direct", choices=["direct", "llama", "openai", "anthropic"])
+    e2.add_argument("--planner", default="direct", choices=["direct", "llama", "openai", "anthropic"],
+                    help="direct (default): each task's reference script; a model planner: each task's goal")
     e2.add_argument("--only", action="append", help="run only these tasks (name, or names separated by commas)")
     e2.add_argument("--list", action="store_true", help="print the task names, one per line")
     e2.add_argument("--stepwise", action="store_true",
@@ -560,22 +684,28 @@ def build_parser() -> argparse.ArgumentParser:
                          "report each (in --out's accessibility-on/ and accessibility-off/)")
     for flag in ("--model", "--mmproj", "--base-url", "--api-key-env", "--price"):
         e2.add_argument(flag, help="passed to `desktop-agent run` (model planners)")
-    e2.add_argument("--text-only", action="store_true")
+    e2.add_argument("--text-only", action="store_true", help="passed to `desktop-agent run`: the model takes no images")
     e2.set_defaults(func=cmd_eval_tasks)
 
     sp = sub.add_parser("app", help="the tray app (command bar, timeline, approval); --screenshots DIR",
                         add_help=False)
     sp.add_argument("app_args", nargs=argparse.REMAINDER, help="see `desktop-agent app --help`")
 
-    sp = sub.add_parser("keys", help="API keys for remote models, kept in the OS keyring")
-    ks = sp.add_subparsers(dest="keys_cmd", required=True)
-    for name in ("set", "delete"):
-        k = ks.add_parser(name)
+    sp = sub.add_parser("keys", help="API keys for remote models, kept in the OS keyring",
+                        description="API keys for remote models, kept in the OS keyring (never in a file).")
+    ks = sp.add_subparsers(dest="keys_cmd", required=True, title="commands", metavar="COMMAND")
+    for name, what in (("set", "store a provider's key, read as one line from stdin"),
+                       ("delete", "remove a provider's key (exit 1 when there is none)")):
+        k = ks.add_parser(name, help=what, description=what[0].upper() + what[1:] + ".")
         k.add_argument("provider", help="openai, anthropic, or a name you pass to --api-key-env")
     sp.set_defaults(func=cmd_keys)
 
-    sp = sub.add_parser("doctor", help="screens, models and planners found on this machine")
-    sp.add_argument("--json", action="store_true")
+    sp = sub.add_parser("doctor", help="screens, models and planners found on this machine",
+                        description="Screens, models, planners, the data folder and the accessibility set-up found "
+                                    "on this machine. Exit 0: ready (warnings, such as no display, are listed); "
+                                    "exit 1: a problem the agent cannot work with (the OCR models).")
+    sp.add_argument("--json", action="store_true",
+                    help="print the report as JSON, with `ok`, `problems` and `warnings`")
     sp.set_defaults(func=cmd_doctor)
     return p
 

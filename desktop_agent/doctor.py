@@ -1,4 +1,10 @@
-"""`desktop-agent doctor`: what this machine offers the agent, in one report."""
+"""`desktop-agent doctor`: what this machine offers the agent, in one report.
+
+Its verdict: *problems* are what the agent cannot work without (the OCR models: nothing can be read without
+them), and make `doctor` exit 1; *warnings* are what limits it, and leave the exit code 0. A machine with no
+display is a warning, not a problem: `parse`, `locate` and `eval grounding` read image files without one,
+and `./scripts/start.sh` runs the other commands on a virtual display.
+"""
 
 from __future__ import annotations
 
@@ -54,16 +60,20 @@ def _planners() -> dict[str, dict[str, Any]]:
 def collect(load_models: bool = True) -> dict[str, Any]:
     report: dict[str, Any] = {"version": __version__, "python": sys.version.split()[0], "platform": sys.platform}
     try:
-        from desktop_agent.capture.screen import MssScreen
+        from desktop_agent.capture.session import default_screen, detect_session
 
-        screen = MssScreen()
+        session = detect_session()
+        report["session"] = {"kind": session.kind, "backend": session.backend, "reason": session.reason,
+                             "missing": list(session.missing)}
+        screen = default_screen(session=session)
         layout = screen.layout()
         monitors = []
         for m in layout.monitors:
             frame = screen.grab(m)
             monitors.append({"index": m.index, "left": m.left, "top": m.top, "width": m.width, "height": m.height,
                              "scale": round(frame.geometry.scale_x, 3), "primary": m.primary, "name": m.name})
-        report["display"] = {"ok": True, "name": os.environ.get("DISPLAY", ""), "monitors": monitors}
+        name = os.environ.get("WAYLAND_DISPLAY", "") if session.backend == "wlroots" else os.environ.get("DISPLAY", "")
+        report["display"] = {"ok": True, "name": name, "monitors": monitors}
     except AgentError as exc:
         report["display"] = {"ok": False, "error": str(exc)}
     report["ocr_models"] = _ocr_models()
@@ -93,7 +103,34 @@ def collect(load_models: bool = True) -> dict[str, Any]:
     report["runtime"] = {d: _version(d) for d in dists}
     report["data_folder"] = str(data_home())
     report["accessibility"] = _accessibility()
+    report["problems"], report["warnings"] = verdict(report)
+    report["ok"] = not report["problems"]
     return report
+
+
+def verdict(r: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """(problems, warnings) of a report: problems make `doctor` exit 1, warnings do not."""
+    problems: list[str] = []
+    warnings: list[str] = []
+    if not r["ocr_models"]:
+        problems.append("no OCR models: reinstall rapidocr (`pip install --force-reinstall rapidocr`)")
+    elif "ocr_error" in r:
+        problems.append(f"the OCR models do not load: {r['ocr_error']}")
+    d = r["display"]
+    if not d["ok"]:
+        warnings.append(f"{d['error']}. Without a display `run`, `parse --screen`, `locate --screen` and the app "
+                        "cannot work (`./scripts/start.sh COMMAND` runs a command on a virtual display); `parse`, "
+                        "`locate` and `eval grounding` on image files work")
+    sess = r.get("session")
+    if sess and sess["kind"] == "wayland" and sess["backend"] != "wlroots":
+        warnings.append("a Wayland session whose compositor is not wlroots-based (GNOME, KDE Plasma): the "
+                        "xdg-desktop-portal backend is not implemented yet, so only X11 (XWayland) windows can be "
+                        "seen and driven; log in to an X11 session to drive every app")
+    if not r["icon_model"]["found"]:
+        warnings.append("no icon meaning model: icon-only controls stay unnamed")
+    if not r["detector_model"]["found"]:
+        warnings.append("no element detector model: OpenCV proposals only")
+    return problems, warnings
 
 
 def _accessibility() -> list[dict[str, Any]]:
@@ -108,6 +145,10 @@ def _accessibility() -> list[dict[str, Any]]:
 
 def format_report(r: dict[str, Any]) -> str:
     lines = [f"desktop-agent {r['version']} (Python {r['python']}, {r['platform']})"]
+    sess = r.get("session")
+    if sess:
+        lines.append(f"session: {sess['kind']}, backend {sess['backend']} ({sess['reason']})")
+        lines += [f"  missing: {m}" for m in sess["missing"]]
     d = r["display"]
     if d["ok"]:
         lines.append(f"display {d['name'] or '(default)'}: {len(d['monitors'])} monitor(s)")
@@ -116,7 +157,7 @@ def format_report(r: dict[str, Any]) -> str:
             lines.append(f"  monitor {m['index']}{star}: {m['width']}x{m['height']} at {m['left']:+d}{m['top']:+d}, "
                          f"scale {m['scale']:g} {m['name']}")
     else:
-        lines.append(f"display: {d['error']}")
+        lines.append(f"display: {d['error']} (a warning, see below)")
     lines.append("OCR models (rapidocr, onnxruntime):")
     for m in r["ocr_models"]:
         lines.append(f"  {m['name']} ({m['size_mb']} MB)")
@@ -143,4 +184,10 @@ def format_report(r: dict[str, Any]) -> str:
     for c in r.get("accessibility", []):
         lines.append(f"  {'ok' if c['ok'] else 'missing'}: {c['what']}" + (f" ({c['fix']})" if c["fix"] and not c["ok"]
                                                                           else ""))
+    lines += [f"warning: {w}" for w in r.get("warnings", [])]
+    lines += [f"problem: {p}" for p in r.get("problems", [])]
+    if r.get("problems"):
+        lines.append(f"not ready: {len(r['problems'])} problem(s) above (exit 1)")
+    else:
+        lines.append("ready" + (f", with {len(r['warnings'])} warning(s) above" if r.get("warnings") else ""))
     return "\n".join(lines)

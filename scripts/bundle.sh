@@ -8,8 +8,10 @@ version=$(.venv/bin/python -c "import desktop_agent; print(desktop_agent.__versi
 arch=$(dpkg --print-architecture 2>/dev/null || uname -m)
 echo "bundle: PyInstaller (one folder)"
 rm -rf dist/desktop-agent
+# PyInstaller's harmless notes (libraries it finds nowhere, hooks it skips) dropped; filtered in line, so
+# its messages come before the next step's, and its exit status still counts.
 .venv/bin/pyinstaller --noconfirm --log-level WARN --distpath dist --workpath build/pyinstaller \
-  packaging/desktop-agent.spec 2> >(grep -v -e 'WARNING: Library' -e 'WARNING: Ignoring' >&2)
+  packaging/desktop-agent.spec 2>&1 | { grep -v -e 'WARNING: Library' -e 'WARNING: Ignoring' >&2 || true; }
 dist/desktop-agent/desktop-agent --version
 
 echo "bundle: portable tar.gz"

@@ -1,33 +1,80 @@
 #!/usr/bin/env bash
-# Set up desktop-agent on a Debian/Ubuntu machine: system packages from packaging/debian-packages.txt,
-# then a virtual environment in .venv with the package (and, with --test, what the tests need).
-# Safe to run again: it only installs what is missing.
+# Set up desktop-agent on a Debian/Ubuntu machine: the system packages of packaging/debian-packages.txt
+# (what the app needs), then a virtual environment in .venv with the package.
+#   --suite          also the task suite's applications (packaging/debian-packages-suite.txt), for
+#                    `desktop-agent eval tasks`
+#   --test           the suite's applications and what the tests need (the `test` and `llama` extras:
+#                    the tests run a real local model); scripts/test.sh and CI use it
+#   --llama          the local-model planner (llama-cpp-python, built once: about 7 minutes on 2 cores)
+#   --bundle         what scripts/bundle.sh builds with (PyInstaller, the local planner)
+#   --list-packages  print the Debian packages these options need, one per line, and stop
+# Options combine (--suite --llama). Safe to run again: it only installs what is missing. Quiet: one
+# line per thing it installs; a step's own output is kept in a log and shown only when that step fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-extras=""
-case "${1:-}" in
-  --test) extras="[test,llama]" ;;   # the tests run a real local model
-  --llama) extras="[llama]" ;;
-  --bundle) extras="[bundle,llama]" ;;   # what scripts/bundle.sh builds with (the local planner included)
-esac
+lists=(packaging/debian-packages.txt)
+extras=()
+list_only=""
+for arg in "$@"; do
+  case "$arg" in
+    --suite) lists+=(packaging/debian-packages-suite.txt) ;;
+    --test) lists+=(packaging/debian-packages-suite.txt); extras+=(test llama) ;;
+    --llama) extras+=(llama) ;;
+    --bundle) extras+=(bundle llama) ;;
+    --list-packages) list_only=1 ;;
+    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "setup: unknown option $arg (see ./scripts/setup.sh --help)" >&2; exit 2 ;;
+  esac
+done
+# The extras, each once, in a fixed order (they name the install's stamp).
+mapfile -t extras < <(printf '%s\n' "${extras[@]}" | awk 'NF && !seen[$0]++' | sort)
+mapfile -t lists < <(printf '%s\n' "${lists[@]}" | awk '!seen[$0]++')
 
-sudo_cmd=""
-if [ "$(id -u)" != 0 ]; then sudo_cmd="sudo"; fi
+wanted=$(grep -hv '^\s*#' "${lists[@]}" | awk 'NF && !seen[$1]++ {print $1}')
+if [ -n "$list_only" ]; then
+  echo "$wanted"
+  exit 0
+fi
+
+# Pip: no version nag, no warning about running as root, never a prompt.
+export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore PIP_NO_INPUT=1 DEBIAN_FRONTEND=noninteractive
+# Lines of a step that succeeded which still deserve to be seen (pip's and apt's errors and warnings), less
+# the known harmless ones.
+harmless='apt does not have a stable CLI interface|debconf: |setuptools.*BuildBackendWarning|editable'
+
+quietly() {  # quietly WHAT COMMAND...: COMMAND's output in a log, shown (its end) only if COMMAND fails
+  local what=$1 log rc
+  shift
+  log=$(mktemp "${TMPDIR:-/tmp}/desktop-agent-setup.XXXXXX")
+  if "$@" >"$log" 2>&1; then
+    { grep -E '^(ERROR|WARNING|W|E):' "$log" | grep -Ev "$harmless" >&2; } || true
+    rm -f "$log"
+  else
+    rc=$?
+    echo "setup: $what failed (exit $rc); the end of its output (all of it: $log):" >&2
+    tail -n 40 "$log" >&2
+    exit "$rc"
+  fi
+}
 
 # -- system packages -------------------------------------------------------------------------------
-wanted=$(grep -v '^\s*#' packaging/debian-packages.txt | awk 'NF {print $1}')
 python3 -m venv --help >/dev/null 2>&1 || wanted="$wanted python3-venv"
-missing=""
-for pkg in $wanted; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing="$missing $pkg"
-done
-if [ -n "$missing" ]; then
-  echo "setup: installing system packages:$missing"
-  export DEBIAN_FRONTEND=noninteractive
-  $sudo_cmd apt-get update -qq
-  # shellcheck disable=SC2086
-  $sudo_cmd apt-get install -y -qq --no-install-recommends $missing >/dev/null
+if command -v dpkg-query >/dev/null 2>&1; then
+  missing=""
+  for pkg in $wanted; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing="$missing $pkg"
+  done
+  if [ -n "$missing" ]; then
+    sudo_cmd=()
+    if [ "$(id -u)" != 0 ]; then sudo_cmd=(sudo); fi
+    echo "setup: installing system packages:$missing"
+    quietly "apt-get update" "${sudo_cmd[@]}" apt-get update -qq
+    # shellcheck disable=SC2086
+    quietly "apt-get install" "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends $missing
+  fi
+else
+  echo "setup: not a Debian/Ubuntu system (no dpkg): install the equivalents of ${lists[*]} yourself" >&2
 fi
 
 # -- Python environment ----------------------------------------------------------------------------
@@ -36,40 +83,60 @@ import sys
 if sys.version_info < (3, 11):
     sys.exit(f"setup: desktop-agent needs Python 3.11 or newer, found {sys.version.split()[0]}")
 PY
-[ -x .venv/bin/python ] || python3 -m venv .venv
-stamp=".venv/.installed$(echo "$extras" | tr -d '[],')"
-# The test install includes the plain one.
-[ -z "$extras" ] && [ -f .venv/.installedtestllama ] && [ ! pyproject.toml -nt .venv/.installedtestllama ] \
-  && stamp=.venv/.installedtestllama
+if [ ! -x .venv/bin/python ]; then
+  echo "setup: creating the virtual environment .venv"
+  quietly "python3 -m venv" python3 -m venv .venv
+fi
+
+# What is installed: .venv/.setup-extras lists the extras installed with the package (empty: the plain
+# install), written after a successful install; older set-ups left .venv/.installed<extras> instead.
+stamp=.venv/.setup-extras
+installed=""
+if [ -f "$stamp" ] && [ ! pyproject.toml -nt "$stamp" ]; then
+  installed=" $(cat "$stamp") "
+else
+  for old in .venv/.installed .venv/.installedllama .venv/.installedtestllama .venv/.installedbundlellama; do
+    if [ -f "$old" ] && [ ! pyproject.toml -nt "$old" ]; then
+      installed="${installed:- } $(echo "${old#.venv/.installed}" | sed 's/test/test /; s/bundle/bundle /') "
+    fi
+  done
+fi
+needed=""
+[ -n "$installed" ] || needed=1
+for extra in "${extras[@]}"; do
+  [[ "$installed" == *" $extra "* ]] || needed=1
+done
 
 # llama-cpp-python ships as source only and compiles for minutes: build it once, for any x86-64-v3 CPU
 # (llama.cpp's native build crashes where AVX-512/AMX are reported but not usable, as in some VMs),
 # and keep the wheel outside the checkout so fresh clones on this machine reuse it.
 find_links=()
-if [[ "$extras" == *llama* ]]; then
+if [[ " ${extras[*]} " == *" llama "* ]]; then
   llama_req=$(grep -o 'llama-cpp-python\[server\]==[0-9.]*' pyproject.toml)
   llama_version=${llama_req##*==}
   wheels="${XDG_CACHE_HOME:-$HOME/.cache}/desktop-agent/wheels/llama-cpp-python-$llama_version-$(uname -m)-portable"
-  if ! ls "$wheels"/llama_cpp_python-"$llama_version"-*.whl >/dev/null 2>&1; then
+  if [ -n "$needed" ] && ! ls "$wheels"/llama_cpp_python-"$llama_version"-*.whl >/dev/null 2>&1; then
     echo "setup: building llama-cpp-python $llama_version once (about 7 minutes on 2 cores) into $wheels"
-    [ -x .venv/bin/python ] && .venv/bin/python -m pip install -q --upgrade pip
+    quietly "upgrading pip" .venv/bin/python -m pip install -q --upgrade pip
     cmake_args="-DGGML_NATIVE=OFF"
     if [ "$(uname -m)" = x86_64 ]; then
       cmake_args="$cmake_args -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON \
         -DGGML_AVX512=OFF -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF"
     fi
     mkdir -p "$wheels"
-    CMAKE_ARGS="$cmake_args" .venv/bin/python -m pip wheel -q --no-deps --no-cache-dir \
-      "llama-cpp-python==$llama_version" -w "$wheels"
+    CMAKE_ARGS="$cmake_args" quietly "building llama-cpp-python" .venv/bin/python -m pip wheel -q --no-deps \
+      --no-cache-dir "llama-cpp-python==$llama_version" -w "$wheels"
   fi
   find_links=(--find-links "$wheels")
 fi
 
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-  echo "setup: installing Python packages into .venv"
-  .venv/bin/python -m pip install -q --upgrade pip
-  # (setuptools prints a harmless note about editable installs; pip's own errors still show)
-  .venv/bin/python -m pip install -q "${find_links[@]}" -e ".${extras}" 2> >(grep -v -e BuildBackendWarning -e '^\s*!!' -e '\*\*\*' \
-    -e 'Please be careful' -e 'name as your package' -e 'WheelFile(wheel_path' -e '^\s*$' >&2)
-  touch "$stamp"
+if [ -n "$needed" ]; then
+  spec="."
+  if [ ${#extras[@]} -gt 0 ]; then spec=".[$(IFS=,; echo "${extras[*]}")]"; fi
+  echo "setup: installing Python packages into .venv ($spec)"
+  quietly "upgrading pip" .venv/bin/python -m pip install -q --upgrade pip
+  quietly "pip install -e $spec" .venv/bin/python -m pip install -q "${find_links[@]}" -e "$spec"
+  # Every extra installed so far stays installed: record them all.
+  echo "$installed ${extras[*]}" | tr ' ' '\n' | awk 'NF && !seen[$0]++' | sort | paste -sd' ' - > "$stamp"
+  echo "setup: done"
 fi

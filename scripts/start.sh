@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # Set up desktop-agent and run its main job: the tray app (command bar, timeline, per-step approval).
 # Any arguments replace it with a `desktop-agent` command, e.g. ./scripts/start.sh run 'click "File"'.
+# It installs what the app needs; `./scripts/start.sh eval tasks` also the task suite's applications.
 # With --llama the local-model planner is installed too (llama-cpp-python builds once, ~7 minutes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ "${1:-}" = "--llama" ]; then ./scripts/setup.sh --llama; shift; else ./scripts/setup.sh; fi
+setup=()
+if [ "${1:-}" = "--llama" ]; then setup+=(--llama); shift; fi
+if [ "${1:-}" = eval ] && [ "${2:-}" = tasks ]; then setup+=(--suite); fi
+# Set-up's lines (and any error) all come before the command's own: it runs to its end first.
+./scripts/setup.sh "${setup[@]}"
 if [ $# -eq 0 ]; then set -- app; fi
 if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
   if [ "$1" = app ] && [ $# -eq 1 ]; then

@@ -16,10 +16,13 @@ DEV_SET = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "groundi
 def xvfb() -> Iterator[VirtualDisplay]:
     """A real X display for the whole session; the tests' own process talks to it (pyautogui, mss)."""
     server = Xvfb.start()
-    old = {k: os.environ.get(k) for k in ("DISPLAY", "DESKTOP_AGENT_MONITORS", "QT_QPA_PLATFORM")}
+    old = {k: os.environ.get(k) for k in ("DISPLAY", "DESKTOP_AGENT_MONITORS", "QT_QPA_PLATFORM",
+                                          "WAYLAND_DISPLAY", "XDG_SESSION_TYPE")}
     os.environ["DISPLAY"] = server.display
     os.environ["DESKTOP_AGENT_MONITORS"] = MONITORS
-    os.environ.pop("QT_QPA_PLATFORM", None)
+    # On a developer's Wayland desktop the agent would pick the real compositor: these tests mean X11.
+    for k in ("QT_QPA_PLATFORM", "WAYLAND_DISPLAY", "XDG_SESSION_TYPE"):
+        os.environ.pop(k, None)
     yield server
     server.stop()
     for k, v in old.items():
@@ -57,5 +60,7 @@ def parser():  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def dev_set() -> Path:
     if not (DEV_SET / "annotations.json").exists():
-        pytest.skip("the shared grounding-dev set is not beside this checkout")
+        # A dataset kept outside the repository (screenshots of real web apps): `pytest -rs` shows why.
+        pytest.skip(f"needs the grounding-dev dataset (real screenshots, not in the repository) at {DEV_SET}: "
+                    "absent in a clone without ../shared/datasets")
     return DEV_SET

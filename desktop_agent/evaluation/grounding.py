@@ -132,6 +132,8 @@ class GroundingReport:
     total: int = 0  # samples in the set, scored or not
     wrong: dict[str, int] = field(default_factory=dict)  # key -> wrong clicks (outside the box, or on an absent one)
     outcomes: list[Outcome] = field(default_factory=list)
+    done: int = 0  # samples handled, scored or errors (all of them unless interrupted)
+    interrupted: bool = False  # stopped early (Ctrl+C): the figures are over the `done` samples only
 
     def accuracy(self, key: str = "all") -> float:
         hits, _, total = self.groups.get(key, [0, 0, 0])
@@ -153,10 +155,17 @@ class GroundingReport:
         curves = {key: [r.to_dict() for r in self.risk_coverage(key)]
                   for key in sorted(self.groups) if key == "all" or key.startswith("type:")}
         return {"groups": groups, "risk_coverage": curves, "min_score": MIN_SCORE,
-                "errors": len(self.errors), "total": self.total}
+                "errors": len(self.errors), "total": self.total, "done": self.done, "partial": self.interrupted}
+
+    def partial_note(self) -> str:
+        """Why the figures cover only part of the set ("" when they cover all of it)."""
+        if not self.interrupted:
+            return ""
+        return f"PARTIAL: stopped after {self.done} of {self.total} samples; the figures are over those {self.done}"
 
     def format(self) -> str:
-        lines = [f"{'group':28s} {'accuracy':>8s}  {'n':>5s}  abstained  wrong clicks"]
+        lines = [self.partial_note()] if self.interrupted else []
+        lines.append(f"{'group':28s} {'accuracy':>8s}  {'n':>5s}  abstained  wrong clicks")
         for key in sorted(self.groups):
             hits, abst, total = self.groups[key]
             lines.append(f"{key:28s} {100.0 * hits / total:7.1f}%  {total:5d}  {abst:9d}  "
@@ -185,9 +194,10 @@ class GroundingReport:
             )
         if self.errors:
             lines += [e.line() for e in self.errors]
-            lines.append(f"{len(self.errors)} of {self.total} samples are errors, not scored; "
-                         f"accuracy is over the other {self.total - len(self.errors)}")
-        lines.append(f"accuracy {self.accuracy():.1f}")
+            lines.append(f"{len(self.errors)} of {self.done} samples are errors, not scored; "
+                         f"accuracy is over the other {self.done - len(self.errors)}")
+        partial = f" (PARTIAL: {self.done} of {self.total} samples)" if self.interrupted else ""
+        lines.append(f"accuracy {self.accuracy():.1f}{partial}")
         return "\n".join(lines)
 
 
@@ -283,7 +293,8 @@ def _hit(sample: dict[str, Any], pred: dict[str, Any]) -> bool:
 
 def evaluate_grounding(folder: Path, parser: ScreenParser, progress: Callable[[int, int], None] | None = None,
                        samples: list[Any] | None = None) -> GroundingReport:
-    """Score every sample of `folder` (`samples`: its annotations, when already loaded)."""
+    """Score every sample of `folder` (`samples`: its annotations, when already loaded). Ctrl+C
+    (KeyboardInterrupt) stops it early: the report then holds what was done, marked `interrupted`."""
     samples = load_samples(folder) if samples is None else samples
     report = GroundingReport(predictions=[], total=len(samples))
     by_image: dict[str, list[tuple[int, dict[str, Any]]]] = defaultdict(list)
@@ -319,55 +330,59 @@ def evaluate_grounding(folder: Path, parser: ScreenParser, progress: Callable[[i
             by_image[s["img_filename"]].append((i, s))
     groups: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     wrong: dict[str, int] = defaultdict(int)
-    for img_name, group in by_image.items():
-        try:
-            image = load_image(folder / img_name)
-        except AgentError as exc:  # missing, damaged, too large: its samples are errors, the rest go on
-            for i, s in group:
-                error(i, s, str(exc))
-            continue
-        parser.reset()  # each image is a screen never seen: no reuse from the previous one
-        t0 = time.perf_counter()
-        parsed = parser.parse(image, incremental=False)
-        parse_ms = (time.perf_counter() - t0) * 1000
-        report.parse_ms.append(parse_ms)
-        for _, s in group:
-            t1 = time.perf_counter()
-            inside = False
+    try:
+        for img_name, group in by_image.items():
             try:
-                # The best candidate whatever its score, for the risk-coverage table; below MIN_SCORE
-                # the prediction abstains, as `locate` does.
-                res = locate_target(parsed, s["instruction"], min_score=0.0)
-                x, y = res.point.rounded()
-                score: float | None = res.score
-                if s["bbox"] is not None:
-                    bx1, by1, bx2, by2 = s["bbox"]
-                    inside = bool(bx1 <= x <= bx2 and by1 <= y <= by2)
-                pred: dict[str, Any] = ({"id": s["id"], "x": x, "y": y} if res.score >= MIN_SCORE
-                                        else {"id": s["id"], "abstain": True})
-                pred["score"] = round(res.score, 4)
-            except TargetNotFound:
-                score = None
-                pred = {"id": s["id"], "abstain": True}
-            loc_ms = (time.perf_counter() - t1) * 1000
-            report.locate_ms.append(loc_ms)
-            report.sample_ms.append(parse_ms / len(group) + loc_ms)
-            report.predictions.append(pred)
-            hit = _hit(s, pred)
-            keys = ["all", f"type:{s.get('data_type') or '?'}", f"platform:{s.get('platform') or '?'}"]
-            if s.get("data_source"):
-                keys.append(f"app:{s['data_source']}")
-            clicked = not pred.get("abstain")
-            for key in keys:
-                g = groups[key]
-                g[0] += hit
-                g[1] += not clicked
-                g[2] += 1
-                wrong[key] += clicked and not hit
-            report.outcomes.append(Outcome(score, s["bbox"] is not None, inside, tuple(keys)))
-            done += 1
-            if progress:
-                progress(done, len(samples))
+                image = load_image(folder / img_name)
+            except AgentError as exc:  # missing, damaged, too large: its samples are errors, the rest go on
+                for i, s in group:
+                    error(i, s, str(exc))
+                continue
+            parser.reset()  # each image is a screen never seen: no reuse from the previous one
+            t0 = time.perf_counter()
+            parsed = parser.parse(image, incremental=False)
+            parse_ms = (time.perf_counter() - t0) * 1000
+            report.parse_ms.append(parse_ms)
+            for _, s in group:
+                t1 = time.perf_counter()
+                inside = False
+                try:
+                    # The best candidate whatever its score, for the risk-coverage table; below MIN_SCORE
+                    # the prediction abstains, as `locate` does.
+                    res = locate_target(parsed, s["instruction"], min_score=0.0)
+                    x, y = res.point.rounded()
+                    score: float | None = res.score
+                    if s["bbox"] is not None:
+                        bx1, by1, bx2, by2 = s["bbox"]
+                        inside = bool(bx1 <= x <= bx2 and by1 <= y <= by2)
+                    pred: dict[str, Any] = ({"id": s["id"], "x": x, "y": y} if res.score >= MIN_SCORE
+                                            else {"id": s["id"], "abstain": True})
+                    pred["score"] = round(res.score, 4)
+                except TargetNotFound:
+                    score = None
+                    pred = {"id": s["id"], "abstain": True}
+                loc_ms = (time.perf_counter() - t1) * 1000
+                report.locate_ms.append(loc_ms)
+                report.sample_ms.append(parse_ms / len(group) + loc_ms)
+                report.predictions.append(pred)
+                hit = _hit(s, pred)
+                keys = ["all", f"type:{s.get('data_type') or '?'}", f"platform:{s.get('platform') or '?'}"]
+                if s.get("data_source"):
+                    keys.append(f"app:{s['data_source']}")
+                clicked = not pred.get("abstain")
+                for key in keys:
+                    g = groups[key]
+                    g[0] += hit
+                    g[1] += not clicked
+                    g[2] += 1
+                    wrong[key] += clicked and not hit
+                report.outcomes.append(Outcome(score, s["bbox"] is not None, inside, tuple(keys)))
+                done += 1
+                if progress:
+                    progress(done, len(samples))
+    except KeyboardInterrupt:  # the samples done so far are kept, scored and reported as partial
+        report.interrupted = True
+    report.done = done
     report.groups = dict(groups)
     report.wrong = dict(wrong)
     return report

@@ -54,7 +54,7 @@ class AppSpec:
     package: str  # Debian package (its copyright file gives the license)
 
 
-# Installed by packaging/debian-packages.txt (the task suite's apps) and models/harvest/debian-packages.txt; their
+# Installed by packaging/debian-packages-suite.txt (the task suite's apps) and models/harvest/debian-packages.txt; their
 # licenses are in models/harvest/README.md. A command's {home} is the session's fresh home; {image}, {pdf},
 # {text}, {text2} and {archive} are files made there for it (write_fixture), so viewers and editors open on a
 # document. Flags keep each app a fresh single process: no remote instance, no restored session.

@@ -9,7 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 root=$(cd ../.. && pwd)
 sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
-missing=$(for p in $(grep -hv '^#' debian-packages.txt ../harvest/debian-packages.txt "$root/packaging/debian-packages.txt"); do
+missing=$(for p in $(grep -hv '^#' debian-packages.txt ../harvest/debian-packages.txt "$root/packaging/debian-packages.txt" \
+    "$root/packaging/debian-packages-suite.txt"); do
   dpkg -s "$p" >/dev/null 2>&1 || echo "$p"; done)
 if [ -n "$missing" ]; then
   $sudo apt-get update -qq

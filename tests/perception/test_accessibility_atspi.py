@@ -30,7 +30,7 @@ from tests.display import MONITORS, SCREEN, TargetApp
 pytestmark = [
     pytest.mark.display,
     pytest.mark.skipif(not (shutil.which("galculator") and shutil.which("featherpad") and os.path.exists(BUS_LAUNCHER)),
-                       reason="needs galculator, featherpad and at-spi2-core (packaging/debian-packages.txt)"),
+                       reason="needs galculator, featherpad and at-spi2-core (scripts/setup.sh --suite)"),
 ]
 
 

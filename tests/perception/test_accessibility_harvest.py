@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.mark.display
 @pytest.mark.skipif(not (shutil.which("galculator") and shutil.which("openbox") and shutil.which("xdotool")),
-                    reason="needs galculator, openbox and xdotool (packaging/debian-packages.txt)")
+                    reason="needs galculator, openbox and xdotool (packaging/debian-packages-suite.txt)")
 def test_harvester_writes_one_screen_with_visible_truth(tmp_path: Path) -> None:
     out = tmp_path / "harvest"
     r = subprocess.run([sys.executable, str(ROOT / "models/harvest/harvest_desktop.py"), "--out", str(out),

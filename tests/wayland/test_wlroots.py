@@ -1,0 +1,192 @@
+"""The wlroots backend on a real headless sway: layout and scale from xdg-output, capture through
+wlr-screencopy, clicks, drags and scrolls through the virtual pointer, Unicode typing through the virtual
+keyboard, on a native Wayland Qt window, on a scale-1 and on a scale-2 output."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("pywayland", reason="the wlroots backend needs the Python package pywayland")
+
+from desktop_agent.capture.headless_wayland import HeadlessOutput, HeadlessSway, missing_packages
+from desktop_agent.capture.session import default_driver, default_screen, detect_session
+from desktop_agent.capture.wayland import WaylandConnection, WlrootsScreen
+from desktop_agent.execution.wayland_input import WlrootsDriver, text_args, wtype_args
+from desktop_agent.geometry import DesktopPoint
+from desktop_agent.perception.parser import ScreenParser
+from tests.e2e_helpers import cli
+from tests.wayland.conftest import WaylandApp
+
+pytestmark = pytest.mark.timeout(120)
+
+# Where the window goes: on the scale-1 output, and wholly on the scale-2 output (800x600 logical at x=1280).
+PLACES = {"scale 1": (100, 60), "scale 2": (1300, 20)}
+
+
+@pytest.fixture
+def screen(wayland_session: HeadlessSway) -> Iterator[WlrootsScreen]:
+    s = WlrootsScreen()
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def driver(wayland_session: HeadlessSway) -> Iterator[WlrootsDriver]:
+    d = WlrootsDriver()
+    yield d
+    d.close()
+
+
+def test_the_session_picks_wlroots_and_x11_stays_x11(wayland_session: HeadlessSway) -> None:
+    session = detect_session()
+    assert (session.kind, session.backend, session.missing) == ("wayland", "wlroots", ())
+    assert "zwlr_screencopy_manager_v1" in session.compositor_globals
+    x11 = detect_session({"DISPLAY": ":99", "XDG_SESSION_TYPE": "x11", "WAYLAND_DISPLAY": str(wayland_session.socket)})
+    assert x11.backend == "x11"
+    forced = detect_session({**wayland_session.client_env(), "DESKTOP_AGENT_BACKEND": "x11", "DISPLAY": ":99"})
+    assert forced.backend == "x11"
+    gone = detect_session({"WAYLAND_DISPLAY": "/nonexistent/wayland-9", "DISPLAY": ":99"})
+    assert gone.backend == "x11" and gone.missing and "cannot connect" in gone.missing[0]
+    screen, driver = default_screen(), default_driver()
+    try:
+        assert isinstance(screen, WlrootsScreen) and isinstance(driver, WlrootsDriver)
+    finally:
+        screen.close()
+        driver.close()
+
+
+def test_layout_and_scale_come_from_the_compositor(wayland_session: HeadlessSway, screen: WlrootsScreen) -> None:
+    layout = screen.layout()
+    got = [(m.name, m.left, m.top, m.width, m.height, m.scale, m.primary) for m in layout.monitors]
+    assert got == [("HEADLESS-1", 0, 0, 1280, 800, 1.0, True), ("HEADLESS-2", 1280, 0, 800, 600, 2.0, False)]
+    # The same as sway's own report.
+    sway = [(o["name"], o["rect"]["x"], o["rect"]["y"], o["rect"]["width"], o["rect"]["height"], o["scale"])
+            for o in wayland_session.outputs()]
+    assert sway == [g[:6] for g in got]
+
+
+def test_a_new_output_shows_in_the_layout_at_once() -> None:
+    """An output plugged in while a screen is open is in its next layout (its own compositor: sway 1.7 can
+    add a headless output but not take one away)."""
+    if missing_packages():
+        pytest.skip(f"a headless Wayland compositor needs the Debian packages {', '.join(missing_packages())}")
+    with HeadlessSway.start([HeadlessOutput(640, 480)]) as sway:
+        screen = WlrootsScreen(WaylandConnection(str(sway.socket)))
+        try:
+            assert [m.name for m in screen.layout().monitors] == ["HEADLESS-1"]
+            sway.swaymsg("create_output")
+            sway.swaymsg("output", "HEADLESS-2", "mode", "800x600", "scale", "1.25", "position", "0", "480")
+            got = [(m.name, m.left, m.top, m.width, m.height, m.scale) for m in screen.layout().monitors]
+            assert got == [("HEADLESS-1", 0, 0, 640, 480, 1.0), ("HEADLESS-2", 0, 480, 640, 480, 1.25)]
+            frame = screen.grab(screen.layout().monitors[1])
+            assert (frame.width, frame.height) == (800, 600)
+        finally:
+            screen.close()
+
+
+@pytest.mark.parametrize("place", list(PLACES))
+def test_capture_shows_the_app_in_device_pixels(place: str, wayland_app: WaylandApp, screen: WlrootsScreen,
+                                                parser: ScreenParser) -> None:
+    wayland_app.move_to(*PLACES[place])
+    layout = screen.layout()
+    save = wayland_app.point("Save")
+    monitor = layout.monitor_at(save)
+    assert monitor is not None
+    frame = screen.grab(monitor)
+    assert (frame.width, frame.height) == (round(monitor.width * monitor.scale), round(monitor.height * monitor.scale))
+    assert (frame.width, frame.height) == ((1280, 800) if monitor.scale == 1 else (1600, 1200))  # device pixels
+    assert frame.geometry.scale_x == monitor.scale
+    # The window is there: light pixels inside its box, sway's dark background outside.
+    r = wayland_app.window()["rect"]
+    tl = frame.geometry.to_image(DesktopPoint(r["x"], r["y"]))
+    inside = frame.image[int(tl.y) + 4:int(tl.y) + 40, int(tl.x) + 4:int(tl.x) + 40]
+    outside = frame.image[max(int(tl.y) - 12, 0):int(tl.y) - 2, int(tl.x):int(tl.x) + 100]
+    assert inside.mean() > 200 and outside.size and outside.mean() < 90
+    # OCR reads the button's label where the app put the button, mapped back through the frame's geometry.
+    found = [e for e in parser.parse(frame.image, incremental=False).elements if e.text.strip() == "Save"]
+    assert found, "OCR did not read Save on the captured output"
+    x1, y1, x2, y2 = wayland_app.app.widgets["Save"]
+    wx, wy, *_ = wayland_app.app.widgets["window"]
+    centre = frame.geometry.to_desktop(found[0].bbox.center)
+    assert r["x"] + x1 - wx <= centre.x < r["x"] + x2 - wx and r["y"] + y1 - wy <= centre.y < r["y"] + y2 - wy
+
+
+@pytest.mark.parametrize("place", list(PLACES))
+def test_clicks_land_on_exact_widgets(place: str, wayland_app: WaylandApp, driver: WlrootsDriver) -> None:
+    wayland_app.move_to(*PLACES[place])
+    driver.click(wayland_app.point("Save"))
+    wayland_app.wait_for("clicked", widget="Save")
+    # 24-pixel tool buttons side by side: a pixel off in the conversion would hit a neighbour or nothing.
+    for icon in ("star", "pause", "trash"):
+        driver.click(wayland_app.point(f"icon:{icon}"))
+        wayland_app.wait_for("icon_clicked", name=icon)
+    assert [e["name"] for e in wayland_app.events("icon_clicked")] == ["star", "pause", "trash"]
+    driver.click(wayland_app.point("Remember me", dx=8))  # the box: the row's right part is no button
+    wayland_app.wait_for("checked", widget="Remember me", value=True)
+    assert not wayland_app.events("clicked")[1:], "a click reached a widget it was not aimed at"
+
+
+@pytest.mark.parametrize("place", list(PLACES))
+def test_unicode_typing_and_keys_arrive(place: str, wayland_app: WaylandApp, driver: WlrootsDriver) -> None:
+    wayland_app.move_to(*PLACES[place])
+    driver.click(wayland_app.point("name"))
+    driver.type_text("héllo ✓")
+    wayland_app.wait_for("text", widget="name", value="héllo ✓")
+    driver.press(["ctrl", "a"])  # a shortcut: the next text replaces the selection
+    driver.type_text("-Ωmega 日本\n")
+    wayland_app.wait_for("submitted", widget="name", value="-Ωmega 日本")
+    driver.press(["backspace"])
+    wayland_app.wait_for("text", widget="name", value="-Ωmega 日")
+
+
+@pytest.mark.parametrize("place", list(PLACES))
+def test_drag_and_scroll(place: str, wayland_app: WaylandApp, driver: WlrootsDriver) -> None:
+    wayland_app.move_to(*PLACES[place])
+    driver.drag(wayland_app.point("drag_source"), wayland_app.point("drop"))
+    wayland_app.wait_for("dropped", source="Drag me", target="Drop here")
+    # Three wheel clicks down scroll the list by nine rows (Qt's three a click): its top row is then Item 10.
+    driver.scroll(wayland_app.point("list"), -3)
+    driver.click(wayland_app.point("list", dx=40, dy=8))
+    wayland_app.wait_for("list_clicked", item="Item 10")
+
+
+def test_pointer_refuses_points_off_the_outputs(wayland_session: HeadlessSway, driver: WlrootsDriver) -> None:
+    with pytest.raises(Exception, match="outside the Wayland outputs"):
+        driver.move(DesktopPoint(1280 + 800, 10))  # right of the scale-2 output's logical box
+    with pytest.raises(Exception, match="outside the Wayland outputs"):
+        driver.move(DesktopPoint(100, 800))  # below the first output: the layout's box is not all outputs
+
+
+def test_wtype_arguments() -> None:
+    assert text_args("a\n-b") == ["a", "-k", "Return", "-k", "minus", "b"]
+    assert text_args("--") == ["-k", "minus", "-k", "minus"]
+    assert wtype_args(["ctrl", "shift", "T"]) == ["-M", "ctrl", "-M", "shift", "-k", "t", "-m", "shift", "-m", "ctrl"]
+    assert wtype_args(["enter"]) == ["-k", "Return"]
+    assert wtype_args(["ctrl", "+"]) == ["-M", "ctrl", "+", "-m", "ctrl"]
+
+
+def test_ppm_parsing() -> None:
+    from desktop_agent.capture.wayland import parse_ppm
+
+    img = parse_ppm(b"P6\n# grim\n2 1\n255\n" + bytes([255, 0, 0, 0, 0, 255]))
+    assert img.shape == (1, 2, 3) and img[0, 0].tolist() == [0, 0, 255] and img[0, 1].tolist() == [255, 0, 0]
+    with pytest.raises(ValueError):
+        parse_ppm(b"P5\n1 1\n255\n\x00")
+
+
+@pytest.mark.timeout(300)  # OCR of 1600x1200 frames on a loaded machine: about a minute
+def test_desktop_agent_run_on_the_scale_2_output(wayland_app: WaylandApp, home: Path) -> None:
+    """The whole chain on Wayland: the CLI picks the wlroots backend, captures device pixels, finds the
+    targets by OCR and clicks, types and drags through the compositor's logical layout."""
+    wayland_app.move_to(*PLACES["scale 2"])
+    task = 'click "Save"; type "Zürich — 東京 ✓" into "Name"; click "Remember me"; drag "Drag me" to "Drop here"'
+    r = cli("run", task, "--approve", "auto", home=home, timeout=240)
+    got = [e for e in wayland_app.events() if e["event"] != "ready"]
+    assert r.returncode == 0, f"{r.stdout}{r.stderr}the app logged: {got}"
+    assert [e for e in got if e["event"] == "clicked"] == [{"event": "clicked", "widget": "Save"}]
+    assert [e["value"] for e in got if e["event"] == "text"][-1] == "Zürich — 東京 ✓"
+    assert {"event": "checked", "widget": "Remember me", "value": True} in got
+    assert {"event": "dropped", "source": "Drag me", "target": "Drop here"} in got
