@@ -264,3 +264,109 @@ class DesktopRect:
 
     def as_list(self) -> list[int]:
         return [self.left, self.top, self.right, self.bottom]
+
+
+def _qt_round(v: float) -> int:
+    """Round half up, as GUI toolkits round scaled coordinates (Qt's qRound)."""
+    return math.floor(v + 0.5)
+
+
+@dataclass(frozen=True, slots=True)
+class LogicalRect:
+    """A box in a GUI toolkit's logical (device-independent) units: x, y, width, height, as Qt reports a
+    window's geometry. Never desktop coordinates: `LogicalLayout` maps it there."""
+
+    x: int
+    y: int
+    width: int
+    height: int
+
+    def contains(self, x: float, y: float) -> bool:
+        return self.x <= x < self.x + self.width and self.y <= y < self.y + self.height
+
+
+@dataclass(frozen=True, slots=True)
+class LogicalScreen:
+    """One screen as a GUI toolkit lays windows out on it: its bounds in logical units and its device pixels
+    per logical unit (`ratio`: 1.5 at 150%, 2 at 200%). The screen's top-left corner is the same point in both
+    spaces (Qt's high-DPI scaling keeps it): positions scale about it, so a window on a 200% screen right of a
+    100% one sits where the X server puts it."""
+
+    x: int
+    y: int
+    width: int
+    height: int
+    ratio: float = 1.0
+
+    @property
+    def logical(self) -> LogicalRect:
+        return LogicalRect(self.x, self.y, self.width, self.height)
+
+    @property
+    def desktop(self) -> DesktopRect:
+        """The screen's bounds in desktop coordinates (device pixels)."""
+        return DesktopRect(self.x, self.y, self.x + _qt_round(self.width * self.ratio),
+                           self.y + _qt_round(self.height * self.ratio))
+
+    def rect_to_desktop(self, r: LogicalRect) -> DesktopRect:
+        """Where the toolkit puts a window of this logical geometry: position and size each scaled and
+        rounded, as Qt maps a window's geometry to the window system's."""
+        left = self.x + _qt_round((r.x - self.x) * self.ratio)
+        top = self.y + _qt_round((r.y - self.y) * self.ratio)
+        return DesktopRect(left, top, left + _qt_round(r.width * self.ratio), top + _qt_round(r.height * self.ratio))
+
+    def rect_from_desktop(self, d: DesktopRect) -> LogicalRect:
+        """The logical geometry whose window covers `d` most nearly (exactly where the ratio allows)."""
+        x = self.x + _qt_round((d.left - self.x) / self.ratio)
+        y = self.y + _qt_round((d.top - self.y) / self.ratio)
+        return LogicalRect(x, y, max(1, _qt_round(d.width / self.ratio)), max(1, _qt_round(d.height / self.ratio)))
+
+
+@dataclass(frozen=True, slots=True)
+class LogicalLayout:
+    """The toolkit's screens: maps window geometry between its logical units and desktop coordinates (the
+    device pixels that X11 input and captures use), each screen at its own scale."""
+
+    screens: tuple[LogicalScreen, ...]
+
+    def __post_init__(self) -> None:
+        if not self.screens:
+            raise MonitorLayoutError("the GUI toolkit reports no screens")
+
+    def _nearest(self, x: float, y: float, bounds: list[tuple[float, float, float, float]]) -> LogicalScreen:
+        def dist(b: tuple[float, float, float, float]) -> float:
+            return math.hypot(max(b[0] - x, 0, x - b[2]), max(b[1] - y, 0, y - b[3]))
+
+        return self.screens[min(range(len(self.screens)), key=lambda i: dist(bounds[i]))]
+
+    def screen_for_logical(self, r: LogicalRect, hint: int | None = None) -> LogicalScreen:
+        """The screen whose scale places a window: the one holding its top-left corner (as Qt picks it),
+        else the window's own screen (`hint`), else the nearest."""
+        for s in self.screens:
+            if s.logical.contains(r.x, r.y):
+                return s
+        if hint is not None and 0 <= hint < len(self.screens):
+            return self.screens[hint]
+        return self._nearest(r.x, r.y, [(s.x, s.y, s.x + s.width, s.y + s.height) for s in self.screens])
+
+    def screen_for_desktop(self, x: float, y: float) -> LogicalScreen:
+        """The screen showing a desktop point (the nearest one for a point off every screen)."""
+        for s in self.screens:
+            d = s.desktop
+            if d.left <= x < d.right and d.top <= y < d.bottom:
+                return s
+        return self._nearest(x, y, [(s.desktop.left, s.desktop.top, s.desktop.right, s.desktop.bottom)
+                                    for s in self.screens])
+
+    def to_desktop(self, r: LogicalRect, hint: int | None = None) -> DesktopRect:
+        """A window's logical geometry -> its box in desktop coordinates (device pixels)."""
+        return self.screen_for_logical(r, hint).rect_to_desktop(r)
+
+    def from_desktop(self, d: DesktopRect) -> LogicalRect:
+        """A desktop box -> the logical geometry of a window that covers it, on the screen that shows it."""
+        return self.screen_for_desktop(d.left, d.top).rect_from_desktop(d)
+
+    def point_from_desktop(self, p: DesktopPoint) -> tuple[int, int]:
+        """A desktop point in logical units (for comparing with window geometry)."""
+        s = self.screen_for_desktop(p.x, p.y)
+        return s.x + _qt_round((p.x - s.x) / s.ratio), s.y + _qt_round((p.y - s.y) / s.ratio)

@@ -22,12 +22,13 @@ from desktop_agent.agent.proposal import (
     RunOutcome,
     StepProposal,
 )
-from desktop_agent.agent.risk import PASSWORD_RISK, is_secret_field, looks_selected, step_risk
+from desktop_agent.agent.risk import PASSWORD_RISK, is_secret_field, looks_selected, step_risk, tree_secret_at
 from desktop_agent.approval import Approver, Decision
 from desktop_agent.capture.frame import ScreenFrame
 from desktop_agent.capture.masked import MaskedScreen
 from desktop_agent.capture.screen import Screen
 from desktop_agent.errors import AgentError, ApprovalRefused, RunAborted, StepFailed, TargetNotFound
+from desktop_agent.execution.change_words import NO_CHANGE, describe_change
 from desktop_agent.execution.input_driver import InputDriver
 from desktop_agent.execution.verify import (
     TOGGLE_ROLES,
@@ -496,12 +497,7 @@ class Agent:
             return False
         if loc is None:
             return any(n.states.focused and (n.states.secret or is_secret_role(n.role)) for n in snap.nodes)
-        p = loc.desktop
-        hits = [n for n in snap.nodes if n.box is not None and n.box.contains(p)]
-        if not hits:
-            return False
-        smallest = min(hits, key=lambda n: n.box.area if n.box is not None else 0)
-        return smallest.states.secret or is_secret_role(smallest.role)
+        return tree_secret_at(snap.nodes, loc.desktop)
 
     def _track_focus(self, action: Action, targets: list[Located], secret: bool) -> None:
         """Where typing with no target goes next: into a secret field after a click on one."""
@@ -542,6 +538,10 @@ class Agent:
             verify["detail"] = f"{verify['detail']}; {toggle.describe()}"
             if toggle.changed and not change.changed:
                 change = Change(True, 0, None)  # the app says the toggle flipped: the step did its work
+        t_words = time.perf_counter()
+        words = self._outcome_words(action, targets, change, before, after, toggle)
+        self.store.update_step(run_id, idx, outcome=words)
+        timings["outcome"] = (time.perf_counter() - t_words) * 1000
         unchanged_why = ""
         if not change.changed and isinstance(action, Press):
             # Shortcuts often act out of sight (save, copy): record it honestly, do not fail the run.
@@ -555,7 +555,7 @@ class Agent:
             self.store.update_step(run_id, idx, status="unverified", verify=verify, timings=timings,
                                    ended_at=time.time())
             history.append(HistoryEntry(action, f"done, {unchanged_why}", planned.reason))
-            self._emit("step_done", run_id, idx, unchanged_why, timings=timings)
+            self._emit("step_done", run_id, idx, unchanged_why, timings=timings, outcome=words)
             return approve_rest
         if not change.changed:
             self.store.update_step(run_id, idx, status="failed", verify=verify, timings=timings,
@@ -565,8 +565,26 @@ class Agent:
         self.store.update_step(run_id, idx, status="verified", verify=verify, timings=timings,
                                ended_at=time.time())
         history.append(HistoryEntry(action, "verified", planned.reason))
-        self._emit("step_done", run_id, idx, change.describe(), timings=timings)
+        self._emit("step_done", run_id, idx, change.describe(), timings=timings, outcome=words)
         return approve_rest
+
+    def _outcome_words(self, action: Action, targets: list[Located], change: Change, before: ScreenFrame | None,
+                       after: ScreenFrame | None, toggle: StateChange | None) -> str:
+        """The step's effect in words, from the text read in the changed area before and after (secrets
+        masked); the app's word for a toggle. Never fails the step: words it cannot find are left out."""
+        if toggle is not None:
+            return toggle.describe()
+        if not change.changed or change.bbox is None or before is None or after is None:
+            return NO_CHANGE if not change.changed else "the screen changed"
+        first = targets[0] if targets and targets[0].monitor.index == after.geometry.monitor.index else None
+        try:
+            return describe_change(before.image, after.image, change.bbox, self.parser.ocr,
+                                   first.result.bbox if first is not None else None,
+                                   typed_into=isinstance(action, TypeText) and first is not None,
+                                   secret_field=isinstance(action, TypeText) and action.text == MASK,
+                                   secrets=self._secret_texts).words
+        except Exception:  # words are a courtesy: a failing read leaves the step's record as it is
+            return ""
 
     def _toggle_after(self, action: Action, targets: list[Located]) -> StateChange | None:
         """A clicked check box's (radio button's, switch's) checked state read back from the accessibility

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from desktop_agent.capture.frame import ScreenFrame
-from desktop_agent.geometry import DesktopPoint, Monitor, Point
+from desktop_agent.geometry import DesktopPoint, DesktopRect, Monitor, Point, Rect
 from desktop_agent.grounding.locate import LocateResult
-from desktop_agent.perception.elements import ParseResult
+from desktop_agent.perception.elements import Element, ElementKind, ParseResult
 from desktop_agent.planning.actions import Action, Target, TypeText
 from desktop_agent.planning.planner import PlannedStep
 from desktop_agent.secret_fields import MASK
@@ -32,6 +32,26 @@ class Located:
     def monitor(self) -> Monitor:
         return self.frame.geometry.monitor
 
+    @property
+    def box(self) -> Rect:
+        """The box the step acts on, in the frame's pixels; it always holds the input point. The element's box
+        where the point is in it (a button), else the span the point is aimed at: a control named by the label
+        beside it is clicked on the label, not on its 16 px glyph."""
+        p, el = self.result.point, self.result.element
+        if el.id >= 0 and el.bbox.contains(p):
+            return el.bbox
+        if self.result.bbox.contains(p):
+            return self.result.bbox
+        return Rect(p.x - 6, p.y - 6, p.x + 6, p.y + 6)
+
+    @property
+    def desktop_box(self) -> DesktopRect:
+        """`box` in desktop coordinates, grown to hold the input point (`desktop`) also where rounding or
+        the monitor's edge moved it."""
+        d = DesktopRect.from_image(self.box, self.frame.geometry)
+        p = self.desktop
+        return DesktopRect(min(d.left, p.x), min(d.top, p.y), max(d.right, p.x + 1), max(d.bottom, p.y + 1))
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "instruction": self.target.text or self.target.describe(),
@@ -39,6 +59,7 @@ class Located:
             "score": round(self.result.score, 3),
             "bbox": self.result.bbox.as_list(),
             "element_bbox": self.result.element.bbox.as_list(),
+            "action_bbox": self.box.as_list(),  # what the approval panel and overlay showed: holds the point
             "point": list(self.result.point.rounded()),
             "desktop": [self.desktop.x, self.desktop.y],
             "element": self.result.element.to_dict(),
@@ -66,6 +87,19 @@ class StepProposal:
         if self.risk == PASSWORD_RISK and isinstance(self.action, TypeText):
             return self.action.model_copy(update={"text": MASK})
         return self.action
+
+    def shown_target(self) -> Located | None:
+        """The target the approval panel and overlay show: the first one, or the point the person picked."""
+        if not self.targets:
+            return None
+        first = self.targets[0]
+        if self.edited_point is None:
+            return first
+        p = self.edited_point
+        box = Rect(p.x - 4, p.y - 4, p.x + 4, p.y + 4)  # as the loop acts on it (Agent._apply_edits)
+        el = Element(-1, ElementKind.CONTAINER, box, "", 1.0, "person")
+        res = LocateResult(p, box, 1.0, el, first.result.instruction)
+        return Located(first.target, first.frame, res, first.frame.geometry.to_desktop(p), first.parsed)
 
     def plain_words(self) -> str:
         words = self.shown_action.describe()

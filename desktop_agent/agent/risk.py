@@ -12,11 +12,13 @@ import numpy as np
 
 from desktop_agent.agent.proposal import PASSWORD_RISK, Located
 from desktop_agent.execution.verify import shows_highlight
+from desktop_agent.geometry import DesktopPoint
+from desktop_agent.perception.accessibility.nodes import A11yNode
 from desktop_agent.perception.elements import Element, ElementKind
 from desktop_agent.perception.icon_meaning import DESCRIBE_MIN
 from desktop_agent.planning.actions import Action, Click, Drag, Press, TypeText
 from desktop_agent.planning.planner import PlannedStep
-from desktop_agent.secret_fields import is_masked_text, is_secret_label
+from desktop_agent.secret_fields import is_masked_text, is_secret_label, is_secret_role
 
 _DELETE = re.compile(r"\b(delete|remove|erase|trash|discard|destroy|wipe|uninstall|empty bin|empty trash|"
                      r"move to (the )?(bin|trash))\b", re.IGNORECASE)
@@ -93,6 +95,35 @@ def is_secret_field(loc: Located) -> bool:
             return True
     return False
 
+
+def _tree_secret(node: A11yNode) -> bool:
+    return node.states.secret or is_secret_role(node.role)
+
+
+def tree_secret_at(nodes: tuple[A11yNode, ...] | list[A11yNode], p: DesktopPoint) -> bool:
+    """Whether the accessibility tree puts a password field at desktop point `p`: the smallest node there
+    is one, or it is not an editable control (a label, static text) and a password field sits beside it
+    (same row, up to 320 px to its right) or just below it (within 40 px): the same reach as a secret
+    label's in `is_secret_field`, so typing aimed at a field's caption is masked like typing into it."""
+    hits = [n for n in nodes if n.box is not None and n.box.contains(p)]
+    if not hits:
+        return False
+    smallest = min(hits, key=lambda n: n.box.area if n.box is not None else 0)
+    if _tree_secret(smallest):
+        return True
+    if smallest.states.editable or smallest.box is None:
+        return False
+    b = smallest.box
+    for n in nodes:
+        if n.box is None or not _tree_secret(n):
+            continue
+        o = n.box
+        same_row_right = abs((o.top + o.bottom) / 2 - (b.top + b.bottom) / 2) < max(b.height, 12) \
+            and b.right - 8 <= o.left <= b.right + 320
+        just_below = 0 <= o.top - b.bottom <= 40 and o.left < b.right and o.right > b.left
+        if same_row_right or just_below:
+            return True
+    return False
 
 def looks_selected(loc: Located) -> bool:
     """Whether a clicked item (a list row, tab, menu entry; not a button) was already selected: its text

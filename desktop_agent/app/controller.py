@@ -7,11 +7,12 @@ wait for its thread, drop its late signals, disconnect, close the windows, then 
 from __future__ import annotations
 
 import contextlib
+import os
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, QRect, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QColor, QIcon, QPalette
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
@@ -22,20 +23,25 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_agent.agent import AgentEvent, RunOutcome
+from desktop_agent.agent import AgentEvent, RunOutcome, StepProposal
 from desktop_agent.app.hotkeys import HotkeyError, X11Hotkeys
+from desktop_agent.app.notifications import Notifier, approval_note, in_view, run_note
 from desktop_agent.app.qt_approval import ApprovalPanel, QtApprover, TargetOverlay
 from desktop_agent.app.qt_command_bar import CommandBar
+from desktop_agent.app.qt_first_run import FirstRunWindow
+from desktop_agent.app.qt_look import apply_look
 from desktop_agent.app.qt_runner import AgentRunner
+from desktop_agent.app.qt_screens import logical_layout, window_desktop_rect
 from desktop_agent.app.qt_settings import SettingsDialog
 from desktop_agent.app.qt_text import plain_label
 from desktop_agent.app.qt_timeline import STOPPED_BY_YOU, TimelineWindow, outcome_words
 from desktop_agent.app.settings import AppSettings, load_settings, save_settings
 from desktop_agent.approval import PolicyApprover
 from desktop_agent.capture.masked import ExcludedRegions, MaskedScreen
-from desktop_agent.capture.screen import MssScreen, Screen
+from desktop_agent.capture.screen import Screen
+from desktop_agent.capture.session import default_driver, default_screen
 from desktop_agent.execution.input_driver import InputDriver
-from desktop_agent.geometry import Rect
+from desktop_agent.geometry import DesktopPoint
 from desktop_agent.runs.store import RunStore
 from desktop_agent.secret_fields import redact_task
 
@@ -100,12 +106,15 @@ class AppController(QObject):
         self.command_bar = CommandBar(self.settings.history)  # redacted tasks only
         self.command_bar.set_planner(self.settings.planner_options().describe())
         if driver is None:
-            from desktop_agent.execution.input_driver import PyAutoGuiDriver
-
-            driver = PyAutoGuiDriver()
-        self.screen = MaskedScreen(screen or MssScreen(), self.regions)
+            driver = default_driver()
+        self.screen = MaskedScreen(screen or default_screen(), self.regions)
+        self._acted_at: list[DesktopPoint] = []  # where the last step acted (desktop points)
         self.runner = AgentRunner(self.screen, driver, home, PolicyApprover(self.approver,
                                                                             self.settings.approval_policy()))
+        # What the run is doing, from the moment its task is entered (connected first: hidden before the
+        # windows resize at the end of a run).
+        self.timeline.busy.follow(self.runner, self.approver)
+        self.command_bar.busy_line.follow(self.runner, self.approver)
         self.runner.agent_event.connect(self._on_event)
         self.runner.finished.connect(self._on_finished)
         self.runner.status.connect(self._status)
@@ -146,6 +155,12 @@ class AppController(QObject):
             self.fallback = FallbackWindow(self.actions)
             self.fallback.closed.connect(self.quit)
             self.fallback.show()
+        # A run that ends or waits while its window is not in front of the person says so.
+        self.notifier = Notifier(self.tray, parent=self)
+        self._task = ""  # the run's task, redacted: named in its notification
+        self.first_run: FirstRunWindow | None = None
+        self.approver.asked.connect(self._notify_waiting)
+        self.approver.question.connect(self._notify_waiting)
         self.hotkeys: X11Hotkeys | None = None
         self.hotkey_error = ""
         if hotkeys:
@@ -170,12 +185,9 @@ class AppController(QObject):
         return wins
 
     def update_regions(self) -> None:
-        rects = []
-        for w in self.own_windows():
-            if w.isVisible():
-                g: QRect = w.frameGeometry()
-                rects.append(Rect(g.x(), g.y(), g.x() + g.width(), g.y() + g.height()))
-        self.regions.set(rects)
+        # Qt's geometry is logical: each window is blanked where the X server shows it, at its screen's scale.
+        layout = logical_layout()
+        self.regions.set([window_desktop_rect(w, layout) for w in self.own_windows() if w.isVisible()])
 
     # -- hotkeys ---------------------------------------------------------------------------------------
     def register_hotkeys(self) -> None:
@@ -213,7 +225,9 @@ class AppController(QObject):
         self.command_bar.history = list(self.settings.history)
         save_settings(self.settings, self.settings_path)
         self.runner.approver = PolicyApprover(self.approver, self.settings.approval_policy())
+        self._task = redact_task(task)
         self.runner.start(task, self.settings.planner_options(), "ask")
+        self.show_timeline()  # its busy line works from now, before anything has loaded
         self._set_running(True)
         self._status(f"starting: {redact_task(task)}")
         return True
@@ -250,13 +264,39 @@ class AppController(QObject):
         elif event.kind in ("step_planned", "step_located", "step_done", "step_failed", "step_skipped",
                             "step_rejected", "step_answered"):
             self.timeline.update_step(event.run_id, event.step)
+            if event.kind == "step_located":
+                self._acted_at = [DesktopPoint(*t["desktop"]) for t in event.data.get("targets", [])
+                                  if t.get("desktop")]
+            if event.kind in ("step_done", "step_failed") and not self._covers_driven_window():
+                self.timeline.resurface()  # the acted-on app was raised over it: its result back in view
         if event.kind == "status":
             self._status(f"step {(event.step or 0) + 1}: {event.message}…")
         elif event.kind == "paused":
             self._status("paused")
         elif event.message and event.kind != "run_started":
-            self._status(f"step {(event.step or 0) + 1}: {event.message}" if event.step is not None
-                         else event.message)
+            said = event.data.get("outcome") or event.message  # the step's result in words, not a pixel count
+            self._status(f"step {(event.step or 0) + 1}: {said}" if event.step is not None else said)
+
+    def _covers_driven_window(self) -> bool:
+        """Whether the timeline, raised, would cover the window the last step acted in: the agent's captures
+        blank the app's own windows, so mid-run it stays below that window (at the end it comes back up)."""
+        if not self._acted_at:
+            return False
+        from desktop_agent.perception.accessibility.x_windows import stacked_windows
+
+        try:
+            windows = stacked_windows()
+        except Exception:  # no X display to ask (Wayland, a lost connection): keep the agent's view clear
+            return True
+        if windows is None:
+            return True
+        own = os.getpid()
+        mine = window_desktop_rect(self.timeline)
+        for p in self._acted_at:
+            under = [w for w in windows if w.pid != own and w.box.contains(p)]
+            if under and under[-1].box.intersection(mine) is not None:
+                return True
+        return False
 
     def _on_finished(self, outcome: RunOutcome | str) -> None:
         self.last_outcome = outcome
@@ -276,7 +316,14 @@ class AppController(QObject):
             else:
                 self._status(f"could not run: {outcome}")
                 self.show_timeline()
+        if not in_view(self.timeline):
+            self.notifier.notify(run_note(outcome, self._task))
         self.run_finished.emit(outcome)
+
+    def _notify_waiting(self, proposal: StepProposal | str) -> None:
+        if self._shut_down or in_view(self.panel) or in_view(self.timeline):
+            return
+        self.notifier.notify(approval_note(proposal))
 
     def _set_running(self, running: bool, paused: bool = False) -> None:
         self.actions["stop"].setEnabled(running)
@@ -300,6 +347,20 @@ class AppController(QObject):
             self._timeline_placed = True
         self.timeline.show()
         self.timeline.raise_()
+
+    def show_first_run(self) -> FirstRunWindow:
+        """The welcome window: hotkey, approval, data folder, planner (main shows it once, at the first start)."""
+        win = FirstRunWindow(self.settings, self.timeline.home, self.tray is not None, self.settings_path,
+                             self.hotkey_error)
+        win.finished.connect(self._first_run_closed)
+        win.settings_requested.connect(self.open_settings)
+        win.show()
+        win.raise_()
+        self.first_run = win  # held: a window without a parent lives as long as its Python object
+        return win
+
+    def _first_run_closed(self, _result: int) -> None:
+        self.command_bar.set_planner(self.settings.planner_options().describe())
 
     def open_settings(self) -> SettingsDialog:
         dlg = SettingsDialog(self.settings, self.timeline if self.timeline.isVisible() else None)
@@ -351,17 +412,22 @@ class AppController(QObject):
                              (self.timeline.stop_requested, self.stop), (self.timeline.pause_toggled,
                                                                           self.toggle_pause),
                              (self.approver.asked, self._update_busy), (self.approver.question, self._update_busy),
-                             (self.approver.settled, self._update_busy)):
+                             (self.approver.settled, self._update_busy),
+                             (self.approver.asked, self._notify_waiting),
+                             (self.approver.question, self._notify_waiting)):
             with contextlib.suppress(RuntimeError, TypeError):  # (not connected)
                 signal.disconnect(slot)
         if self.fallback is not None:
             self.fallback.closed.disconnect(self.quit)  # closing it below is not another quit
+        if self.first_run is not None:
+            with contextlib.suppress(RuntimeError, TypeError):  # closed at quit: not a choice of the person
+                self.first_run.finished.disconnect()
         self.panel.proposal = None  # the approver is closed: closing the panel answers nothing
         self.panel._question = False
         self.overlay.hide()
         self.timeline.store.close()
-        windows = [w for w in (self.panel, self.command_bar, self.timeline, self.fallback, *self.overlay.edges)
-                   if w is not None]
+        windows = [w for w in (self.panel, self.command_bar, self.timeline, self.fallback, self.first_run,
+                               *self.overlay.edges) if w is not None]
         for w in windows:
             w.close()
         if self.tray is not None:
@@ -375,26 +441,10 @@ class AppController(QObject):
 
 
 def apply_scheme(app: QApplication, dark: bool) -> None:
-    """Fusion with a light or dark palette. (Platforms that report a dark scheme without a dark palette,
-    and Qt's offscreen platform, would otherwise paint light.)"""
-    if not dark:
-        app.setPalette(app.style().standardPalette())
-        return
-    pal = QPalette()
-    base, window, text, mid = QColor(30, 31, 34), QColor(43, 45, 49), QColor(225, 227, 230), QColor(70, 72, 78)
-    for role, colour in ((QPalette.ColorRole.Window, window), (QPalette.ColorRole.WindowText, text),
-                         (QPalette.ColorRole.Base, base), (QPalette.ColorRole.AlternateBase, window),
-                         (QPalette.ColorRole.Text, text), (QPalette.ColorRole.Button, QColor(56, 58, 64)),
-                         (QPalette.ColorRole.ButtonText, text), (QPalette.ColorRole.ToolTipBase, window),
-                         (QPalette.ColorRole.ToolTipText, text), (QPalette.ColorRole.Mid, mid),
-                         (QPalette.ColorRole.Highlight, QColor(53, 132, 228)),
-                         (QPalette.ColorRole.HighlightedText, QColor(255, 255, 255)),
-                         (QPalette.ColorRole.PlaceholderText, QColor(140, 143, 150)),
-                         (QPalette.ColorRole.Link, QColor(120, 170, 255))):
-        pal.setColor(role, colour)
-    for role in (QPalette.ColorRole.Text, QPalette.ColorRole.WindowText, QPalette.ColorRole.ButtonText):
-        pal.setColor(QPalette.ColorGroup.Disabled, role, QColor(125, 128, 135))
-    app.setPalette(pal)
+    """Fusion with a light or dark palette, every text at 4.5:1 and every control outline at 3:1 (qt_look).
+    (Platforms that report a dark scheme without a dark palette, and Qt's offscreen platform, would
+    otherwise paint light.)"""
+    apply_look(app, dark)
 
 
 def follow_system_scheme(app: QApplication) -> None:

@@ -12,7 +12,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--settings", help="settings file (INI); default: the user's QSettings")
     ap.add_argument("--no-tray", action="store_true", help="use the small window even where there is a tray")
     ap.add_argument("--no-hotkeys", action="store_true", help="do not grab global hotkeys")
-    ap.add_argument("--screenshots", metavar="DIR", help="save PNGs of every window (light and dark) and exit")
+    ap.add_argument("--screenshots", metavar="DIR",
+                    help="save PNGs of every window, light and dark (also busy, first run, notifications), "
+                         "with regions.json for the contrast test, and exit")
     ap.add_argument("--task", help="start this task right away (as if typed in the command bar)")
     args = ap.parse_args(argv)
     if args.screenshots:
@@ -21,7 +23,7 @@ def main(argv: list[str] | None = None) -> int:
         for path in save_screenshots(args.screenshots):
             print(path)
         return 0
-    from desktop_agent.capture.screen import check_display
+    from desktop_agent.capture.session import check_display
 
     check_display()
     from PySide6.QtCore import QCoreApplication, QEvent, QTimer
@@ -38,6 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     pulse = QTimer()
     pulse.timeout.connect(lambda: None)
     pulse.start(200)
+    if not controller.settings.first_run_done:
+        controller.show_first_run()  # once: the hotkey, approval, where runs go, a planner
     if args.task:
         QTimer.singleShot(300, controller, lambda: controller.start_task(args.task))
     if controller.hotkey_error:

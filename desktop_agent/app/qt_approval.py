@@ -33,10 +33,12 @@ from PySide6.QtWidgets import (
 
 from desktop_agent.agent import StepProposal
 from desktop_agent.agent.risk import PASSWORD_RISK
+from desktop_agent.app.qt_look import set_tone
+from desktop_agent.app.qt_screens import logical_layout, logical_point, to_qrect
 from desktop_agent.app.qt_text import plain_label
 from desktop_agent.approval import Decision
 from desktop_agent.errors import ApprovalRefused, RunAborted
-from desktop_agent.geometry import Point
+from desktop_agent.geometry import DesktopRect, Point
 from desktop_agent.planning.actions import TypeText
 
 OVERLAY_COLOUR = QColor(255, 0, 170)  # a colour apps rarely use, so a test can tell it apart
@@ -53,17 +55,27 @@ def bgr_to_pixmap(image: np.ndarray) -> QPixmap:
 
 
 def target_crop(proposal: StepProposal, pad: int = 90) -> QPixmap | None:
-    """The screenshot around the first target, its box drawn."""
-    if not proposal.targets:
+    """The screenshot around the shown target: the box the step acts on drawn, and the input point in it."""
+    t = proposal.shown_target()
+    if t is None:
         return None
-    t = proposal.targets[0]
     img = t.frame.image
     h, w = img.shape[:2]
-    x1, y1, x2, y2 = t.result.element.bbox.int_box() if t.result.element.id >= 0 else t.result.bbox.int_box()
+    x1, y1, x2, y2 = t.box.int_box()
     cx1, cy1 = max(0, x1 - pad * 2), max(0, y1 - pad)
     crop = img[cy1:min(h, y2 + pad), cx1:min(w, x2 + pad * 2)].copy()
     cv2.rectangle(crop, (x1 - cx1 - 3, y1 - cy1 - 3), (x2 - cx1 + 2, y2 - cy1 + 2), (170, 0, 255), 2)
+    px, py = t.result.point.rounded()
+    cv2.circle(crop, (px - cx1, py - cy1), 3, (170, 0, 255), -1)  # where the input goes
     return bgr_to_pixmap(crop)
+
+
+def frame_edges(box: DesktopRect, gap: int = 3, thickness: int = 3) -> list[DesktopRect]:
+    """The overlay's four edges around `box` (desktop coordinates): top, bottom, left, right, `gap` clear of it."""
+    g, t = gap, thickness
+    x1, y1, x2, y2 = box.left - g - t, box.top - g - t, box.right + g + t, box.bottom + g + t
+    return [DesktopRect(x1, y1, x2, y1 + t), DesktopRect(x1, y2 - t, x2, y2), DesktopRect(x1, y1, x1 + t, y2),
+            DesktopRect(x2 - t, y1, x2, y2)]
 
 
 class QtApprover(QObject):
@@ -144,6 +156,7 @@ class TargetOverlay(QObject):
         flags = (Qt.WindowType.FramelessWindowHint | Qt.WindowType.WindowStaysOnTopHint | Qt.WindowType.Tool
                  | Qt.WindowType.WindowTransparentForInput | Qt.WindowType.WindowDoesNotAcceptFocus
                  | Qt.WindowType.X11BypassWindowManagerHint)
+        self.box: DesktopRect | None = None  # what the frame surrounds, in desktop coordinates
         self.edges = []
         for _ in range(4):
             w = QWidget(None, flags)
@@ -154,27 +167,23 @@ class TargetOverlay(QObject):
             w.setPalette(pal)
             self.edges.append(w)
 
-    def show_box(self, x1: int, y1: int, x2: int, y2: int) -> None:
-        g, t = self.gap, self.thickness
-        x1, y1, x2, y2 = x1 - g - t, y1 - g - t, x2 + g + t, y2 + g + t
-        rects = [QRect(x1, y1, x2 - x1, t), QRect(x1, y2 - t, x2 - x1, t), QRect(x1, y1, t, y2 - y1),
-                 QRect(x2 - t, y1, t, y2 - y1)]
-        for w, r in zip(self.edges, rects, strict=True):
-            w.setGeometry(r)
+    def show_box(self, box: DesktopRect) -> None:
+        """Frame this box of the desktop (device pixels), each edge placed through its screen's scale."""
+        self.box = box
+        layout = logical_layout()
+        for w, r in zip(self.edges, frame_edges(box, self.gap, self.thickness), strict=True):
+            w.setGeometry(to_qrect(r, layout))
             w.show()
             w.raise_()
 
     def show_for(self, proposal: StepProposal) -> None:
-        if not proposal.targets:
-            return
-        t = proposal.targets[0]
-        box = t.result.element.bbox if t.result.element.id >= 0 else t.result.bbox
-        g = t.frame.geometry
-        mon = g.monitor
-        self.show_box(int(mon.left + box.x1 / g.scale_x), int(mon.top + box.y1 / g.scale_y),
-                      int(mon.left + box.x2 / g.scale_x), int(mon.top + box.y2 / g.scale_y))
+        """Frame the box the step acts on (the one holding its input point, or the point the person picked)."""
+        t = proposal.shown_target()
+        if t is not None:
+            self.show_box(t.desktop_box)
 
     def hide(self) -> None:
+        self.box = None
         for w in self.edges:
             w.hide()
         QGuiApplication.sync()  # unmapped on the X server before the agent captures again
@@ -235,7 +244,8 @@ class ApprovalPanel(QWidget):
         self.title = plain_label(wrap=True)
         self.title.setStyleSheet("font-size: 15px; font-weight: 600")
         self.risk = plain_label(wrap=True)
-        self.risk.setStyleSheet("color: #c0392b; font-weight: 600")
+        self.risk.setStyleSheet("font-weight: 600")
+        set_tone(self.risk, "danger")  # red that reads on light and dark (qt_look)
         self.reason = plain_label(wrap=True)
         self.crop = plain_label()
         self.crop.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -365,8 +375,8 @@ class ApprovalPanel(QWidget):
         x = screen.right() - self.width() - 24
         y = screen.bottom() - self.height() - 48
         if self.proposal and self.proposal.targets:
-            d = self.proposal.targets[0].desktop
-            if QRect(QPoint(x, y), self.size()).adjusted(-40, -40, 40, 40).contains(QPoint(d.x, d.y)):
+            d = logical_point(self.proposal.targets[0].desktop)  # Qt's geometry is logical; the target is not
+            if QRect(QPoint(x, y), self.size()).adjusted(-40, -40, 40, 40).contains(QPoint(*d)):
                 y = screen.top() + 24
         self.move(x, y)
 
@@ -433,9 +443,7 @@ class ApprovalPanel(QWidget):
             self.title.setText(f"Step {self.proposal.index + 1}: {self.proposal.action.describe()} at the point "
                                f"you picked ({dlg.picked.x:.0f}, {dlg.picked.y:.0f} in the screenshot)")
             if self.overlay is not None:
-                t = self.proposal.targets[0]
-                d = t.frame.geometry.to_desktop(dlg.picked)
-                self.overlay.show_box(d.x - 6, d.y - 6, d.x + 6, d.y + 6)
+                self.overlay.show_for(self.proposal)  # the picked point, where the step will now act
         elif self.overlay is not None:
             self.overlay.show_for(self.proposal)
 

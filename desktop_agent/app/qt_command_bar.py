@@ -3,7 +3,9 @@ recent tasks, Esc hides it. It shows which planner and model are active.
 
 One run at a time: while a run is in progress (or waits for approval) the bar says so, and a task entered
 then is not started and not lost: it stays in the bar, to start with Enter once the run is over.
-Its history holds tasks only as they may be written down: secret typed values are replaced by ••••••••."""
+Its history holds tasks only as they may be written down: secret typed values are replaced by ••••••••.
+While a run works, the bar shows what it is doing (spinner, activity, seconds). The window itself is
+transparent: only the rounded frame is painted, with no square corners around it."""
 
 from __future__ import annotations
 
@@ -11,6 +13,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication, QKeyEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLineEdit, QVBoxLayout, QWidget
 
+from desktop_agent.app.qt_busy import BusyIndicator
+from desktop_agent.app.qt_look import set_tone
 from desktop_agent.app.qt_text import plain_label
 from desktop_agent.secret_fields import redact_task
 
@@ -41,6 +45,9 @@ class CommandBar(QWidget):
                          | Qt.WindowType.Tool)
         self.setObjectName("commandBar")
         self.setWindowTitle("desktop-agent command bar")
+        # Nothing painted outside the frame: its rounded corners show what is behind the bar.
+        self.setAttribute(Qt.WidgetAttribute.WA_TranslucentBackground)
+        self.setAutoFillBackground(False)
         self._history: list[str] = []
         self.history = list(history or [])
         self._pos = len(self.history)
@@ -61,13 +68,16 @@ class CommandBar(QWidget):
         self.planner.setObjectName("plannerLabel")
         self.notice = plain_label(wrap=True)  # a run is in progress: the task waits here
         self.notice.setObjectName("busyNotice")
-        self.notice.setStyleSheet("#busyNotice { color: #b26a00; font-weight: 600 }")
+        self.notice.setStyleSheet("#busyNotice { font-weight: 600 }")
+        set_tone(self.notice, "warning")  # amber that reads on light and dark (qt_look)
         self.notice.hide()
+        self.busy_line = BusyIndicator(show_stream=False)  # what the run in progress is doing, while it works
         self.hint = plain_label(HINT)
         self.hint.setEnabled(False)
         inner = QVBoxLayout(frame)
         inner.addWidget(self.edit)
         inner.addWidget(self.notice)
+        inner.addWidget(self.busy_line)
         row = QHBoxLayout()
         row.addWidget(self.planner)
         row.addStretch(1)

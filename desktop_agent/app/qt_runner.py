@@ -23,6 +23,8 @@ class AgentRunner(QObject):
     agent_event = Signal(object)  # AgentEvent
     finished = Signal(object)  # RunOutcome, or an error message (str) when the run could not start
     status = Signal(str)
+    started = Signal()  # a run was started: emitted at once, in the GUI thread, before anything loads
+    model_text = Signal(str)  # a piece of the model's answer as it streams (plain text; never logged)
 
     def __init__(self, screen: Screen, driver: InputDriver, store_home: Any, approver: Approver,
                  settings: AgentSettings | None = None) -> None:
@@ -56,6 +58,7 @@ class AgentRunner(QObject):
             opener.open()
         self._thread = threading.Thread(target=self._run, args=(task, options, approve_mode), name="agent-run",
                                         daemon=True)
+        self.started.emit()
         self._thread.start()
         return True
 
@@ -74,6 +77,8 @@ class AgentRunner(QObject):
             if options.kind != "direct":
                 self._emit(self.status, f"loading the planner: {options.describe()}")
                 planner = make_planner(options, task)
+                if hasattr(planner, "on_token"):  # a model planner: its answers stream to the UI
+                    planner.on_token = self._on_token
             if self._stop_requested.is_set():
                 self._emit(self.finished, "stopped before the run started")
                 return
@@ -99,6 +104,9 @@ class AgentRunner(QObject):
 
     def _on_event(self, event: AgentEvent) -> None:
         self._emit(self.agent_event, event)
+
+    def _on_token(self, piece: str) -> None:
+        self._emit(self.model_text, piece)
 
     def stop(self, why: str | None = None) -> None:
         """Abort the run at once: between steps or during one; no further input is sent. A step waiting for

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QKeySequenceEdit,
+    QLabel,
     QLineEdit,
     QPushButton,
     QSpinBox,
@@ -29,11 +30,21 @@ from desktop_agent.approval import ACTION_KINDS
 from desktop_agent.errors import AgentError
 from desktop_agent.planning.choice import PLANNERS
 
+MODEL_HINTS = {"llama": "a .gguf file", "openai": "e.g. gpt-4o-mini (empty: the default)",
+               "anthropic": "e.g. claude-sonnet-4-6 (empty: the default)"}
 FLOOR = ("Always asked, whatever you choose here: typing into password fields, deleting, sending or "
          "submitting, closing unsaved work, and anything the planner marks risky.")
 
 
-def _with_browse(edit: QLineEdit, title: str, folder: bool = False) -> QWidget:
+def _label(text: str, field: QWidget) -> QLabel:
+    """A form label tied to its field (its buddy: screen readers name the field by it)."""
+    label = plain_label(text)
+    label.setBuddy(field)
+    field.setAccessibleName(text)
+    return label
+
+
+def _with_browse(edit: QLineEdit, title: str, folder: bool = False) -> tuple[QWidget, QPushButton]:
     w = QWidget()
     lay = QHBoxLayout(w)
     lay.setContentsMargins(0, 0, 0, 0)
@@ -47,7 +58,7 @@ def _with_browse(edit: QLineEdit, title: str, folder: bool = False) -> QWidget:
             edit.setText(path)
     b.clicked.connect(browse)
     lay.addWidget(b)
-    return w
+    return w, b
 
 
 class SettingsDialog(QDialog):
@@ -64,11 +75,11 @@ class SettingsDialog(QDialog):
         self.planner.addItems(list(PLANNERS))
         self.planner.setCurrentText(settings.planner)
         self.model = QLineEdit(settings.model)
-        self.model.setPlaceholderText("llama: a .gguf file; openai/anthropic: a model name")
         self.mmproj = QLineEdit(settings.mmproj)
-        self.mmproj.setPlaceholderText("llama vision models: the mmproj .gguf")
+        self.mmproj.setPlaceholderText("vision models: the mmproj .gguf")
         self.base_url = QLineEdit(settings.base_url)
-        self.base_url.setPlaceholderText("openai-compatible server, e.g. http://127.0.0.1:11434/v1")
+        self.base_url.setPlaceholderText("e.g. http://127.0.0.1:11434/v1")
+        self.base_url.setToolTip("An OpenAI-compatible server (llama.cpp, Ollama, vLLM); empty: the provider's own")
         self.images = QSpinBox()
         self.images.setRange(0, 8)
         self.images.setValue(settings.recent_images)
@@ -87,13 +98,16 @@ class SettingsDialog(QDialog):
         kl.addWidget(self.api_key, 1)
         kl.addWidget(save_key)
         kl.addWidget(forget_key)
-        pf.addRow(plain_label("Planner"), self.planner)
-        pf.addRow(plain_label("Model"), _with_browse(self.model, "Choose a GGUF model"))
-        pf.addRow(plain_label("Vision projector"), _with_browse(self.mmproj, "Choose the mmproj file"))
-        pf.addRow(plain_label("Server URL"), self.base_url)
-        pf.addRow(plain_label("Screenshots per step"), self.images)
+        pf.addRow(_label("Planner", self.planner), self.planner)
+        # A field and its Browse… button are one row widget: enabled together, only where they apply.
+        self.model_row, self.model_browse = _with_browse(self.model, "Choose a GGUF model")
+        self.mmproj_row, self.mmproj_browse = _with_browse(self.mmproj, "Choose the mmproj file")
+        pf.addRow(_label("Model", self.model), self.model_row)
+        pf.addRow(_label("Vision projector", self.mmproj), self.mmproj_row)
+        pf.addRow(_label("Server URL", self.base_url), self.base_url)
+        pf.addRow(_label("Screenshots per step", self.images), self.images)
         pf.addRow(plain_label(), self.text_only)
-        pf.addRow(plain_label("API key"), keyrow)
+        pf.addRow(_label("API key", self.api_key), keyrow)
         pf.addRow(plain_label(), self.key_state)
         lay.addWidget(planner)
 
@@ -101,8 +115,8 @@ class SettingsDialog(QDialog):
         kf = QFormLayout(keys)
         self.summon = QKeySequenceEdit(QKeySequence(settings.summon_hotkey.title()))
         self.stop = QKeySequenceEdit(QKeySequence(settings.stop_hotkey.title()))
-        kf.addRow(plain_label("Command bar"), self.summon)
-        kf.addRow(plain_label("Stop the run"), self.stop)
+        kf.addRow(_label("Command bar", self.summon), self.summon)
+        kf.addRow(_label("Stop the run", self.stop), self.stop)
         lay.addWidget(keys)
 
         approval = QGroupBox("Approval")
@@ -117,8 +131,13 @@ class SettingsDialog(QDialog):
             row.addWidget(c)
         af.addLayout(row)
         self.app_name = QLineEdit(settings.auto_approve_app)
-        self.app_name.setPlaceholderText("only inside this app's windows (e.g. gedit); empty: any window")
-        af.addWidget(self.app_name)
+        self.app_name.setPlaceholderText("e.g. gedit; empty: any window")
+        self.app_name.setToolTip("Approve the kinds ticked above only inside this app's windows")
+        app_row = QFormLayout()
+        app_row.setContentsMargins(0, 0, 0, 0)
+        self.app_label = _label("Only in the app", self.app_name)
+        app_row.addRow(self.app_label, self.app_name)
+        af.addLayout(app_row)
         floor = plain_label(FLOOR, wrap=True)
         floor.setEnabled(False)
         af.addWidget(floor)
@@ -128,8 +147,8 @@ class SettingsDialog(QDialog):
         df = QFormLayout(data)
         self.data_folder = QLineEdit(settings.data_folder)
         self.data_folder.setPlaceholderText("default: the user data folder")
-        df.addRow(plain_label("Run database folder"),
-                  _with_browse(self.data_folder, "Choose the data folder", folder=True))
+        df.addRow(_label("Run database folder", self.data_folder),
+                  _with_browse(self.data_folder, "Choose the data folder", folder=True)[0])
         self.autostart = QCheckBox("Start desktop-agent with my session")
         self.autostart.setChecked(autostart_enabled())
         df.addRow(plain_label(), self.autostart)
@@ -147,8 +166,10 @@ class SettingsDialog(QDialog):
         return kind if kind in ("openai", "anthropic") else None
 
     def _planner_changed(self, kind: str) -> None:
-        self.model.setEnabled(kind != "direct")
-        self.mmproj.setEnabled(kind == "llama")
+        self.model_row.setEnabled(kind != "direct")  # the field and its Browse… button
+        self.model_browse.setEnabled(kind == "llama")  # a .gguf file only for llama
+        self.mmproj_row.setEnabled(kind == "llama")
+        self.model.setPlaceholderText(MODEL_HINTS.get(kind, ""))
         self.base_url.setEnabled(kind in ("openai", "anthropic"))
         self.api_key.setEnabled(self._provider() is not None)
         provider = self._provider()

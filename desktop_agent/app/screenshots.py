@@ -1,11 +1,19 @@
 """`desktop-agent app --screenshots DIR`: PNGs of every window in realistic states, light and dark, so
-the look can be reviewed without running the app. Works without a display (Qt's offscreen platform)."""
+the look can be reviewed without running the app. Works without a display (Qt's offscreen platform).
+
+Besides each window as it usually looks: the timeline and the command bar while a run works (busy), the
+first-run window, and the notifications a run sends. regions.json says where each image's texts and
+control outlines are, for the contrast test (tests/app/test_app_look.py)."""
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
+import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +71,9 @@ def _grab_bgr(widget: Any) -> np.ndarray:
     return np.ascontiguousarray(arr.reshape(img.height(), img.width(), 3)[:, :, ::-1])
 
 
-def _demo_run(home: Path, before: np.ndarray, after: np.ndarray, boxes: dict[str, list[int]]) -> str:
+def _demo_run(home: Path, before: np.ndarray, after: np.ndarray, boxes: dict[str, list[int]],
+              upto: int | None = None) -> str:
+    """A recorded run of four steps, finished (failed at the last), or still at work after `upto` steps."""
     from desktop_agent.capture.frame import ScreenFrame
     from desktop_agent.runs.store import RunStore
 
@@ -87,7 +97,7 @@ def _demo_run(home: Path, before: np.ndarray, after: np.ndarray, boxes: dict[str
              ("Click \"Delete\"", "Remove the draft copy.", "Delete", "failed",
               "step 4 (Click \"Delete\") is deleting or closing something: it needs a person's explicit approval",
               0.41)]
-    for i, (desc, reason, name, status, error, conf) in enumerate(steps):
+    for i, (desc, reason, name, status, error, conf) in enumerate(steps[:upto]):
         store.add_step(run, i, {"action": "click"} if name else {"action": "rejected"}, desc, reason)
         usage = {"prompt_tokens": 2211.0 + 37 * i, "completion_tokens": 48.0, "model_ms": 1830.0 + 90 * i,
                  "cost_usd": 0.00036, "confidence": conf}
@@ -101,21 +111,184 @@ def _demo_run(home: Path, before: np.ndarray, after: np.ndarray, boxes: dict[str
                 fields["after_path"] = store.save_screenshot(run, i, "after", fa)
                 fields["verify"] = {"changed": True, "detail": "1840 px changed in [12, 520, 380, 548]"}
         store.update_step(run, i, **fields)
-    store.finish_run(run, "failed", "step 4 needs a person's explicit approval")
+    if upto is None:
+        store.finish_run(run, "failed", "step 4 needs a person's explicit approval")
     store.close()
     return run
 
 
+QUIET = "does not support propagateSizeHints()"  # the offscreen platform, for every dialog: harmless
+
+
+@contextlib.contextmanager
+def _quiet_size_hints() -> Iterator[None]:
+    """Drop Qt's one harmless offscreen warning about propagateSizeHints() while the windows are saved;
+    every other message goes on as Qt would print it."""
+    from PySide6.QtCore import QMessageLogContext, QtMsgType, qFormatLogMessage, qInstallMessageHandler
+
+    def handler(mode: QtMsgType, context: QMessageLogContext, message: str) -> None:
+        if QUIET in message:
+            return
+        if previous is not None:
+            previous(mode, context, message)
+        else:
+            print(qFormatLogMessage(mode, context, message), file=sys.stderr)
+
+    previous = qInstallMessageHandler(handler)
+    try:
+        yield
+    finally:
+        qInstallMessageHandler(previous)
+
+
+def regions(window: Any) -> list[dict[str, Any]]:
+    """Where the window's texts and control outlines are, in its own pixels: what the look test measures.
+    Each is {"kind": "text" | "outline", "what": a description, "rect": [x, y, w, h], "enabled": bool}."""
+    from PySide6.QtCore import QPoint, QRect
+    from PySide6.QtWidgets import (
+        QAbstractButton,
+        QCheckBox,
+        QComboBox,
+        QGroupBox,
+        QLabel,
+        QLineEdit,
+        QPushButton,
+        QRadioButton,
+        QSpinBox,
+        QStyle,
+        QStyleOptionButton,
+        QStyleOptionComboBox,
+        QStyleOptionFrame,
+        QStyleOptionGroupBox,
+        QWidget,
+    )
+
+    out: list[dict[str, Any]] = []
+
+    def add(kind: str, w: QWidget, rect: QRect, what: str) -> None:
+        rect = rect.intersected(w.visibleRegion().boundingRect())  # a scroll area may show a part only
+        if rect.width() < 3 or rect.height() < (8 if kind == "text" else 3):
+            return
+        tl = w.mapTo(window, QPoint(rect.x(), rect.y()))
+        r = QRect(tl.x(), tl.y(), rect.width(), rect.height()).intersected(window.rect())
+        if not r.isEmpty():
+            out.append({"kind": kind, "what": f"{type(w).__name__} {what[:60]!r}", "enabled": w.isEnabled(),
+                        "rect": [r.x(), r.y(), r.width(), r.height()]})
+
+    for w in window.findChildren(QWidget):
+        if not w.isVisibleTo(window) or not w.isVisible():
+            continue
+        style = w.style()
+        if isinstance(w, QLabel):
+            if w.text().strip() and (w.pixmap() is None or w.pixmap().isNull()):
+                add("text", w, w.contentsRect(), w.text())
+        elif isinstance(w, (QCheckBox, QRadioButton)):
+            opt = QStyleOptionButton()
+            w.initStyleOption(opt)
+            check = isinstance(w, QCheckBox)
+            contents = style.subElementRect(QStyle.SubElement.SE_CheckBoxContents if check
+                                            else QStyle.SubElement.SE_RadioButtonContents, opt, w)
+            indicator = style.subElementRect(QStyle.SubElement.SE_CheckBoxIndicator if check
+                                             else QStyle.SubElement.SE_RadioButtonIndicator, opt, w)
+            if w.text():
+                add("text", w, contents, w.text())
+            add("outline", w, indicator, w.text())
+        elif isinstance(w, QPushButton):
+            if w.text():
+                opt = QStyleOptionButton()
+                w.initStyleOption(opt)
+                add("text", w, style.subElementRect(QStyle.SubElement.SE_PushButtonContents, opt, w), w.text())
+            if not w.isFlat():
+                add("outline", w, w.rect(), w.text())
+        elif isinstance(w, QAbstractButton):
+            continue
+        elif isinstance(w, QLineEdit):
+            if w.text() or w.placeholderText():
+                fopt = QStyleOptionFrame()
+                w.initStyleOption(fopt)
+                add("text", w, style.subElementRect(QStyle.SubElement.SE_LineEditContents, fopt, w),
+                    w.text() or w.placeholderText())
+            if w.hasFrame():
+                add("outline", w, w.rect(), w.text() or w.placeholderText())
+        elif isinstance(w, QComboBox):
+            copt = QStyleOptionComboBox()
+            w.initStyleOption(copt)
+            if w.currentText() and not w.isEditable():
+                add("text", w, style.subControlRect(QStyle.ComplexControl.CC_ComboBox, copt,
+                                                    QStyle.SubControl.SC_ComboBoxEditField, w), w.currentText())
+            add("outline", w, w.rect(), w.currentText())
+        elif isinstance(w, QSpinBox):
+            add("outline", w, w.rect(), w.text())
+        elif isinstance(w, QGroupBox) and w.title():
+            gopt = QStyleOptionGroupBox()
+            w.initStyleOption(gopt)
+            add("text", w, style.subControlRect(QStyle.ComplexControl.CC_GroupBox, gopt,
+                                                QStyle.SubControl.SC_GroupBoxLabel, w), w.title())
+    return out
+
+
+def _notifications(notes: list[Any]) -> Any:
+    """The notifications of a run, drawn as a desktop shows them (a card each, icon, summary, body):
+    their words, for review; the real ones are the desktop's own."""
+    from PySide6.QtWidgets import QFrame, QHBoxLayout, QStyle, QVBoxLayout, QWidget
+
+    from desktop_agent.app.qt_text import plain_label
+
+    w = QWidget()
+    w.setObjectName("notifications")
+    w.setWindowTitle("desktop-agent: notifications")
+    lay = QVBoxLayout(w)
+    for note in notes:
+        card = QFrame()
+        card.setFrameShape(QFrame.Shape.StyledPanel)
+        row = QHBoxLayout(card)
+        icon = plain_label()
+        kind = (QStyle.StandardPixmap.SP_MessageBoxWarning if note.urgent
+                else QStyle.StandardPixmap.SP_MessageBoxInformation)
+        icon.setPixmap(w.style().standardIcon(kind).pixmap(32, 32))
+        row.addWidget(icon)
+        words = QVBoxLayout()
+        summary = plain_label(note.summary, wrap=True)
+        summary.setStyleSheet("font-weight: 600")
+        words.addWidget(summary)
+        words.addWidget(plain_label(note.body, wrap=True))
+        row.addLayout(words, 1)
+        lay.addWidget(card)
+    w.resize(420, w.sizeHint().height())
+    return w
+
+
+def _start_busy(window: Any, activity: str, stream: str = "") -> None:
+    """Show a window's busy line (spinner, activity, seconds, streamed answer) as during a run."""
+    from PySide6.QtWidgets import QWidget
+
+    for busy in window.findChildren(QWidget):
+        if type(busy).__name__ == "BusyIndicator":
+            busy.start("asking the model")
+            busy.set_activity(activity)
+            if stream:
+                busy.add_stream(stream)
+
+
 def save_screenshots(folder: str | os.PathLike[str]) -> list[Path]:
+    """Save a PNG of every window in realistic states, light and dark, into `folder`, with regions.json
+    (where each image's texts and control outlines are); return the PNGs' paths."""
     if not os.environ.get("DISPLAY") and not os.environ.get("QT_QPA_PLATFORM"):
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    with _quiet_size_hints():
+        return _save(Path(folder))
+
+
+def _save(out: Path) -> list[Path]:
     from PySide6.QtGui import QAction
     from PySide6.QtWidgets import QApplication, QCheckBox, QWidget
 
-    from desktop_agent.agent import Located, StepProposal
+    from desktop_agent.agent import Located, RunOutcome, StepProposal
     from desktop_agent.app.controller import FallbackWindow, apply_scheme, make_qapplication
+    from desktop_agent.app.notifications import approval_note, run_note
     from desktop_agent.app.qt_approval import ApprovalPanel, QtApprover
     from desktop_agent.app.qt_command_bar import CommandBar
+    from desktop_agent.app.qt_first_run import FirstRunWindow
     from desktop_agent.app.qt_settings import SettingsDialog
     from desktop_agent.app.qt_timeline import TimelineWindow
     from desktop_agent.app.settings import AppSettings
@@ -127,10 +300,10 @@ def save_screenshots(folder: str | os.PathLike[str]) -> list[Path]:
     from desktop_agent.planning.actions import Click, Target
     from desktop_agent.planning.planner import PlannedStep
 
-    out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     app = make_qapplication()
     written: list[Path] = []
+    layout: dict[str, list[dict[str, Any]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for scheme in ("light", "dark"):
             apply_scheme(app, scheme == "dark")
@@ -144,6 +317,7 @@ def save_screenshots(folder: str | os.PathLike[str]) -> list[Path]:
             sample.close()
             home = Path(tmp) / scheme
             run_id = _demo_run(home, before, after, boxes)
+            busy_run = _demo_run(home, before, after, boxes, upto=2)
             settings = AppSettings(planner="openai", model="gpt-4o-mini", auto_approve=["scroll", "wait"],
                                    auto_approve_app="libreoffice-calc",
                                    history=["export this sheet as CSV to Documents"])
@@ -158,6 +332,22 @@ def save_screenshots(folder: str | os.PathLike[str]) -> list[Path]:
             timeline.set_status("run failed: step 4 needs a person's explicit approval")
             timeline.show()
             windows["timeline"] = timeline
+            # A run at work: the timeline following it, its busy line turning, the bar refusing a new task.
+            busy_timeline = TimelineWindow(home)
+            busy_timeline.show_run(busy_run)
+            busy_timeline.set_running(True, False)
+            busy_timeline.set_status("step 3: asking the model…")
+            busy_timeline.show()
+            _start_busy(busy_timeline, "step 3: asking the model",
+                        '{"action": "click", "target": {"element": 12, "label": "Export CSV"}, "reason": "Export')
+            windows["timeline-busy"] = busy_timeline
+            busy_bar = CommandBar(settings.history)
+            busy_bar.set_planner(settings.planner_options().describe())
+            busy_bar.edit.setText("open the March invoices")
+            busy_bar.set_busy("A run is in progress")
+            _start_busy(busy_bar, "step 3: asking the model")
+            busy_bar.summon()
+            windows["command-bar-busy"] = busy_bar
             approver = QtApprover()
             panel = ApprovalPanel(approver)
             frame = ScreenFrame.from_image(before)
@@ -168,7 +358,8 @@ def save_screenshots(folder: str | os.PathLike[str]) -> list[Path]:
                           DesktopPoint(int(el.bbox.center.x), int(el.bbox.center.y)))
             planned = PlannedStep(Click(target=Target(element_id=3, monitor=1, label="Delete")),
                                   "Remove the draft copy.", 0.41, {"prompt_tokens": 2300.0})
-            panel.ask_step(StepProposal(3, planned, [loc], "deleting or closing something"))
+            proposal = StepProposal(3, planned, [loc], "deleting or closing something")
+            panel.ask_step(proposal)
             panel.arm()  # as the person sees it a moment later: the approve buttons armed
             windows["approval"] = panel
             settings_dialog = SettingsDialog(settings)
@@ -180,16 +371,31 @@ def save_screenshots(folder: str | os.PathLike[str]) -> list[Path]:
             fallback.status.setText("step 2: reading the screen…")
             fallback.show()
             windows["no-tray-window"] = fallback
+            first = FirstRunWindow(AppSettings(), home, tray=True, settings_path=str(Path(tmp) / "first.ini"))
+            first.show()
+            windows["first-run"] = first
+            task = "save the invoice, then export it as CSV"
+            notes = _notifications([approval_note(proposal),
+                                    run_note(RunOutcome(run_id, "failed", "step 4 needs a person's explicit approval",
+                                                        5, 4), task)])
+            notes.show()
+            windows["notifications"] = notes
             for _ in range(3):
                 app.processEvents()
             for name, w in windows.items():
                 path = out / f"{name}-{scheme}.png"
                 w.grab().save(str(path))
+                layout[path.name] = regions(w)
                 written.append(path)
+            for w in windows.values():
+                if isinstance(w, FirstRunWindow):
+                    w.finished.disconnect()  # (a picture of it: nothing to save)
                 w.close()
             timeline.store.close()
+            busy_timeline.store.close()
             # Qt deletes them now, in order, rather than Python's collector at exit.
             for w in [*windows.values(), sample]:
                 w.deleteLater()
             QApplication.processEvents()
+    (out / "regions.json").write_text(json.dumps(layout, indent=1), encoding="utf-8")
     return written

@@ -29,6 +29,7 @@ class AppSettings:
     auto_approve_app: str = ""  # clicks/typing/drags auto-approved only inside this app's windows
     data_folder: str = ""  # empty: the platform's user data folder
     history: list[str] = field(default_factory=list)  # recent tasks, newest last, redacted
+    first_run_done: bool = False  # the welcome window was shown (once, at the first start)
 
     def planner_options(self) -> PlannerOptions:
         return PlannerOptions(kind=self.planner, model=self.model or None, mmproj=self.mmproj or None,

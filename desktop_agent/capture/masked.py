@@ -8,28 +8,29 @@ from collections.abc import Iterable
 
 from desktop_agent.capture.frame import ScreenFrame
 from desktop_agent.capture.screen import Screen
-from desktop_agent.geometry import DesktopPoint, Monitor, Rect, ScreenLayout
+from desktop_agent.geometry import DesktopPoint, DesktopRect, Monitor, Rect, ScreenLayout
 
 MASK_COLOUR = (128, 128, 128)  # BGR; flat, so OCR and the element detector find nothing inside
 
 
 class ExcludedRegions:
-    """Desktop rectangles to blank, set from one thread (the GUI's) and read from another (the agent's)."""
+    """Desktop rectangles to blank (desktop coordinates: the device pixels X11 shows windows at, never a
+    toolkit's logical units), set from one thread (the GUI's) and read from another (the agent's)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._rects: tuple[Rect, ...] = ()
+        self._rects: tuple[DesktopRect, ...] = ()
 
-    def set(self, rects: Iterable[Rect]) -> None:
+    def set(self, rects: Iterable[DesktopRect]) -> None:
         with self._lock:
             self._rects = tuple(rects)
 
-    def get(self) -> tuple[Rect, ...]:
+    def get(self) -> tuple[DesktopRect, ...]:
         with self._lock:
             return self._rects
 
     def contains(self, p: DesktopPoint) -> bool:
-        return any(r.x1 <= p.x < r.x2 and r.y1 <= p.y < r.y2 for r in self.get())
+        return any(r.contains(p) for r in self.get())
 
 
 class MaskedScreen:
@@ -44,14 +45,8 @@ class MaskedScreen:
         """The excluded regions that fall on this frame, in its image pixels."""
         g = frame.geometry
         mon = g.monitor
-        out = []
-        for r in self.regions.get():
-            x1, y1 = max(r.x1, mon.left), max(r.y1, mon.top)
-            x2, y2 = min(r.x2, mon.left + mon.width), min(r.y2, mon.top + mon.height)
-            if x2 > x1 and y2 > y1:
-                out.append(Rect((x1 - mon.left) * g.scale_x, (y1 - mon.top) * g.scale_y,
-                                (x2 - mon.left) * g.scale_x, (y2 - mon.top) * g.scale_y))
-        return out
+        screen = DesktopRect.from_xywh(mon.left, mon.top, mon.width, mon.height)
+        return [on.to_image(g) for r in self.regions.get() if (on := r.intersection(screen)) is not None]
 
     def grab(self, monitor: Monitor) -> ScreenFrame:
         frame = self.inner.grab(monitor)

@@ -204,7 +204,10 @@ def plan_matches(ref: StepRow, got: StepRow | None, message: str = "") -> tuple[
         pairs = [(ref.target, got.target),
                  *zip(ref.target.get("more", []), got.target.get("more", []), strict=False)]
         for r, g in pairs:
-            if r["monitor"] != g["monitor"] or not _inside(g["point"], r["element_bbox"]):
+            # The reference's element, or the box its click point was in (a label beside a check box).
+            hit = _inside(g["point"], r["element_bbox"]) or (bool(r.get("action_bbox")) and _inside(
+                g["point"], r["action_bbox"]))
+            if r["monitor"] != g["monitor"] or not hit:
                 return False, f"{got.description!r} points elsewhere than the reference's {r['instruction']!r}"
     return True, ""
 
@@ -342,6 +345,15 @@ class SuiteReport:
     results: list[TaskResult]
     mode: str = "whole tasks"
     isolation: str = ""  # how tasks' temporary files were kept apart (a private /tmp, or TMPDIR only)
+    planned: int = 0  # tasks the suite was asked to run (more than `results` when interrupted)
+    interrupted: bool = False  # stopped early (Ctrl+C): the figures are over the tasks that finished
+
+    def partial_note(self) -> str:
+        """Why the figures cover only some of the tasks ("" when they cover all)."""
+        if not self.interrupted:
+            return ""
+        return (f"PARTIAL: stopped after {len(self.results)} of {self.planned or len(self.results)} tasks; "
+                f"the figures are over those {len(self.results)}")
 
     def summary(self) -> dict[str, Any]:
         n = len(self.results)
@@ -351,6 +363,9 @@ class SuiteReport:
                                "failures": dict(Counter(r.failure for r in self.results if not r.success))}
         if self.isolation:
             out["isolation"] = self.isolation
+        if self.interrupted:
+            out["partial"] = True
+            out["tasks_planned"] = self.planned
         if self.results:
             out["median_steps"] = statistics.median(r.steps for r in self.results)
             per_step = [r.seconds_per_step for r in self.results if r.steps]
@@ -372,6 +387,8 @@ class SuiteReport:
         s = self.summary()
         lines = [f"{r.name:40s} {'ok  ' if r.success else 'FAIL'} {r.steps:3d} steps {r.seconds:6.1f} s  "
                  f"{r.failure + ': ' if r.failure else ''}{r.detail}" for r in self.results]
+        if self.interrupted:
+            lines.append(self.partial_note())
         lines.append(f"{s['succeeded']}/{s['tasks']} tasks succeeded ({s['success_rate']}%) with the {self.planner} "
                      f"planner, {self.mode}")
         if self.results:
@@ -412,6 +429,8 @@ class SuiteReport:
                  f"steps by kind: {e(', '.join(f'{k}: {v}' for k, v in s['step_failures'].items()) or 'none')}.</p>"
                  if "per_step_accuracy" in s else "")
         isolation = f"<p>Isolation: {e(self.isolation)}.</p>" if self.isolation else ""
+        if self.interrupted:
+            isolation = f"<p><b>{e(self.partial_note())}</b>.</p>" + isolation
         return ("<!doctype html><meta charset='utf-8'><title>desktop-agent task evaluation</title><style>"
                 "body{font:14px system-ui,sans-serif;margin:24px}table{border-collapse:collapse}"
                 "td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}tr.fail{background:#fde8e8}"
@@ -426,22 +445,29 @@ class SuiteReport:
 def run_suite(tasks: list[TaskSpec], data_home: Path, planner: str = "direct", planner_args: list[str] | None = None,
               stepwise: bool = False, progress: Callable[[TaskResult], None] | None = None,
               environment: type[TaskEnvironment] = TaskEnvironment) -> SuiteReport:
+    """Every task in turn. Ctrl+C (KeyboardInterrupt) stops the suite: the task in progress is stopped and
+    its desktop cleaned up, and the report holds the tasks that finished, marked `interrupted`."""
     results = []
-    for task in tasks:
-        t0 = time.monotonic()
-        try:
-            if stepwise:
-                r = (run_task_stepwise(task, data_home) if planner == "direct"
-                     else run_task_stepwise_planner(task, data_home, planner, planner_args))
-            else:
-                r = run_task(task, data_home, planner, planner_args, environment=environment)
-        except Exception as exc:  # a task that cannot be set up or checked fails alone; the report is written
-            r = TaskResult(task.name, False, "error", f"{type(exc).__name__}: {one_line(str(exc))}", 0,
-                           time.monotonic() - t0)
-        results.append(r)
-        if progress:
-            progress(r)
+    interrupted = False
+    try:
+        for task in tasks:
+            t0 = time.monotonic()
+            try:
+                if stepwise:
+                    r = (run_task_stepwise(task, data_home) if planner == "direct"
+                         else run_task_stepwise_planner(task, data_home, planner, planner_args))
+                else:
+                    r = run_task(task, data_home, planner, planner_args, environment=environment)
+            except Exception as exc:  # a task that cannot be set up or checked fails alone; the report is written
+                r = TaskResult(task.name, False, "error", f"{type(exc).__name__}: {one_line(str(exc))}", 0,
+                               time.monotonic() - t0)
+            results.append(r)
+            if progress:
+                progress(r)
+    except KeyboardInterrupt:
+        interrupted = True
     isolation = ("a private /tmp (mount namespace), TMPDIR and a D-Bus session bus per task" if private_tmp_supported()
                  else "TMPDIR and a D-Bus session bus per task; no private /tmp (mount namespaces are not allowed "
                       "here), so apps with fixed paths in /tmp share them")
-    return SuiteReport(planner, results, "step-controlled" if stepwise else "whole tasks", isolation)
+    return SuiteReport(planner, results, "step-controlled" if stepwise else "whole tasks", isolation, len(tasks),
+                       interrupted)

@@ -8,6 +8,7 @@ the agent records and feeds back; nothing the model says becomes input without p
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from desktop_agent.errors import ScriptError
@@ -59,12 +60,16 @@ class ModelPlanner:
     needs_screen = True
     recovers = True
 
-    def __init__(self, backend: ModelBackend, settings: PromptSettings | None = None) -> None:
+    def __init__(self, backend: ModelBackend, settings: PromptSettings | None = None,
+                 on_token: Callable[[str], None] | None = None) -> None:
         self.backend = backend
         self.settings = settings or PromptSettings()
         self.name = f"{backend.name}:{backend.model}"
         self._earlier: deque[_Shot] = deque(maxlen=max(self.settings.recent_images - 1, 0) or None)
         self.last_request: ModelRequest | None = None  # for benchmarks and the timeline's "show prompt"
+        # Told the answer's pieces as the model writes them (a live view; may echo screen text: never logged).
+        # The decision is parsed from the whole answer, streamed or not.
+        self.on_token = on_token
 
     def prepare(self, context: PlanContext) -> tuple[ModelRequest, list[Mark], dict[int, float]]:
         """The request for this step, without sending it."""
@@ -95,7 +100,7 @@ class ModelPlanner:
 
     def next_step(self, context: PlanContext) -> PlannedStep | None:
         request, marks, scales = self.prepare(context)
-        request = replace(request, cancelled=context.cancelled)
+        request = replace(request, cancelled=context.cancelled, on_token=self.on_token)
         self.last_request = request
         reply = self.backend.complete(request)
         usage = reply.usage()

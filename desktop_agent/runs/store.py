@@ -68,6 +68,7 @@ CREATE TABLE IF NOT EXISTS steps (
     error TEXT NOT NULL DEFAULT '',
     started_at REAL NOT NULL,
     ended_at REAL,
+    outcome TEXT,
     PRIMARY KEY (run_id, idx)
 );
 """
@@ -109,6 +110,12 @@ class StepRow:
     error: str
     started_at: float
     ended_at: float | None
+    outcome: str | None = None  # the step's effect in words (what changed on the screen); None: not told
+
+
+# Columns added after the first schema, with their definitions: added to an older database when it is
+# opened for writing (an older database opened for reading shows them as empty).
+_ADDED_STEP_COLUMNS = {"outcome": "TEXT"}
 
 
 def _process_start(pid: int) -> float | None:
@@ -190,6 +197,10 @@ class RunStore:
                         if stmt.strip():
                             db.execute(stmt)
                     db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+                have = {r[1] for r in db.execute("PRAGMA table_info(steps)")}
+                for col, kind in _ADDED_STEP_COLUMNS.items():
+                    if col not in have:
+                        db.execute(f"ALTER TABLE steps ADD COLUMN {col} {kind}")
         except sqlite3.OperationalError as exc:
             db.close()
             raise DataFolderError(f"cannot write the run database {self.path}: {exc}; make the folder writable "
@@ -311,7 +322,7 @@ class RunStore:
 
     def update_step(self, run_id: str, idx: int, **fields: Any) -> None:
         allowed = {"status", "target", "verify", "timings", "usage", "before_path", "after_path", "error",
-                   "ended_at", "action", "description"}
+                   "ended_at", "action", "description", "outcome"}
         sets, args = [], []
         for k, v in fields.items():
             if k not in allowed:
@@ -368,7 +379,8 @@ class RunStore:
                     json.loads(r["target"]) if r["target"] else None,
                     json.loads(r["verify"]) if r["verify"] else None,
                     json.loads(r["timings"]), json.loads(r["usage"]), r["before_path"], r["after_path"],
-                    r["error"], r["started_at"], r["ended_at"])
+                    r["error"], r["started_at"], r["ended_at"],
+                    r["outcome"] if "outcome" in r.keys() else None)  # noqa: SIM118 (a Row's `in` reads values)
             for r in rows
         ]
 

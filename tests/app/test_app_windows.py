@@ -149,7 +149,8 @@ def test_screenshot_command_saves_every_window_light_and_dark(tmp_path: Path) ->
                        env=env, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     names = sorted(p.name for p in tmp_path.glob("*.png"))
-    windows = ("approval", "command-bar", "no-tray-window", "settings", "timeline")
+    windows = ("approval", "command-bar", "command-bar-busy", "first-run", "no-tray-window", "notifications",
+               "settings", "timeline", "timeline-busy")
     assert names == sorted(f"{w}-{s}.png" for w in windows for s in ("dark", "light"))
     for w in windows:
         light, dark = (cv2.imread(str(tmp_path / f"{w}-{s}.png")) for s in ("light", "dark"))

@@ -8,7 +8,8 @@ import json
 import time
 from typing import Any
 
-from desktop_agent.planning.backends.base import BackendError, ModelReply, ModelRequest
+from desktop_agent.errors import RunAborted
+from desktop_agent.planning.backends.base import BackendError, ModelReply, ModelRequest, tell_token
 from desktop_agent.planning.backends.pricing import cost_usd, price_for
 
 
@@ -43,7 +44,10 @@ class AnthropicBackend:
             args: dict[str, Any] = {"model": self.model, "max_tokens": request.max_tokens, "system": request.system,
                                     "messages": [{"role": "user", "content": content}], "tools": [tool],
                                     "tool_choice": {"type": "tool", "name": request.schema_name}}
-            msg = self._client.messages.create(**args)
+            if request.on_token is not None:
+                msg = self._streamed(args, request)
+            else:
+                msg = self._client.messages.create(**args)
         except a.AuthenticationError:
             raise BackendError("Anthropic refused the API key: check ANTHROPIC_API_KEY or "
                                "`desktop-agent keys set anthropic`") from None
@@ -63,3 +67,18 @@ class AnthropicBackend:
                 text = text or block.text
         pt, ct = msg.usage.input_tokens, msg.usage.output_tokens
         return ModelReply(text, pt, ct, latency, cost_usd(self.price, pt, ct))
+
+    def _streamed(self, args: dict[str, Any], request: ModelRequest) -> Any:
+        """The same message, streamed: each piece of the tool's JSON (or text) goes to the request's watcher
+        as it comes; the final message, usage included, is read exactly as an unstreamed one."""
+        with self._client.messages.stream(**args) as stream:
+            for event in stream:
+                if request.cancelled():
+                    raise RunAborted("run stopped on request (while the model was answering)")
+                if event.type != "content_block_delta":
+                    continue
+                if event.delta.type == "input_json_delta":
+                    tell_token(request, event.delta.partial_json)
+                elif event.delta.type == "text_delta":
+                    tell_token(request, event.delta.text)
+            return stream.get_final_message()

@@ -3,6 +3,7 @@ the answer's JSON schema) and one reply (the raw text, tokens, latency, cost).""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -33,6 +34,9 @@ class ModelRequest:
     schema_name: str = "next_action"
     max_tokens: int = 400
     cancelled: Callable[[], bool] = lambda: False  # backends that can stop mid-answer check it
+    # Told each piece of the answer as it is generated (for a live view; the reply's text is the whole
+    # answer either way). Backends that stream call it; None: nobody is watching, nothing is streamed.
+    on_token: Callable[[str], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,14 @@ class ModelReply:
         if self.cost_usd is not None:
             out["cost_usd"] = round(self.cost_usd, 6)
         return out
+
+
+def tell_token(request: ModelRequest, piece: str) -> None:
+    """Hand one streamed piece of the answer to the request's watcher; a failing watcher never fails the answer."""
+    if request.on_token is None or not piece:
+        return
+    with contextlib.suppress(Exception):  # the watcher is a display: the answer goes on without it
+        request.on_token(piece)
 
 
 class ModelBackend(Protocol):

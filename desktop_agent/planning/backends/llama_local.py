@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop_agent.errors import RunAborted
-from desktop_agent.planning.backends.base import BackendError, ModelReply, ModelRequest
+from desktop_agent.planning.backends.base import BackendError, ModelReply, ModelRequest, tell_token
 
 # mmproj chat handlers by name; "mtmd" uses the model's own chat template and suits most recent models.
 CHAT_HANDLERS = {"mtmd": "MTMDChatHandler", "qwen25vl": "Qwen25VLChatHandler", "llava15": "Llava15ChatHandler",
@@ -107,6 +107,7 @@ class LlamaCppBackend:
                 if delta:
                     parts.append(delta)
                     generated += 1
+                    tell_token(request, delta)
         except ValueError as exc:  # e.g. the prompt does not fit the context
             raise BackendError(f"llama.cpp: {exc}") from None
         latency = (time.perf_counter() - t0) * 1000

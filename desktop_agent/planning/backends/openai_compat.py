@@ -7,7 +7,8 @@ import base64
 import time
 from typing import Any
 
-from desktop_agent.planning.backends.base import BackendError, ModelReply, ModelRequest
+from desktop_agent.errors import RunAborted
+from desktop_agent.planning.backends.base import BackendError, ModelReply, ModelRequest, tell_token
 from desktop_agent.planning.backends.pricing import cost_usd, price_for
 
 # How to ask for JSON, most precise first. "json_schema" is OpenAI's structured output; "json_object"
@@ -47,6 +48,9 @@ class OpenAICompatBackend:
         self._client = openai.OpenAI(base_url=self.base_url, api_key=api_key or "not-needed", timeout=timeout,
                                      max_retries=1, http_client=http_client)
         self._openai = openai
+        # Answers stream to a watcher (ModelRequest.on_token) while this holds; off for a server whose
+        # streams carry no token counts, so that every later answer is counted exactly.
+        self.stream = True
 
     def _messages(self, request: ModelRequest) -> list[dict[str, Any]]:
         content: list[dict[str, Any]] = [{"type": "text", "text": request.text}]
@@ -70,7 +74,14 @@ class OpenAICompatBackend:
                 args["response_format"] = fmt
             t0 = time.perf_counter()
             try:
-                resp = self._client.chat.completions.create(**args)
+                try:
+                    answer = self._ask(args, request)
+                except self._openai.APIStatusError as exc:
+                    if not (self._stream_ok(request) and "stream" in str(exc).lower()):
+                        raise
+                    # The server does not stream (or not with usage): ask whole answers, from now on.
+                    self.stream = False
+                    answer = self._ask(args, request)
             except self._openai.AuthenticationError:
                 raise BackendError(f"{self.base_url} refused the API key: set OPENAI_API_KEY or "
                                    "`desktop-agent keys set openai`") from None
@@ -90,14 +101,50 @@ class OpenAICompatBackend:
             except self._openai.APIError as exc:
                 raise BackendError(f"{self.base_url}: {_short(exc)}") from None
             latency = (time.perf_counter() - t0) * 1000
-            if not resp.choices:
-                raise BackendError(f"{self.base_url} returned no answer")
-            text = resp.choices[0].message.content or ""
-            pt = resp.usage.prompt_tokens if resp.usage else 0
-            ct = resp.usage.completion_tokens if resp.usage else 0
+            text, pt, ct = answer
             self._formats = [mode] + [m for m in self._formats if m != mode]
             return ModelReply(text, pt, ct, latency, cost_usd(self.price, pt, ct))
         raise BackendError(f"{self.base_url} accepts none of the ways to ask for JSON: {_short(last_error)}")
+
+    def _stream_ok(self, request: ModelRequest) -> bool:
+        return self.stream and request.on_token is not None
+
+    def _ask(self, args: dict[str, Any], request: ModelRequest) -> tuple[str, int, int]:
+        """One answer: (text, prompt tokens, completion tokens); streamed piece by piece to the request's
+        watcher when it has one and the server streams with usage."""
+        if not self._stream_ok(request):
+            resp = self._client.chat.completions.create(**args)
+            if not resp.choices:
+                raise BackendError(f"{self.base_url} returned no answer")
+            pt = resp.usage.prompt_tokens if resp.usage else 0
+            ct = resp.usage.completion_tokens if resp.usage else 0
+            return resp.choices[0].message.content or "", pt, ct
+        stream = self._client.chat.completions.create(**args, stream=True, stream_options={"include_usage": True})
+        parts: list[str] = []
+        pieces, answered = 0, False
+        usage: Any = None
+        with stream:
+            for chunk in stream:
+                if request.cancelled():
+                    raise RunAborted("run stopped on request (while the model was answering)")
+                if chunk.usage is not None:
+                    usage = chunk.usage
+                if not chunk.choices:
+                    continue
+                answered = True
+                delta = chunk.choices[0].delta.content if chunk.choices[0].delta is not None else None
+                if delta:
+                    parts.append(delta)
+                    pieces += 1
+                    tell_token(request, delta)
+        if not answered:
+            raise BackendError(f"{self.base_url} returned no answer")
+        if usage is None:
+            # This server's streams carry no token counts (llama-cpp-python's server): the pieces counted
+            # stand for the answer's tokens, and later answers come whole, with the server's exact counts.
+            self.stream = False
+            return "".join(parts), 0, pieces
+        return "".join(parts), usage.prompt_tokens, usage.completion_tokens
 
 
 def _short(exc: Exception | None) -> str:

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from desktop_agent.planning.backends.base import ModelReply, ModelRequest
+from desktop_agent.planning.backends.base import ModelReply, ModelRequest, tell_token
 
 Answer = str | dict[str, Any] | Callable[[ModelRequest], str | dict[str, Any]]
 
@@ -35,5 +35,7 @@ class ScriptedBackend:
         if callable(answer):
             answer = answer(request)
         text = answer if isinstance(answer, str) else json.dumps(answer)
+        for i in range(0, len(text), 4):  # streamed to a watcher in pieces, as a model would
+            tell_token(request, text[i:i + 4])
         prompt_tokens = (len(request.system) + len(request.text)) // 4 + 258 * len(request.images)
         return ModelReply(text, prompt_tokens, max(1, len(text) // 4), (time.perf_counter() - t0) * 1000)
