@@ -68,7 +68,9 @@ class CommandBar(QWidget):
         self.planner.setObjectName("plannerLabel")
         self.notice = plain_label(wrap=True)  # a run is in progress: the task waits here
         self.notice.setObjectName("busyNotice")
-        self.notice.setStyleSheet("#busyNotice { font-weight: 600 }")
+        bold = self.notice.font()  # a QFont, not a style sheet: the label's wrapped height is measured with it
+        bold.setBold(True)
+        self.notice.setFont(bold)
         set_tone(self.notice, "warning")  # amber that reads on light and dark (qt_look)
         self.notice.hide()
         self.busy_line = BusyIndicator(show_stream=False)  # what the run in progress is doing, while it works
@@ -108,19 +110,27 @@ class CommandBar(QWidget):
         was_busy = self.busy is not None
         self.busy = reason
         if reason is not None:
-            self.notice.setText(f"{reason}. A task entered now is kept here, not started: press Enter again "
-                                "when the run is over, or stop the run first.")
+            # One line at the bar's width: your task waits here, Enter starts it once the run is over.
+            self.notice.setText(f"{reason}: your task waits here, Enter starts it when the run is over.")
             self.notice.show()
         elif was_busy:
             self.notice.setText("The run is over: press Enter to start your task.")
             self.notice.setVisible(bool(self.edit.text().strip()))
+        self._fit()
+
+    def _fit(self) -> None:
+        """Its size for its contents: a wrapped notice gets the height of its lines at the bar's width
+        (adjustSize alone takes the height of one line)."""
         self.adjustSize()
+        lay = self.layout()
+        if lay is not None and lay.hasHeightForWidth():
+            self.resize(self.width(), max(self.height(), lay.totalHeightForWidth(self.width())))
 
     def summon(self) -> None:
         screen = QGuiApplication.primaryScreen().availableGeometry()
         if self.busy is None and not self.edit.text().strip():
             self.notice.hide()
-        self.adjustSize()
+        self._fit()
         self.move(screen.center().x() - self.width() // 2, screen.top() + screen.height() // 5)
         self.show()
         self.raise_()

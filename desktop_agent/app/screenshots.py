@@ -50,7 +50,9 @@ def _sample_screen() -> tuple[Any, dict[str, list[int]]]:
     form.addWidget(name)
     named["Customer"] = name
     lay.addLayout(form)
-    lay.addWidget(QCheckBox("Send a copy by e-mail"))
+    copy = QCheckBox("Send a copy by e-mail")
+    lay.addWidget(copy)
+    named["Send a copy by e-mail"] = copy
     items = QListWidget()
     items.addItems([f"Invoice 2026-{i:04d}   open" for i in range(1, 30)])
     lay.addWidget(items)
@@ -89,10 +91,15 @@ def _demo_run(home: Path, before: np.ndarray, after: np.ndarray, boxes: dict[str
         return {"instruction": name, "monitor": 1, "score": 1.0, "bbox": b, "element_bbox": b, "point": c,
                 "desktop": c, "element": {"id": 3, "kind": "button", "bbox": b, "text": name}}
 
-    steps = [("Click \"Save\"", "The invoice has unsaved changes; Save stores them.", "Save", "verified", "", 0.92),
+    # What really changed between the two pictures (the check box), as the agent's verify would find it.
+    diff = np.argwhere(np.any(before != after, axis=2))
+    changed = [int(diff[:, 1].min()), int(diff[:, 0].min()), int(diff[:, 1].max()) + 1, int(diff[:, 0].max()) + 1] \
+        if len(diff) else None
+    copy = "Send a copy by e-mail"
+    steps = [(f"Click \"{copy}\"", "The goal asks for a copy by e-mail.", copy, "verified", "", 0.92),
              ("Model answer rejected", "", None, "rejected", "model named element 57, which is not on the screen "
               "(elements are 1-41)", 0.0),
-             ("Click \"Export CSV\"", "Export CSV writes the file the goal asks for.", "Export CSV", "verified", "",
+             ("Click \"Export CSV\"", "Export CSV writes the file the goal asks for.", "Export CSV", "unverified", "",
               0.88),
              ("Click \"Delete\"", "Remove the draft copy.", "Delete", "failed",
               "step 4 (Click \"Delete\") is deleting or closing something: it needs a person's explicit approval",
@@ -107,9 +114,14 @@ def _demo_run(home: Path, before: np.ndarray, after: np.ndarray, boxes: dict[str
         if name:
             fields["target"] = target(name)
             fields["before_path"] = store.save_screenshot(run, i, "before", fb)
-            if status == "verified":
+            if status == "verified" and changed is not None:
                 fields["after_path"] = store.save_screenshot(run, i, "after", fa)
-                fields["verify"] = {"changed": True, "detail": "1840 px changed in [12, 520, 380, 548]"}
+                fields["verify"] = {"changed": True, "bbox": changed, "detail": f"the pixels in {changed} changed"}
+                fields["outcome"] = f"'{copy}' is now checked"
+            elif status == "unverified":
+                fields["after_path"] = store.save_screenshot(run, i, "after", fb)
+                fields["verify"] = {"changed": False, "detail": "no visible change"}
+                fields["outcome"] = "the screen did not change"
         store.update_step(run, i, **fields)
     if upto is None:
         store.finish_run(run, "failed", "step 4 needs a person's explicit approval")
