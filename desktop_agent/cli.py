@@ -323,7 +323,7 @@ def _run_suite_with_progress(args: argparse.Namespace, tasks: list[Any], home: P
     from desktop_agent.evaluation.task_runner import run_suite
     from desktop_agent.progress import Progress
 
-    bar = Progress(len(tasks), label, "task")
+    bar = Progress(len(tasks), label, "task", announce=True)  # each task takes minutes: say it started
 
     def progress(r: Any) -> None:
         bar.write(f"{r.name:40s} {'ok  ' if r.success else 'FAIL'} {r.steps:3d} steps {r.seconds:6.1f} s  "

@@ -2,7 +2,8 @@
 
 On a terminal: a tqdm bar, redrawn in place. Anywhere else (a pipe, a log file, CI, a terminal that
 reports no width): plain lines, one as soon as another 5% is done or 10 s have passed since the last one,
-each with done/total, the rate and the ETA:
+each with done/total, the rate and the ETA; none for work done within its first 2 s (a quick command's
+stderr stays its own), and a "started" line at once for work whose every item takes long (`announce`):
 
     eval grounding: 140/375 samples (37%), 2.3 samples/s, 1m02s elapsed, ETA 1m42s
 """
@@ -17,6 +18,7 @@ from typing import Any, TextIO
 
 LINE_INTERVAL_S = 10.0  # off a terminal: a line at least this often while work gets done ...
 LINE_FRACTION = 0.05  # ... or whenever this share of the total is done since the last line
+QUIET_START_S = 2.0  # no line before this: a command done sooner prints no progress at all
 
 
 def duration(seconds: float) -> str:
@@ -52,7 +54,7 @@ class Progress:
     `write` prints a line of the command's own output (stdout) without tearing the bar."""
 
     def __init__(self, total: int, label: str, unit: str, file: TextIO | None = None, tty: bool | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, announce: bool = False) -> None:
         self.total = max(0, total)
         self.label = label
         self.unit = unit
@@ -62,6 +64,7 @@ class Progress:
         self.start = clock()
         self._last_line_at = self.start
         self._last_line_done = 0
+        self._printed = False
         self._bar: Any = None
         if tty is None:
             tty = bool(getattr(self.file, "isatty", lambda: False)()) and _width(self.file) > 0
@@ -73,11 +76,12 @@ class Progress:
             if tqdm is not None:
                 self._bar = tqdm(total=self.total, desc=label, unit=unit, file=self.file, mininterval=0.5,
                                  dynamic_ncols=True, leave=True, smoothing=0.1)
-        if self._bar is None:
+        if self._bar is None and announce:
             self._print(f"{label}: 0/{self.total} {unit}s, started")
 
     def _print(self, line: str) -> None:
         print(line, file=self.file, flush=True)
+        self._printed = True
 
     def line(self) -> str:
         """The plain progress line for what is done now."""
@@ -98,7 +102,10 @@ class Progress:
                 self._bar.update(step)
             return
         now = self.clock()
-        due = (now - self._last_line_at >= LINE_INTERVAL_S
+        if not self._printed and now - self.start < QUIET_START_S:
+            return  # quick so far: the first line comes once the work has taken a while
+        due = (not self._printed
+               or now - self._last_line_at >= LINE_INTERVAL_S
                or done - self._last_line_done >= max(1.0, LINE_FRACTION * self.total)
                or done >= self.total)
         if step and due and done != self._last_line_done:

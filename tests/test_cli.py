@@ -184,14 +184,17 @@ PROGRESS_LINE = re.compile(r"^eval grounding: (\d+)/(\d+) samples \((\d+)%\), [\
 
 def test_eval_grounding_progress_lines_off_a_terminal(tmp_path: Path, home: Path) -> None:
     make_screenspot_set(tmp_path / "set", 6)
+    t0 = time.monotonic()
     r = cli("eval", "grounding", str(tmp_path / "set"), home=home, timeout=300)
+    took = time.monotonic() - t0
     assert r.returncode == 0, r.stderr
-    lines = r.stderr.splitlines()
-    assert lines[0] == "eval grounding: 0/12 samples, started"
-    done = [int(m.group(1)) for m in map(PROGRESS_LINE.match, lines[1:]) if m]
-    assert len(done) == len(lines) - 1 >= 3, lines  # every line after the first is a progress line
-    assert done == sorted(done) and done[-1] == 12
-    assert all(PROGRESS_LINE.match(line).group(5) for line in lines[1:-1])  # type: ignore[union-attr]  # an ETA
+    lines = r.stderr.splitlines()  # progress lines, the first once the work has taken 2 s
+    done = [int(m.group(1)) for m in map(PROGRESS_LINE.match, lines) if m]
+    assert len(done) == len(lines), lines  # every line is a progress line
+    if took > 6:  # loading and 2 s of work: there were lines (a faster machine may finish before any)
+        assert len(done) >= 2, (took, lines)
+    assert done == sorted(done) and (not done or done[-1] == 12)
+    assert all(PROGRESS_LINE.match(line).group(5) for line in lines[:-1])  # type: ignore[union-attr]  # an ETA
     # The rendered screens are easy: the figures are real, not a blank report.
     assert r.stdout.splitlines()[-1] == "accuracy 100.0"
 

@@ -17,7 +17,7 @@ class Clock:
 
 def test_a_line_every_5_percent_or_10_seconds_with_rate_and_eta() -> None:
     out, clock = io.StringIO(), Clock()
-    p = Progress(200, "eval grounding", "sample", file=out, tty=False, clock=clock)
+    p = Progress(200, "eval grounding", "sample", file=out, tty=False, clock=clock, announce=True)
     for done in range(1, 10):  # 9 of 200 in 4.5 s: under 5% and under 10 s, no line
         clock.now += 0.5
         p.update(done)
@@ -33,6 +33,23 @@ def test_a_line_every_5_percent_or_10_seconds_with_rate_and_eta() -> None:
     p.update(200)
     assert out.getvalue().splitlines()[-1] == "eval grounding: 200/200 samples (100%), 11.8 samples/s, 17s elapsed"
     assert len(out.getvalue().splitlines()) == 4
+
+
+def test_quick_work_prints_nothing_and_slow_work_a_first_line_after_2_seconds() -> None:
+    out, clock = io.StringIO(), Clock()
+    p = Progress(12, "eval grounding", "sample", file=out, tty=False, clock=clock)
+    for done in range(1, 13):  # all of it within a second: stderr stays the command's own
+        clock.now += 0.05
+        p.update(done)
+    p.close()
+    assert out.getvalue() == ""
+    p = Progress(100, "eval grounding", "sample", file=out, tty=False, clock=clock)
+    clock.now += 1.5
+    p.update(1)
+    assert out.getvalue() == ""
+    clock.now += 1.0  # 2.5 s in: the first line, though under 5% was done since the start
+    p.update(2)
+    assert out.getvalue().splitlines() == ["eval grounding: 2/100 samples (2%), 1.2 s/sample, 2s elapsed, ETA 2m02s"]
 
 
 def test_stopped_early_says_so() -> None:
