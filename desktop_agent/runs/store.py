@@ -27,12 +27,12 @@ import platformdirs
 
 from desktop_agent.capture.frame import ScreenFrame
 from desktop_agent.errors import DataFolderError, RunNotFound
+from desktop_agent.runs.record import FINAL_RUN, RunStatus, StepStatus
 
 HOME_ENV = "DESKTOP_AGENT_HOME"
-FINAL_RUN = ("succeeded", "partial", "failed", "aborted", "interrupted")
 # Steps not yet acting when the run ended; `sending`/`sent` keep their status (input may have arrived).
-_NOT_SENT = ("planned", "approved")
-_MAYBE_SENT = ("sending", "sent")
+_NOT_SENT = (str(StepStatus.PLANNED), str(StepStatus.APPROVED))
+_MAYBE_SENT = (str(StepStatus.SENDING), str(StepStatus.SENT))
 # "DAg1": marks the file as ours, so a foreign SQLite file is never taken for a run database.
 APPLICATION_ID = 0x44416731
 _DIR_MODE = 0o700
@@ -278,7 +278,7 @@ class RunStore:
         rows = self._db.execute("SELECT id, pid, host, started_at FROM runs WHERE status = 'running'").fetchall()
         for r in rows:
             if r["host"] == host and r["pid"] and not _run_process_alive(int(r["pid"]), float(r["started_at"])):
-                self.finish_run(r["id"], "interrupted", "the agent process ended before the run finished")
+                self.finish_run(r["id"], RunStatus.INTERRUPTED, "the agent process ended before the run finished")
 
     # -- runs --------------------------------------------------------------------------------------
     def start_run(self, task: str, planner: str, approve: str, screens: list[dict[str, Any]]) -> str:
@@ -299,7 +299,7 @@ class RunStore:
                              (status, message, now, run_id))
             self._db.execute(
                 f"UPDATE steps SET status = ?, ended_at = ? WHERE run_id = ? AND status IN {_NOT_SENT}",
-                ("aborted" if status != "interrupted" else "interrupted", now, run_id),
+                (StepStatus.ABORTED if status != RunStatus.INTERRUPTED else StepStatus.INTERRUPTED, now, run_id),
             )
             # Input was (or may have been) sent: the status says so; the error says it was never verified.
             self._db.execute(
