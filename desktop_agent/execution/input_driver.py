@@ -14,19 +14,26 @@ from desktop_agent.geometry import DesktopPoint
 
 
 class InputDriver(Protocol):
-    def move(self, p: DesktopPoint) -> None: ...
+    """What the agent does to the desktop, in desktop coordinates: the real drivers and a recording fake."""
 
-    def click(self, p: DesktopPoint, button: str = "left", count: int = 1) -> None: ...
+    def move(self, p: DesktopPoint) -> None:
+        """Move the pointer to `p`."""
 
-    def type_text(self, text: str) -> None: ...
+    def click(self, p: DesktopPoint, button: str = "left", count: int = 1) -> None:
+        """Click `count` times with `button` at `p`."""
 
-    def press(self, keys: list[str]) -> None: ...
+    def type_text(self, text: str) -> None:
+        """Type `text` (any Unicode) where the focus is."""
+
+    def press(self, keys: list[str]) -> None:
+        """Press a key or a chord (`['ctrl', 's']`)."""
 
     def scroll(self, p: DesktopPoint | None, clicks: int) -> None:
         """Positive scrolls up, negative down."""
         ...
 
-    def drag(self, src: DesktopPoint, dst: DesktopPoint) -> None: ...
+    def drag(self, src: DesktopPoint, dst: DesktopPoint) -> None:
+        """Drag with the left button held from `src` to `dst`."""
 
 
 class PyAutoGuiDriver:
@@ -54,14 +61,17 @@ class PyAutoGuiDriver:
             raise InputFailSafe() from None
 
     def move(self, p: DesktopPoint) -> None:
+        """Move the pointer."""
         with self._guarded():
             self._pg.moveTo(p.x, p.y, duration=0)
 
     def click(self, p: DesktopPoint, button: str = "left", count: int = 1) -> None:
+        """Click."""
         with self._guarded():
             self._pg.click(p.x, p.y, clicks=count, interval=0.05, button=button)
 
     def type_text(self, text: str) -> None:
+        """Type ASCII with pyautogui and everything else with the Unicode typer."""
         with self._guarded():
             if text.isascii() and "\n" not in text:
                 self._pg.write(text, interval=0.005)
@@ -94,6 +104,7 @@ class PyAutoGuiDriver:
         return self._unicode
 
     def press(self, keys: list[str]) -> None:
+        """Press a key, or a chord as a hotkey."""
         with self._guarded():
             if len(keys) == 1:
                 self._pg.press(keys[0])
@@ -101,6 +112,7 @@ class PyAutoGuiDriver:
                 self._pg.hotkey(*keys, interval=0.03)
 
     def scroll(self, p: DesktopPoint | None, clicks: int) -> None:
+        """Scroll, at `p` when given."""
         with self._guarded():
             if p is not None:
                 self._pg.scroll(clicks, x=p.x, y=p.y)
@@ -108,6 +120,7 @@ class PyAutoGuiDriver:
                 self._pg.scroll(clicks)
 
     def drag(self, src: DesktopPoint, dst: DesktopPoint) -> None:
+        """Drag in steps, so toolkits see the pointer travel with the button held."""
         with self._guarded():
             self._pg.moveTo(src.x, src.y)
             self._pg.mouseDown(button="left")

@@ -128,6 +128,8 @@ def stage_name(key: str) -> str:
 
 @dataclass(frozen=True)
 class RunTotals:
+    """A run's steps, time, tokens and cost."""
+
     steps: int
     seconds: float | None  # None: the run has no end and no steps that ended
     tokens: int
@@ -244,6 +246,8 @@ CHANGE_BGR = (40, 160, 40)
 
 @dataclass(frozen=True, eq=False)
 class Picture:
+    """One of a step's pictures: a caption and a cropped, marked image."""
+
     caption: str  # "Before", "After", "The target"
     image: np.ndarray  # BGR, already cropped and marked
 
