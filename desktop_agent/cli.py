@@ -506,23 +506,21 @@ def cmd_runs(args: argparse.Namespace) -> int:
             return 0
         print(f"run {run.id}: {run.status} {run.message}\ntask: {run.task}\nplanner: {run.planner}, "
               f"approval: {run.approve}")
+        from desktop_agent.runs.record import TargetRecord, Usage
+        from desktop_agent.runs.wording import answer_cost, money, target_place
+
         for s in steps:
-            where = ""
-            if s.target:
-                where = f" at ({s.target['desktop'][0]}, {s.target['desktop'][1]}) on monitor {s.target['monitor']}"
+            where = f" {target_place(TargetRecord.of(s.target))}" if s.target else ""
             detail = s.error or (s.verify or {}).get("detail", "")
             print(f"  {s.idx + 1}. {s.description}{where}: {s.status} {detail}")
             if s.usage:
-                cost = f", ${s.usage['cost_usd']:.4f}" if "cost_usd" in s.usage else ""
                 why = f"; reason: {s.reason}" if s.reason else ""
-                print(f"     model: {s.usage.get('prompt_tokens', 0):.0f}+{s.usage.get('completion_tokens', 0):.0f} "
-                      f"tokens, {s.usage.get('model_ms', 0):.0f} ms{cost}{why}")
-        spent = [s.usage for s in steps if s.usage]
+                print(f"     model: {answer_cost(Usage.of(s.usage))}{why}")
+        spent = [Usage.of(s.usage) for s in steps if s.usage]
         if spent:
-            total = sum(u.get("prompt_tokens", 0) + u.get("completion_tokens", 0) for u in spent)
-            costs = [u["cost_usd"] for u in spent if "cost_usd" in u]
-            print(f"model total: {total:.0f} tokens over {len(spent)} answers"
-                  + (f", ${sum(costs):.4f}" if costs else ""))
+            costs = [u.cost_usd for u in spent if u.cost_usd is not None]
+            print(f"model total: {sum(u.tokens for u in spent):.0f} tokens over {len(spent)} answers"
+                  + (f", {money(sum(costs))}" if costs else ""))
         return 0
     # export
     from desktop_agent.runs.report import run_report_html

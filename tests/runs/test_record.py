@@ -50,3 +50,27 @@ def test_typed_views_and_wording(tmp_path: Path) -> None:
                                 "accessibility tree (push button)")
     assert step_summary(step) == "took 1.5 s · 1,050 tokens · $0.0004"
     store.close()
+
+
+def test_runs_show_words_places_and_model_costs(tmp_path: Path) -> None:
+    from tests.e2e_helpers import cli
+
+    store = RunStore(tmp_path)
+    run = store.start_run("save it", "openai", "ask", [])
+    store.add_step(run, 0, {"action": "click"}, 'Click "Save"', "the button saves")
+    store.update_step(run, 0, status=StepStatus.VERIFIED, target={"desktop": [812, 44], "monitor": 2},
+                      verify={"detail": "312 px changed"},
+                      usage={"prompt_tokens": 1834.0, "completion_tokens": 41.0, "model_ms": 912.4, "cost_usd": 0.0061})
+    store.add_step(run, 1, {"action": "done"}, "Done", "")
+    store.update_step(run, 1, status=StepStatus.VERIFIED, usage={"prompt_tokens": 100.0, "completion_tokens": 9.0})
+    store.finish_run(run, RunStatus.SUCCEEDED, "saved")
+    store.close()
+    shown = cli("runs", "show", run, home=tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.splitlines()[3:] == [
+        '  1. Click "Save" at (812, 44) on monitor 2: verified 312 px changed',
+        "     model: 1834+41 tokens, 912 ms, $0.0061; reason: the button saves",
+        "  2. Done: verified ",
+        "     model: 100+9 tokens, 0 ms",
+        "model total: 1984 tokens over 2 answers, $0.0061",
+    ]
