@@ -376,29 +376,28 @@ def _eval_tasks_accessibility(args: argparse.Namespace, tasks: list[Any], home: 
 
 
 def _print_event(event: Any) -> None:
+    from desktop_agent.agent.events import EventKind
+    from desktop_agent.runs.wording import answer_cost
+
     step = f"step {event.step + 1}: " if event.step is not None else ""
     kind = event.kind
-    if kind == "run_started":
+    if kind == EventKind.RUN_STARTED:
         print(f"run {event.run_id} ({event.data.get('planner')}): {event.message}", flush=True)
-    elif kind == "step_planned":
-        usage = event.data.get("usage") or {}
-        if usage:  # a model planned it: show why, and what it cost
-            cost = f", ${usage['cost_usd']:.4f}" if "cost_usd" in usage else ""
-            tokens = f"{usage.get('prompt_tokens', 0):.0f}+{usage.get('completion_tokens', 0):.0f} tokens"
-            print(f"  {step}{event.message}  ({event.data.get('reason', '')}; {tokens}, "
-                  f"{usage.get('model_ms', 0):.0f} ms{cost})", flush=True)
+    elif kind == EventKind.STEP_PLANNED:
+        if event.data.get("usage"):  # a model planned it: show why, and what it cost
+            print(f"  {step}{event.message}  ({event.data.get('reason', '')}; {answer_cost(event.usage)})", flush=True)
         else:
             print(f"  {step}{event.message}", flush=True)
-    elif kind == "step_located":
+    elif kind == EventKind.STEP_LOCATED:
         risk = f"  [needs explicit approval: {event.data['risk']}]" if event.data.get("risk") else ""
         print(f"  {step}{event.message}{risk}", flush=True)
-    elif kind == "step_rejected":
+    elif kind == EventKind.STEP_REJECTED:
         print(f"  {step}model answer rejected: {event.message}", flush=True)
-    elif kind == "step_answered":
+    elif kind == EventKind.STEP_ANSWERED:
         print(f"  {step}you answered: {event.message}", flush=True)
-    elif kind in ("step_done", "step_skipped"):
-        print(f"  {step}{'verified: ' if kind == 'step_done' else ''}{event.message}", flush=True)
-    elif kind == "step_failed":
+    elif kind in (EventKind.STEP_DONE, EventKind.STEP_SKIPPED):
+        print(f"  {step}{'verified: ' if kind == EventKind.STEP_DONE else ''}{event.message}", flush=True)
+    elif kind == EventKind.STEP_FAILED:
         print(f"  {step}FAILED: {event.message}", flush=True)
 
 
@@ -409,7 +408,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     check_task_text(args.task)  # a script or a goal: UTF-8, bounded
     planner = make_planner(_planner_options(args), args.task)  # a bad script or model fails before anything runs
     from desktop_agent.agent import Agent, AgentSettings
-    from desktop_agent.approval import AutoApprover, PreviewApprover, TerminalApprover
+    from desktop_agent.agent.approval import approver_for
     from desktop_agent.capture.session import check_display, default_driver, default_screen
     from desktop_agent.runs.store import RunStore
 
@@ -419,10 +418,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     screen: Any = default_screen(args.monitors)
     screen.layout()  # a layout off the real screen is refused here, before a run is recorded
     store = RunStore()
-    # --approve auto covers the floor of risky steps only for the person's own script.
-    approver: Any = AutoApprover(allow_risky=args.planner == "direct") if args.approve == "auto" else TerminalApprover()
-    if args.dry_run:
-        approver, args.approve = PreviewApprover(), "ask"
+    approver, args.approve = approver_for(args.approve, args.planner, args.dry_run)
     scale = os.environ.get("DESKTOP_AGENT_EMULATE_SCALE")
     if scale:  # evaluation only: show the agent HiDPI captures of a display that cannot make them (Xvfb)
         from desktop_agent.capture.scaled import ScaledScreen
@@ -510,23 +506,21 @@ def cmd_runs(args: argparse.Namespace) -> int:
             return 0
         print(f"run {run.id}: {run.status} {run.message}\ntask: {run.task}\nplanner: {run.planner}, "
               f"approval: {run.approve}")
+        from desktop_agent.runs.record import TargetRecord, Usage
+        from desktop_agent.runs.wording import answer_cost, money, target_place
+
         for s in steps:
-            where = ""
-            if s.target:
-                where = f" at ({s.target['desktop'][0]}, {s.target['desktop'][1]}) on monitor {s.target['monitor']}"
+            where = f" {target_place(TargetRecord.of(s.target))}" if s.target else ""
             detail = s.error or (s.verify or {}).get("detail", "")
             print(f"  {s.idx + 1}. {s.description}{where}: {s.status} {detail}")
             if s.usage:
-                cost = f", ${s.usage['cost_usd']:.4f}" if "cost_usd" in s.usage else ""
                 why = f"; reason: {s.reason}" if s.reason else ""
-                print(f"     model: {s.usage.get('prompt_tokens', 0):.0f}+{s.usage.get('completion_tokens', 0):.0f} "
-                      f"tokens, {s.usage.get('model_ms', 0):.0f} ms{cost}{why}")
-        spent = [s.usage for s in steps if s.usage]
+                print(f"     model: {answer_cost(Usage.of(s.usage))}{why}")
+        spent = [Usage.of(s.usage) for s in steps if s.usage]
         if spent:
-            total = sum(u.get("prompt_tokens", 0) + u.get("completion_tokens", 0) for u in spent)
-            costs = [u["cost_usd"] for u in spent if "cost_usd" in u]
-            print(f"model total: {total:.0f} tokens over {len(spent)} answers"
-                  + (f", ${sum(costs):.4f}" if costs else ""))
+            costs = [u.cost_usd for u in spent if u.cost_usd is not None]
+            print(f"model total: {sum(u.tokens for u in spent):.0f} tokens over {len(spent)} answers"
+                  + (f", {money(sum(costs))}" if costs else ""))
         return 0
     # export
     from desktop_agent.runs.report import run_report_html

@@ -102,3 +102,10 @@ class DataFolderError(AgentError):
     """The data folder (run database, screenshots) cannot be used as it is; the message says what to do."""
 
     exit_code = 2
+
+
+class InputFailSafe(RunAborted):
+    """The input driver's fail-safe tripped (pyautogui: the mouse slammed into a screen corner): the run stops."""
+
+    def __init__(self) -> None:
+        super().__init__("pyautogui fail-safe: mouse moved to a screen corner")

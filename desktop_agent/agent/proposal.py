@@ -1,9 +1,9 @@
 """Values the agent loop hands out: where a target was found, the step a person is asked to approve,
-events for front ends, and how a run ended."""
+and how a run ended (its events are in events.py)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from desktop_agent.capture.frame import ScreenFrame
@@ -12,6 +12,7 @@ from desktop_agent.grounding.locate import LocateResult
 from desktop_agent.perception.elements import Element, ElementKind, ParseResult
 from desktop_agent.planning.actions import Action, Target, TypeText
 from desktop_agent.planning.planner import PlannedStep
+from desktop_agent.runs.wording import place_words
 from desktop_agent.secret_fields import MASK
 
 PARTIAL_EXIT = 6
@@ -30,6 +31,7 @@ class Located:
 
     @property
     def monitor(self) -> Monitor:
+        """The monitor the target is on."""
         return self.frame.geometry.monitor
 
     @property
@@ -53,6 +55,7 @@ class Located:
         return DesktopRect(min(d.left, p.x), min(d.top, p.y), max(d.right, p.x + 1), max(d.bottom, p.y + 1))
 
     def to_dict(self) -> dict[str, Any]:
+        """The target as the record (`steps.target`) and the `step_located` event hold it."""
         return {
             "instruction": self.target.text or self.target.describe(),
             "monitor": self.monitor.index,
@@ -68,6 +71,8 @@ class Located:
 
 @dataclass
 class StepProposal:
+    """A located step as a person is asked to approve it, with the approval floor's reason and their edits."""
+
     index: int
     planned: PlannedStep
     targets: list[Located]
@@ -79,6 +84,7 @@ class StepProposal:
 
     @property
     def action(self) -> Action:
+        """The planned action."""
         return self.planned.action
 
     @property
@@ -102,28 +108,20 @@ class StepProposal:
         return Located(first.target, first.frame, res, first.frame.geometry.to_desktop(p), first.parsed)
 
     def plain_words(self) -> str:
+        """The step as a person reads it: 'Click "Save" at (812, 44) on monitor 2'."""
         words = self.shown_action.describe()
         if self.targets:
             t = self.targets[0]
-            words += f" at ({t.desktop.x}, {t.desktop.y}) on monitor {t.monitor.index}"
+            words += " " + place_words(t.desktop.x, t.desktop.y, t.monitor.index)
         return words
 
 
 @dataclass
-class AgentEvent:
-    # run_started, step_planned, step_rejected, step_located, step_skipped, step_done, step_failed,
-    # step_answered, run_finished
-    kind: str
-    run_id: str
-    step: int | None = None
-    message: str = ""
-    data: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
 class RunOutcome:
+    """How a run ended: its status (succeeded, partial: some steps skipped, failed, aborted), message, exit code."""
+
     run_id: str
-    status: str  # succeeded, partial (some steps skipped), failed, aborted
+    status: str  # a RunStatus (its plain word compares and prints the same)
     message: str
     exit_code: int
     steps: int
@@ -131,6 +129,8 @@ class RunOutcome:
 
 @dataclass
 class AgentSettings:
+    """The loop's time and count limits."""
+
     settle_timeout: float = 2.0
     verify_timeout: float = 2.5
     wait_for_timeout: float = 10.0

@@ -12,7 +12,7 @@ import numpy as np
 
 from desktop_agent.agent.proposal import PASSWORD_RISK, Located
 from desktop_agent.execution.verify import shows_highlight
-from desktop_agent.geometry import DesktopPoint
+from desktop_agent.geometry import DesktopPoint, DesktopRect
 from desktop_agent.perception.accessibility.nodes import A11yNode
 from desktop_agent.perception.elements import Element, ElementKind
 from desktop_agent.perception.icon_meaning import DESCRIBE_MIN
@@ -41,6 +41,26 @@ def _icon_names(el: Element) -> str:
     return " ".join(name for name, score in el.icon[:2] if score >= DESCRIBE_MIN)
 
 
+def _disc_like(stat: np.ndarray) -> bool:
+    """A connected blob 3 to 16 px a side, about square, filling at least 68% of its box (a mask dot)."""
+    w, h, area = stat[2], stat[3], stat[4]
+    return bool(3 <= w <= 16 and 3 <= h <= 16 and 0.7 <= w / h <= 1.4 and area >= 0.68 * w * h)
+
+
+def _longest_even_run(blobs: list[tuple[np.ndarray, np.ndarray]]) -> int:
+    """The longest run of same-size blobs on one row with even gaps (blobs sorted left to right)."""
+    best, run = 1, 1
+    for (sa, ca), (sb, cb) in itertools.pairwise(blobs):
+        same = abs(int(sa[2]) - int(sb[2])) <= 2 and abs(int(sa[3]) - int(sb[3])) <= 2 and abs(ca[1] - cb[1]) <= 2
+        gap = cb[0] - ca[0]
+        if same and sa[2] <= gap <= 3 * sa[2] + 4:
+            run += 1
+            best = max(best, run)
+        else:
+            run = 1
+    return best
+
+
 def shows_mask_glyphs(image: np.ndarray, box: tuple[int, int, int, int]) -> bool:
     """Whether a field's box shows a run of mask dots (••••): at least three solid round blobs of one size
     on one baseline, evenly spaced (a disc fills about 79% of its box; letters with counters, strokes and
@@ -54,23 +74,11 @@ def shows_mask_glyphs(image: np.ndarray, box: tuple[int, int, int, int]) -> bool
     if np.count_nonzero(ink) > ink.size / 2:  # ink is the minority colour
         ink = 255 - ink
     n, _, stats, centroids = cv2.connectedComponentsWithStats(ink, connectivity=8)
-    blobs = [(stats[i], centroids[i]) for i in range(1, n)
-             if 3 <= stats[i][2] <= 16 and 3 <= stats[i][3] <= 16
-             and 0.7 <= stats[i][2] / stats[i][3] <= 1.4 and stats[i][4] >= 0.68 * stats[i][2] * stats[i][3]]
+    blobs = [(stats[i], centroids[i]) for i in range(1, n) if _disc_like(stats[i])]
     if len(blobs) < 3:
         return False
     blobs.sort(key=lambda b: b[1][0])
-    # The longest run of same-size blobs on one row with even gaps.
-    best, run = 1, 1
-    for (sa, ca), (sb, cb) in itertools.pairwise(blobs):
-        same = abs(int(sa[2]) - int(sb[2])) <= 2 and abs(int(sa[3]) - int(sb[3])) <= 2 and abs(ca[1] - cb[1]) <= 2
-        gap = cb[0] - ca[0]
-        if same and sa[2] <= gap <= 3 * sa[2] + 4:
-            run += 1
-            best = max(best, run)
-        else:
-            run = 1
-    return best >= 3
+    return _longest_even_run(blobs) >= 3
 
 
 def is_secret_field(loc: Located) -> bool:
@@ -82,10 +90,13 @@ def is_secret_field(loc: Located) -> bool:
     if el.kind in (ElementKind.INPUT, ElementKind.CONTAINER) and shows_mask_glyphs(
             loc.frame.image, el.bbox.int_box()):
         return True
-    if loc.parsed is None:
-        return False
+    return loc.parsed is not None and _secret_label_near(el, loc.parsed.elements)
+
+
+def _secret_label_near(el: Element, elements: list[Element]) -> bool:
+    """Whether a text naming a secret sits left of `el` on its row (up to 320 px) or just above it (40 px)."""
     b = el.bbox
-    for other in loc.parsed.elements:
+    for other in elements:
         if other.kind != ElementKind.TEXT or other is el or not is_secret_label(other.text):
             continue
         o = other.bbox
@@ -113,7 +124,11 @@ def tree_secret_at(nodes: tuple[A11yNode, ...] | list[A11yNode], p: DesktopPoint
         return True
     if smallest.states.editable or smallest.box is None:
         return False
-    b = smallest.box
+    return _secret_field_near(smallest.box, nodes)
+
+
+def _secret_field_near(b: DesktopRect, nodes: tuple[A11yNode, ...] | list[A11yNode]) -> bool:
+    """Whether a password field sits right of box `b` on its row (up to 320 px) or just below it (40 px)."""
     for n in nodes:
         if n.box is None or not _tree_secret(n):
             continue
@@ -136,6 +151,20 @@ def looks_selected(loc: Located) -> bool:
     return any(shows_highlight(loc.frame.image, b) for b in boxes)
 
 
+def _pointing_risk(target: Located) -> str | None:
+    """Why a click or drag on this target needs a person: its words (or its icon's names) delete, send or close."""
+    el = target.result.element
+    words = f"{_words(el)} {target.target.text or ''} {target.target.label or ''}"
+    icons = _icon_names(el) if not el.text else ""
+    if _DELETE.search(words) or _ICON_DELETE.search(icons):
+        return "deleting or closing something"
+    if _SEND.search(words) or _ICON_SEND.search(icons):
+        return "sending or submitting"
+    if _CLOSE.search(words):
+        return "closing work that may be unsaved"
+    return None
+
+
 def step_risk(planned: PlannedStep, targets: list[Located], secret_focus: bool = False,
               platform_secret: bool = False) -> str | None:
     """Why this step must be approved by a person explicitly, or None. `secret_focus`: the last click
@@ -145,16 +174,9 @@ def step_risk(planned: PlannedStep, targets: list[Located], secret_focus: bool =
     if isinstance(action, TypeText) and (
             platform_secret or (targets and is_secret_field(targets[0])) or (not targets and secret_focus)):
         return PASSWORD_RISK
-    if isinstance(action, Click | Drag) and targets:
-        el = targets[0].result.element
-        words = f"{_words(el)} {targets[0].target.text or ''} {targets[0].target.label or ''}"
-        icons = _icon_names(el) if not el.text else ""
-        if _DELETE.search(words) or _ICON_DELETE.search(icons):
-            return "deleting or closing something"
-        if _SEND.search(words) or _ICON_SEND.search(icons):
-            return "sending or submitting"
-        if _CLOSE.search(words):
-            return "closing work that may be unsaved"
+    risk = _pointing_risk(targets[0]) if isinstance(action, Click | Drag) and targets else None
+    if risk is not None:
+        return risk
     if isinstance(action, Press) and {k.lower() for k in action.keys} in _CLOSING_KEYS:
         return "closing work that may be unsaved" if "delete" not in action.keys else "deleting"
     if planned.risky:

@@ -23,7 +23,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_agent.agent import AgentEvent, RunOutcome, StepProposal
+from desktop_agent.agent import AgentEvent, EventKind, RunOutcome, StepProposal
+from desktop_agent.agent.approval import PolicyApprover
+from desktop_agent.agent.events import STEP_EVENTS
 from desktop_agent.app.hotkeys import HotkeyError, X11Hotkeys
 from desktop_agent.app.notifications import Notifier, approval_note, in_view, run_note
 from desktop_agent.app.qt_approval import ApprovalPanel, QtApprover, TargetOverlay
@@ -36,7 +38,6 @@ from desktop_agent.app.qt_settings import SettingsDialog
 from desktop_agent.app.qt_text import plain_label
 from desktop_agent.app.qt_timeline import STOPPED_BY_YOU, TimelineWindow, outcome_words
 from desktop_agent.app.settings import AppSettings, load_settings, save_settings
-from desktop_agent.approval import PolicyApprover
 from desktop_agent.capture.masked import ExcludedRegions, MaskedScreen
 from desktop_agent.capture.screen import Screen
 from desktop_agent.capture.session import default_driver, default_screen
@@ -258,22 +259,20 @@ class AppController(QObject):
         self._set_running(True, agent.paused)
 
     def _on_event(self, event: AgentEvent) -> None:
-        if event.kind == "run_started":
+        if event.kind == EventKind.RUN_STARTED:
             self.timeline.follow(event.run_id)
             self.show_timeline()
-        elif event.kind in ("step_planned", "step_located", "step_done", "step_failed", "step_skipped",
-                            "step_rejected", "step_answered"):
+        elif event.kind in STEP_EVENTS:
             self.timeline.update_step(event.run_id, event.step)
-            if event.kind == "step_located":
-                self._acted_at = [DesktopPoint(*t["desktop"]) for t in event.data.get("targets", [])
-                                  if t.get("desktop")]
-            if event.kind in ("step_done", "step_failed") and not self._covers_driven_window():
+            if event.kind == EventKind.STEP_LOCATED:
+                self._acted_at = [DesktopPoint(*t.desktop) for t in event.targets]
+            if event.kind in (EventKind.STEP_DONE, EventKind.STEP_FAILED) and not self._covers_driven_window():
                 self.timeline.resurface()  # the acted-on app was raised over it: its result back in view
-        if event.kind == "status":
+        if event.kind == EventKind.STATUS:
             self._status(f"step {(event.step or 0) + 1}: {event.message}…")
-        elif event.kind == "paused":
+        elif event.kind == EventKind.PAUSED:
             self._status("paused")
-        elif event.message and event.kind != "run_started":
+        elif event.message and event.kind != EventKind.RUN_STARTED:
             said = event.data.get("outcome") or event.message  # the step's result in words, not a pixel count
             self._status(f"step {(event.step or 0) + 1}: {said}" if event.step is not None else said)
 

@@ -9,7 +9,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from desktop_agent.agent import Agent, AgentEvent, AgentSettings, RunOutcome
-from desktop_agent.approval import Approver
+from desktop_agent.agent.approval import Approver
 from desktop_agent.capture.screen import Screen
 from desktop_agent.errors import AgentError
 from desktop_agent.execution.input_driver import InputDriver
@@ -53,9 +53,7 @@ class AgentRunner(QObject):
         if self.running:
             return False
         self._stop_requested.clear()
-        opener = getattr(self.approver, "inner", self.approver)
-        if hasattr(opener, "open"):
-            opener.open()
+        self.approver.open()
         self._thread = threading.Thread(target=self._run, args=(task, options, approve_mode), name="agent-run",
                                         daemon=True)
         self.started.emit()
@@ -114,13 +112,7 @@ class AgentRunner(QObject):
         self._stop_requested.set()
         if self.agent is not None:
             self.agent.abort()
-        inner = getattr(self.approver, "inner", self.approver)
-        if why is not None and hasattr(inner, "close"):
-            inner.close(why)
-        elif hasattr(inner, "stop"):
-            inner.stop()
-        elif hasattr(inner, "close"):
-            inner.close()
+        self.approver.close(why if why is not None else "stopped by you")
 
     def close(self) -> None:
         """The app is shutting down: nothing more is emitted to it."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
+from typing import Protocol, runtime_checkable
 
 from desktop_agent.capture.frame import ScreenFrame
 from desktop_agent.capture.screen import Screen
@@ -33,7 +34,23 @@ class ExcludedRegions:
         return any(r.contains(p) for r in self.get())
 
 
+@runtime_checkable
+class BlanksRegions(Protocol):
+    """A Screen that blanks parts of its captures: nothing read inside them is a target."""
+
+    def masks_in(self, frame: ScreenFrame) -> list[Rect]:
+        """The blanked regions that fall on this frame, in its image pixels."""
+        ...
+
+
+def blanked(screen: object, frame: ScreenFrame) -> list[Rect]:
+    """What `screen` blanked on `frame` (image pixels); none for a screen that blanks nothing."""
+    return screen.masks_in(frame) if isinstance(screen, BlanksRegions) else []
+
+
 class MaskedScreen:
+    """Wraps a Screen and paints the excluded regions flat grey in every frame (see `BlanksRegions`)."""
+
     def __init__(self, inner: Screen, regions: ExcludedRegions) -> None:
         self.inner = inner
         self.regions = regions

@@ -30,7 +30,10 @@ XK_TAB = 0xFF09
 
 
 class UnicodeTyper(Protocol):
-    def type(self, text: str) -> None: ...
+    """Types text a plain key press cannot (any Unicode character)."""
+
+    def type(self, text: str) -> None:
+        """Type `text` where the focus is."""
 
 
 def keysym_for(ch: str) -> int:
@@ -61,9 +64,11 @@ class Keymap:
     shift: int  # a keycode of the Shift modifier, 0 when there is none
 
     def syms(self, kc: int) -> tuple[int, ...]:
+        """The keysyms bound to keycode `kc`."""
         return self.rows[kc - self.first]
 
     def empty(self, kc: int) -> bool:
+        """Whether keycode `kc` is bound to nothing."""
         return not any(self.syms(kc))
 
     def borrowable(self, kc: int) -> bool:
@@ -148,6 +153,7 @@ class X11KeysymTyper:
         self.unanswered = 0  # how many waits for a ping's or the window manager's answer timed out
 
     def close(self) -> None:
+        """Close the typer's own X connection."""
         try:
             if self._probe is not None:
                 self._probe.destroy()
@@ -158,6 +164,7 @@ class X11KeysymTyper:
     # -- the keymap ----------------------------------------------------------------------------------
 
     def keymap(self) -> Keymap:
+        """The core keyboard mapping as it is now."""
         info = self._d.display.info
         first, count = info.min_keycode, info.max_keycode - info.min_keycode + 1
         rows = tuple(tuple(int(s) for s in row) for row in self._d.get_keyboard_mapping(first, count))
@@ -174,6 +181,7 @@ class X11KeysymTyper:
     # -- typing --------------------------------------------------------------------------------------
 
     def type(self, text: str) -> None:
+        """Type `text` by binding borrowed keycodes to its keysyms, then restoring them."""
         text = text.replace("\r\n", "\n").replace("\r", "\n")
         if not text:
             return
@@ -391,7 +399,10 @@ class X11KeysymTyper:
 
 
 class ClipboardTyper:
+    """Types by pasting through the clipboard (where keysyms cannot be bound)."""
+
     def type(self, text: str) -> None:
+        """Paste `text` where the focus is."""
         import pyautogui
         import pyperclip
 
@@ -408,6 +419,7 @@ class ClipboardTyper:
 
 
 def unicode_typer() -> Any:
+    """The Unicode typer for this platform."""
     if sys.platform.startswith("linux"):
         return X11KeysymTyper()
     return ClipboardTyper()

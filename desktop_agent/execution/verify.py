@@ -21,11 +21,14 @@ _MIN_CHANGED_PIXELS = 12
 
 @dataclass(frozen=True, slots=True)
 class Change:
+    """What changed between two pictures: whether it counts, how many pixels, and where."""
+
     changed: bool
     pixels: int
     bbox: Rect | None
 
     def describe(self) -> str:
+        """The change in words ('312 px changed in [...]', 'no visible change')."""
         if not self.changed:
             return "no visible change"
         if self.bbox is None:
@@ -34,6 +37,7 @@ class Change:
 
 
 def visible_change(before: np.ndarray, after: np.ndarray, region: Rect | None = None) -> Change:
+    """The change between `before` and `after` (in `region` only, when given), a blinking caret left out."""
     if before.shape != after.shape:
         h, w = after.shape[:2]
         return Change(True, h * w, Rect(0, 0, w, h))
@@ -121,14 +125,17 @@ class StateChange:
 
     @property
     def changed(self) -> bool:
+        """Whether the checked state flipped."""
         return self.before != self.after
 
     def describe(self) -> str:
+        """The toggle's state in the app's words."""
         now = "checked" if self.after else "not checked"
         verb = "is now" if self.changed else "is still"
         return f"the app says {self.role} {self.name!r} {verb} {now}"
 
     def to_dict(self) -> dict[str, object]:
+        """The state as the `verify` JSON's `tree` holds it."""
         return {"role": self.role, "name": self.name, "checked_before": self.before, "checked_after": self.after}
 
 

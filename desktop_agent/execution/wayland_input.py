@@ -45,6 +45,8 @@ class ZwlrVirtualPointerManagerV1(Interface):
 
 
 class ZwlrVirtualPointerV1Proxy(Proxy[ZwlrVirtualPointerV1]):
+    """Requests of a wlroots virtual pointer."""
+
     interface = ZwlrVirtualPointerV1
 
     @ZwlrVirtualPointerV1.request(Argument(ArgumentType.Uint), Argument(ArgumentType.Fixed),
@@ -68,6 +70,7 @@ class ZwlrVirtualPointerV1Proxy(Proxy[ZwlrVirtualPointerV1]):
     @ZwlrVirtualPointerV1.request(Argument(ArgumentType.Uint), Argument(ArgumentType.Uint),
                                   Argument(ArgumentType.Fixed))
     def axis(self, time: int, axis: int, value: float) -> None:
+        """Send a scroll axis event."""
         self._marshal(3, time, axis, value)
 
     @ZwlrVirtualPointerV1.request()
@@ -77,24 +80,30 @@ class ZwlrVirtualPointerV1Proxy(Proxy[ZwlrVirtualPointerV1]):
 
     @ZwlrVirtualPointerV1.request(Argument(ArgumentType.Uint))
     def axis_source(self, axis_source: int) -> None:
+        """Say what the scroll comes from."""
         self._marshal(5, axis_source)
 
     @ZwlrVirtualPointerV1.request(Argument(ArgumentType.Uint), Argument(ArgumentType.Uint))
     def axis_stop(self, time: int, axis: int) -> None:
+        """End a scroll."""
         self._marshal(6, time, axis)
 
     @ZwlrVirtualPointerV1.request(Argument(ArgumentType.Uint), Argument(ArgumentType.Uint),
                                   Argument(ArgumentType.Fixed), Argument(ArgumentType.Int))
     def axis_discrete(self, time: int, axis: int, value: float, discrete: int) -> None:
+        """Send a scroll in wheel steps."""
         self._marshal(7, time, axis, value, discrete)
 
     @ZwlrVirtualPointerV1.request()
     def destroy(self) -> None:
+        """Destroy the pointer."""
         self._marshal(8)
         self._destroy()
 
 
 class ZwlrVirtualPointerManagerV1Proxy(Proxy[ZwlrVirtualPointerManagerV1]):
+    """Requests of the wlroots virtual pointer manager."""
+
     interface = ZwlrVirtualPointerManagerV1
 
     @ZwlrVirtualPointerManagerV1.request(Argument(ArgumentType.Object, interface=WlSeat, nullable=True),
@@ -106,6 +115,7 @@ class ZwlrVirtualPointerManagerV1Proxy(Proxy[ZwlrVirtualPointerManagerV1]):
 
     @ZwlrVirtualPointerManagerV1.request()
     def destroy(self) -> None:
+        """Destroy the manager."""
         self._marshal(1)
         self._destroy()
 
@@ -125,30 +135,38 @@ class ZwpVirtualKeyboardManagerV1(Interface):
 
 
 class ZwpVirtualKeyboardV1Proxy(Proxy[ZwpVirtualKeyboardV1]):
+    """Requests of a virtual keyboard."""
+
     interface = ZwpVirtualKeyboardV1
 
     @ZwpVirtualKeyboardV1.request(Argument(ArgumentType.Uint), Argument(ArgumentType.FileDescriptor),
                                   Argument(ArgumentType.Uint))
     def keymap(self, format: int, fd: int, size: int) -> None:
+        """Send the keyboard's keymap."""
         self._marshal(0, format, fd, size)
 
     @ZwpVirtualKeyboardV1.request(Argument(ArgumentType.Uint), Argument(ArgumentType.Uint),
                                   Argument(ArgumentType.Uint))
     def key(self, time: int, key: int, state: int) -> None:
+        """Send a key press or release."""
         self._marshal(1, time, key, state)
 
     @ZwpVirtualKeyboardV1.request(Argument(ArgumentType.Uint), Argument(ArgumentType.Uint),
                                   Argument(ArgumentType.Uint), Argument(ArgumentType.Uint))
     def modifiers(self, mods_depressed: int, mods_latched: int, mods_locked: int, group: int) -> None:
+        """Send the modifier state."""
         self._marshal(2, mods_depressed, mods_latched, mods_locked, group)
 
     @ZwpVirtualKeyboardV1.request()
     def destroy(self) -> None:
+        """Destroy the keyboard."""
         self._marshal(3)
         self._destroy()
 
 
 class ZwpVirtualKeyboardManagerV1Proxy(Proxy[ZwpVirtualKeyboardManagerV1]):
+    """Requests of the virtual keyboard manager."""
+
     interface = ZwpVirtualKeyboardManagerV1
 
     @ZwpVirtualKeyboardManagerV1.request(Argument(ArgumentType.Object, interface=WlSeat),
@@ -294,6 +312,7 @@ class WlrootsDriver:
         time.sleep(self.SETTLE)
 
     def click(self, p: DesktopPoint, button: str = "left", count: int = 1) -> None:
+        """Click at `p`."""
         code = _BUTTONS.get(button)
         if code is None:
             raise AgentError(f"unknown mouse button {button!r}: left, right or middle")
@@ -304,6 +323,7 @@ class WlrootsDriver:
             self._button(code, False)
 
     def drag(self, src: DesktopPoint, dst: DesktopPoint) -> None:
+        """Drag from `src` to `dst` with the left button held."""
         self.move(src)
         time.sleep(self.SETTLE)
         self._button(BTN_LEFT, True)
@@ -342,11 +362,13 @@ class WlrootsDriver:
         time.sleep(self.SETTLE)
 
     def type_text(self, text: str) -> None:
+        """Type `text` where the focus is."""
         args = text_args(text)
         if args:
             self._run_wtype(args)
 
     def press(self, keys: list[str]) -> None:
+        """Press a key or a chord."""
         if keys:
             self._run_wtype(wtype_args(keys))
 

@@ -13,10 +13,13 @@ from desktop_agent.geometry import DesktopPoint
 
 @dataclass(frozen=True)
 class WindowInfo:
+    """A top-level window's title and application class."""
+
     title: str
     app: str  # the WM_CLASS class (e.g. "Gedit", "libreoffice-calc"), or "" when unknown
 
     def matches(self, name: str) -> bool:
+        """Whether `name` names this window's application (its class, or a part of its title)."""
         n = name.strip().lower()
         return bool(n) and (n == self.app.lower() or n in self.title.lower() or n in self.app.lower())
 

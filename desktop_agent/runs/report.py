@@ -14,6 +14,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from desktop_agent.runs.record import TargetRecord
 from desktop_agent.runs.store import RunRow, RunStore, StepRow
 from desktop_agent.runs.wording import (
     outcome_words,
@@ -24,6 +25,7 @@ from desktop_agent.runs.wording import (
     step_pictures,
     step_summary,
     step_words,
+    target_place,
 )
 
 _CSS = """
@@ -96,10 +98,9 @@ def _step_html(store: RunStore, s: StepRow) -> str:
         parts.append(f'<div class="summary">{e(summary)}</div>')
     rows = step_details(s)
     if s.target:
-        t = s.target
-        el = t.get("element", {})
-        rows.insert(0, ("target", f"{el.get('kind', '')} {el.get('text', '')!r} at desktop ({t['desktop'][0]}, "
-                                  f"{t['desktop'][1]}) on monitor {t['monitor']}"))
+        t = TargetRecord.of(s.target)
+        el = t.element
+        rows.insert(0, ("target", f"{el.get('kind', '')} {el.get('text', '')!r} {target_place(t, 'at desktop')}"))
     whole = []
     box = s.target.get("bbox") if s.target else None
     point = s.target.get("point") if s.target else None

@@ -27,12 +27,12 @@ import platformdirs
 
 from desktop_agent.capture.frame import ScreenFrame
 from desktop_agent.errors import DataFolderError, RunNotFound
+from desktop_agent.runs.record import FINAL_RUN, RunStatus, StepStatus
 
 HOME_ENV = "DESKTOP_AGENT_HOME"
-FINAL_RUN = ("succeeded", "partial", "failed", "aborted", "interrupted")
 # Steps not yet acting when the run ended; `sending`/`sent` keep their status (input may have arrived).
-_NOT_SENT = ("planned", "approved")
-_MAYBE_SENT = ("sending", "sent")
+_NOT_SENT = (str(StepStatus.PLANNED), str(StepStatus.APPROVED))
+_MAYBE_SENT = (str(StepStatus.SENDING), str(StepStatus.SENT))
 # "DAg1": marks the file as ours, so a foreign SQLite file is never taken for a run database.
 APPLICATION_ID = 0x44416731
 _DIR_MODE = 0o700
@@ -75,12 +75,15 @@ CREATE TABLE IF NOT EXISTS steps (
 
 
 def data_home() -> Path:
+    """The data folder: $DESKTOP_AGENT_HOME, else the user's data directory."""
     env = os.environ.get(HOME_ENV)
     return Path(env) if env else Path(platformdirs.user_data_dir("desktop-agent", appauthor=False))
 
 
 @dataclass(frozen=True)
 class RunRow:
+    """One run as the `runs` table holds it."""
+
     id: str
     task: str
     planner: str
@@ -95,6 +98,8 @@ class RunRow:
 
 @dataclass(frozen=True)
 class StepRow:
+    """One step as the `steps` table holds it."""
+
     run_id: str
     idx: int
     action: dict[str, Any]
@@ -264,6 +269,7 @@ class RunStore:
             raise _not_ours(path, f"it holds the tables {', '.join(sorted(tables))}")
 
     def close(self) -> None:
+        """Close the database."""
         self._db.close()
 
     def _write(self, sql: str, args: tuple[Any, ...]) -> None:
@@ -278,10 +284,11 @@ class RunStore:
         rows = self._db.execute("SELECT id, pid, host, started_at FROM runs WHERE status = 'running'").fetchall()
         for r in rows:
             if r["host"] == host and r["pid"] and not _run_process_alive(int(r["pid"]), float(r["started_at"])):
-                self.finish_run(r["id"], "interrupted", "the agent process ended before the run finished")
+                self.finish_run(r["id"], RunStatus.INTERRUPTED, "the agent process ended before the run finished")
 
     # -- runs --------------------------------------------------------------------------------------
     def start_run(self, task: str, planner: str, approve: str, screens: list[dict[str, Any]]) -> str:
+        """Record a new run (status `running`); returns its id."""
         run_id = time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
         self._write(
             "INSERT INTO runs (id, task, planner, approve, status, started_at, pid, host, screens) "
@@ -291,6 +298,7 @@ class RunStore:
         return run_id
 
     def finish_run(self, run_id: str, status: str, message: str = "") -> None:
+        """Record how a run ended; steps not yet sent end with it, sent ones say they were not checked."""
         assert status in FINAL_RUN
         now = time.time()
         with self._db:
@@ -299,7 +307,7 @@ class RunStore:
                              (status, message, now, run_id))
             self._db.execute(
                 f"UPDATE steps SET status = ?, ended_at = ? WHERE run_id = ? AND status IN {_NOT_SENT}",
-                ("aborted" if status != "interrupted" else "interrupted", now, run_id),
+                (StepStatus.ABORTED if status != RunStatus.INTERRUPTED else StepStatus.INTERRUPTED, now, run_id),
             )
             # Input was (or may have been) sent: the status says so; the error says it was never verified.
             self._db.execute(
@@ -314,6 +322,7 @@ class RunStore:
 
     # -- steps -------------------------------------------------------------------------------------
     def add_step(self, run_id: str, idx: int, action: dict[str, Any], description: str, reason: str) -> None:
+        """Record a new step (status `planned`)."""
         self._write(
             "INSERT INTO steps (run_id, idx, action, description, reason, status, started_at) "
             "VALUES (?, ?, ?, ?, ?, 'planned', ?)",
@@ -321,6 +330,7 @@ class RunStore:
         )
 
     def update_step(self, run_id: str, idx: int, **fields: Any) -> None:
+        """Change fields of a step's row (dicts as JSON)."""
         allowed = {"status", "target", "verify", "timings", "usage", "before_path", "after_path", "error",
                    "ended_at", "action", "description", "outcome"}
         sets, args = [], []
@@ -354,12 +364,14 @@ class RunStore:
 
     # -- reading -----------------------------------------------------------------------------------
     def list_runs(self, limit: int = 50) -> list[RunRow]:
+        """The latest runs, newest first."""
         rows = self._db.execute(
             "SELECT r.*, (SELECT COUNT(*) FROM steps s WHERE s.run_id = r.id) AS n FROM runs r "
             "ORDER BY started_at DESC LIMIT ?", (limit,)).fetchall()
         return [self._run(r, int(r["n"])) for r in rows]
 
     def get_run(self, run_id: str) -> RunRow:
+        """One run by its id, or by a part of it that matches one run only."""
         r = self._db.execute(
             "SELECT r.*, (SELECT COUNT(*) FROM steps s WHERE s.run_id = r.id) AS n FROM runs r WHERE id = ?",
             (run_id,)).fetchone()
@@ -373,6 +385,7 @@ class RunStore:
         return self._run(r, int(r["n"]))
 
     def steps(self, run_id: str) -> list[StepRow]:
+        """A run's steps in order."""
         rows = self._db.execute("SELECT * FROM steps WHERE run_id = ? ORDER BY idx", (run_id,)).fetchall()
         return [
             StepRow(r["run_id"], r["idx"], json.loads(r["action"]), r["description"], r["reason"], r["status"],

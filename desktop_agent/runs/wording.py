@@ -1,6 +1,7 @@
-"""How a run reads to a person, shared by the app's timeline and the HTML report: status words, stage names,
-durations, counts ("1 step", "2 steps"), a run's totals, a step's outcome in words, its developer figures,
-and its pictures (before and after crops of the area that changed, the whole target in view).
+"""How a run reads to a person, the one formatting module of the CLI's printer, the app's controller and timeline,
+and the HTML report: status words, stage names, durations, counts ("1 step", "2 steps"), where a step acted,
+what a model answer cost, a run's totals, a step's outcome in words, its developer figures, and its pictures
+(before and after crops of the area that changed, the whole target in view).
 
 Every text here is plain text: the timeline shows it in plain labels, the report escapes it."""
 
@@ -17,6 +18,7 @@ import numpy as np
 
 from desktop_agent.execution.change_words import NO_CHANGE
 from desktop_agent.geometry import Rect
+from desktop_agent.runs.record import RunStatus, TargetRecord, Usage
 from desktop_agent.runs.store import RunRow, StepRow
 
 # What the person reads for a record's status: `aborted` is a run (or step) they stopped.
@@ -90,6 +92,33 @@ def duration(ms: float) -> str:
     return f"{int(s // 60)} min {int(s % 60):02d} s"
 
 
+def place_words(x: object, y: object, monitor: object, at: str = "at") -> str:
+    """Where a step acts: 'at (812, 44) on monitor 2' (`at`: 'at desktop' where the report says so)."""
+    return f"{at} ({x}, {y}) on monitor {monitor}"
+
+
+def target_place(target: TargetRecord, at: str = "at") -> str:
+    """A recorded target's place in words (see `place_words`)."""
+    return place_words(target.desktop[0], target.desktop[1], target.monitor, at)
+
+
+def money(usd: float, places: int = 4) -> str:
+    """A cost: '$0.0012'."""
+    return f"${usd:.{places}f}"
+
+
+def tokens_words(n: float) -> str:
+    """A token count for people: '2,100 tokens'."""
+    return f"{n:,.0f} tokens"
+
+
+def answer_cost(usage: Usage) -> str:
+    """What one model answer cost, as the CLI prints it: '1834+41 tokens, 900 ms, $0.0012' (no cost: left out)."""
+    cost = f", {money(usage.cost_usd)}" if usage.cost_usd is not None else ""
+    return (f"{usage.prompt_tokens:.0f}+{usage.completion_tokens:.0f} tokens, {usage.model_ms or 0:.0f} ms"
+            f"{cost}")
+
+
 def stage_name(key: str) -> str:
     """A timing's stage in words; one measured while planning says so."""
     if key.startswith("plan_"):
@@ -99,6 +128,8 @@ def stage_name(key: str) -> str:
 
 @dataclass(frozen=True)
 class RunTotals:
+    """A run's steps, time, tokens and cost."""
+
     steps: int
     seconds: float | None  # None: the run has no end and no steps that ended
     tokens: int
@@ -110,21 +141,22 @@ class RunTotals:
         if self.seconds is not None:
             parts.append(duration(self.seconds * 1000))
         if self.tokens:
-            parts.append(f"{self.tokens:,} tokens")
-            parts.append(f"${self.cost_usd:.4f}" if self.cost_usd is not None else "cost not reported")
+            parts.append(tokens_words(self.tokens))
+            parts.append(money(self.cost_usd) if self.cost_usd is not None else "cost not reported")
         return " · ".join(parts)
 
 
 def run_totals(run: RunRow, steps: list[StepRow], now: float | None = None) -> RunTotals:
     """Steps, time (to the end, or to now for a run in progress), tokens and cost of one run."""
     end: float | None = run.ended_at
-    if end is None and run.status == "running":
+    if end is None and run.status == RunStatus.RUNNING:
         end = now if now is not None else time.time()
     elif end is None:
         end = max((s.ended_at or 0.0 for s in steps), default=0.0) or None
     seconds = max(0.0, end - run.started_at) if end else None
-    tokens = int(sum(s.usage.get("prompt_tokens", 0) + s.usage.get("completion_tokens", 0) for s in steps))
-    costs = [float(s.usage["cost_usd"]) for s in steps if "cost_usd" in s.usage]
+    usages = [Usage.of(s.usage) for s in steps]
+    tokens = int(sum(u.tokens for u in usages))
+    costs = [u.cost_usd for u in usages if u.cost_usd is not None]
     return RunTotals(len(steps), seconds, tokens, sum(costs) if costs else None)
 
 
@@ -132,8 +164,9 @@ def step_words(s: StepRow) -> str:
     """The action in plain words, with where it acted: 'Click "Save" at (812, 44) on monitor 2'."""
     words = s.description
     if s.target:
-        words += f" at ({s.target['desktop'][0]}, {s.target['desktop'][1]}) on monitor {s.target['monitor']}"
-        el = s.target.get("element") or {}
+        target = TargetRecord.of(s.target)
+        words += f" {target_place(target)}"
+        el = target.element
         source = {"both": "the pixels and the app's accessibility tree",
                   "accessibility": "the app's accessibility tree"}
         if el.get("origin") in source:  # where the target's name came from (absent: the pixels alone)
@@ -144,15 +177,15 @@ def step_words(s: StepRow) -> str:
 def step_summary(s: StepRow) -> str:
     """A step's figures a person reads: how long it took, the model's time, tokens and cost."""
     parts = []
+    usage = Usage.of(s.usage)
     if "step" in s.timings:
         parts.append(f"took {duration(s.timings['step'])}")
-    if "model_ms" in s.usage:
-        parts.append(f"model {duration(s.usage['model_ms'])}")
-    tokens = s.usage.get("prompt_tokens", 0) + s.usage.get("completion_tokens", 0)
-    if tokens:
-        parts.append(f"{tokens:,.0f} tokens")
-    if "cost_usd" in s.usage:
-        parts.append(f"${s.usage['cost_usd']:.4f}")
+    if usage.model_ms is not None:
+        parts.append(f"model {duration(usage.model_ms)}")
+    if usage.tokens:
+        parts.append(tokens_words(usage.tokens))
+    if usage.cost_usd is not None:
+        parts.append(money(usage.cost_usd))
     return " · ".join(parts)
 
 
@@ -162,7 +195,7 @@ def step_details(s: StepRow) -> list[tuple[str, str]]:
     rows = [(f"{stage_name(k)} ({k})", duration(v)) for k, v in s.timings.items()]
     for k, v in s.usage.items():
         if k == "cost_usd":
-            value = f"${v:.6f}"
+            value = money(v, 6)
         elif k == "confidence":
             value = f"{v:.0%}"
         elif k == "model_ms":
@@ -213,6 +246,8 @@ CHANGE_BGR = (40, 160, 40)
 
 @dataclass(frozen=True, eq=False)
 class Picture:
+    """One of a step's pictures: a caption and a cropped, marked image."""
+
     caption: str  # "Before", "After", "The target"
     image: np.ndarray  # BGR, already cropped and marked
 
