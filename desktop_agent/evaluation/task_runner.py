@@ -15,8 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from desktop_agent.agent.proposal import PARTIAL_EXIT
-from desktop_agent.errors import AgentError, StepFailed, TargetNotFound, one_line
+from desktop_agent.errors import AgentError, StepFailed, StepSkipped, TargetNotFound, one_line
 from desktop_agent.evaluation.reference import (
     ReferenceRecording,
     ReferenceStep,
@@ -90,7 +89,7 @@ def classify_failure(code: int | None, rows: list[StepRow], ref_steps: list[Refe
             hit = len(rows) <= len(ref_steps) and _on_target(last, ref_steps[len(rows) - 1])
             return LOST_INPUT if hit else NO_EFFECT
         return ERROR
-    if code in (0, PARTIAL_EXIT):
+    if code in (0, StepSkipped.exit_code):
         # Every step ran, the outcome is wrong. Each input went where the reference's went: some was lost.
         if planner == "direct" and ref_steps and len(rows) <= len(ref_steps) and all(
                 _on_target(row, ref) is not False for row, ref in aligned):

@@ -12,18 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from desktop_agent.errors import AgentError
-
-
-class PlanRejected(AgentError):
-    """The model's answer cannot become an action (malformed, unknown mark, off-screen point, ...)."""
-
-    exit_code = 5
-
-    def __init__(self, message: str, raw: str = "", usage: dict[str, float] | None = None) -> None:
-        super().__init__(message)
-        self.raw = raw
-        self.usage = usage or {}
+from desktop_agent.errors import PlanRejected
 
 
 class _Choice(BaseModel):

@@ -8,13 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from desktop_agent.errors import AgentError
-
-
-class BackendError(AgentError):
-    """The model could not be reached or refused the request (server down, bad key, unknown model)."""
-
-    exit_code = 7
+from desktop_agent.errors import BackendError as BackendError  # raised by every backend; defined there
 
 
 @dataclass(frozen=True)
