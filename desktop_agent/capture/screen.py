@@ -12,10 +12,11 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from desktop_agent.capture.frame import MAX_IMAGE_PIXELS, MAX_IMAGE_SIDE, ScreenFrame, check_image_size
+from desktop_agent.config import ENV_NAMES, read_environment
 from desktop_agent.errors import AgentError, MonitorLayoutError, NoDisplayError, quote
 from desktop_agent.geometry import FrameGeometry, Monitor, ScreenLayout, parse_monitor_spec
 
-MONITORS_ENV = "DESKTOP_AGENT_MONITORS"
+MONITORS_ENV = ENV_NAMES["monitors"]
 
 _X_CONNECTION_ERRORS = {"DisplayError", "DisplayNameError", "DisplayConnectionError", "ConnectionClosedError"}
 
@@ -111,7 +112,7 @@ class MssScreen:
 
     def __init__(self, monitors_spec: str | None = None) -> None:
         check_display()
-        self._spec = monitors_spec if monitors_spec is not None else os.environ.get(MONITORS_ENV)
+        self._spec = monitors_spec if monitors_spec is not None else read_environment().monitors
         self._local = threading.local()
 
     def _mss(self) -> Any:

@@ -15,9 +15,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from desktop_agent.config import ENV_NAMES, read_environment
 from desktop_agent.errors import MonitorLayoutError, NoDisplayError
 
-BACKEND_ENV = "DESKTOP_AGENT_BACKEND"
+BACKEND_ENV = ENV_NAMES["backend"]
 BACKENDS = ("x11", "wlroots")
 
 # What a missing part of the wlroots backend is, and where it comes from.
@@ -74,7 +75,7 @@ def detect_session(environ: Mapping[str, str] | None = None) -> Session:
     env = os.environ if environ is None else environ
     if not sys.platform.startswith("linux"):
         return Session("native", "native", f"{sys.platform}: the platform's own capture and input")
-    forced = env.get(BACKEND_ENV, "").strip().lower()
+    forced = (read_environment(env).backend or "").strip().lower()
     wayland = bool(env.get("WAYLAND_DISPLAY")) or env.get("XDG_SESSION_TYPE") == "wayland"
     x11 = bool(env.get("DISPLAY"))
     kind = "wayland" if wayland and env.get("XDG_SESSION_TYPE") != "x11" else ("x11" if x11 else "none")

@@ -25,6 +25,7 @@ from typing import Any
 
 from desktop_agent.capture.monitor_display import MonitorDisplay
 from desktop_agent.capture.virtual_display import VirtualDisplay, stop_process
+from desktop_agent.config import ENV_NAMES
 from desktop_agent.errors import AgentError
 from desktop_agent.evaluation.task_suite import ArchiveFixture, Fixture, ImageFixture, PdfFixture, TaskSpec
 from desktop_agent.geometry import parse_monitor_spec
@@ -282,7 +283,7 @@ class TaskEnvironment:
                    TMPDIR=str(self.tmp))
         if self.bus_address:
             env["DBUS_SESSION_BUS_ADDRESS"] = self.bus_address
-        env.pop("DESKTOP_AGENT_MONITORS", None)  # monitors are the X server's own (RandR), as on a real desktop
+        env.pop(ENV_NAMES["monitors"], None)  # monitors are the X server's own (RandR), as on a real desktop
         return env
 
     def app_command(self, cmd: list[str]) -> list[str]:

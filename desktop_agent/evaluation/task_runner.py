@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from desktop_agent.config import EMULATE_SCALE_ENV, ENV_NAMES
 from desktop_agent.errors import AgentError, StepFailed, StepSkipped, TargetNotFound, one_line
 from desktop_agent.evaluation.reference import (
     ReferenceRecording,
@@ -30,7 +31,7 @@ from desktop_agent.evaluation.task_suite import TaskSpec
 from desktop_agent.planning.script import split_steps
 from desktop_agent.runs.store import RunStore, StepRow
 
-SCALE_ENV = "DESKTOP_AGENT_EMULATE_SCALE"
+SCALE_ENV = EMULATE_SCALE_ENV
 
 
 # Failure kinds, each read from evidence (the run's exit code, which says which exception ended it, its
@@ -102,7 +103,7 @@ def _agent_run(env: TaskEnvironment, task: TaskSpec, text: str, planner_args: li
                max_steps: int, timeout: float) -> tuple[int | None, str, str]:
     """One `desktop-agent run` on the task's display. Returns (exit code or None on timeout, output, run id)."""
     run_env = env.env()
-    run_env["DESKTOP_AGENT_HOME"] = str(data_home)
+    run_env[ENV_NAMES["home"]] = str(data_home)
     if task.scale != 1 and task.emulate_scale:
         run_env[SCALE_ENV] = str(task.scale)
     before = {r.id for r in RunStore(data_home).list_runs(5)}

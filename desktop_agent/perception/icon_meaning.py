@@ -26,10 +26,11 @@ from typing import Any
 
 import numpy as np
 
+from desktop_agent.config import ENV_NAMES, read_environment
 from desktop_agent.perception.icons import preprocess_icon
 
 MODEL_DIR = Path(__file__).resolve().parents[2] / "models" / "icon_embed"
-MODEL_ENV = "DESKTOP_AGENT_ICON_EMBED_DIR"
+MODEL_ENV = ENV_NAMES["icon_embed_dir"]
 BUCKETS = 1 << 14  # hashed character n-gram rows
 NGRAMS = (3, 4, 5)
 # The cosine from which an icon's nearest known name is said of it (element text for planners and people,
@@ -53,7 +54,7 @@ def ngram_ids(word: str) -> tuple[int, ...]:
 
 
 def model_dir() -> Path:
-    return Path(os.environ.get(MODEL_ENV, MODEL_DIR))
+    return read_environment().path("icon_embed_dir", MODEL_DIR)
 
 
 def available(path: Path | None = None) -> bool:
