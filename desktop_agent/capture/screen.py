@@ -35,6 +35,7 @@ def display_error(exc: BaseException) -> NoDisplayError | None:
 
 
 def open_x_display() -> Any:
+    """A connection to the X display; NoDisplayError when there is none."""
     from Xlib import display as xdisplay
 
     try:
@@ -59,9 +60,11 @@ def _check_monitor_size(m: Monitor) -> None:
 class Screen(Protocol):
     """Yields frames with their geometry. Swap in a fake (or a ScaledScreen) without patching."""
 
-    def layout(self) -> ScreenLayout: ...
+    def layout(self) -> ScreenLayout:
+        """The monitors and their geometry now."""
 
-    def grab(self, monitor: Monitor) -> ScreenFrame: ...
+    def grab(self, monitor: Monitor) -> ScreenFrame:
+        """A capture of one monitor."""
 
 
 def check_display() -> None:
@@ -172,6 +175,7 @@ class MssScreen:
                     f"(`desktop-agent doctor` shows the screen)")
 
     def grab(self, monitor: Monitor) -> ScreenFrame:
+        """A capture of one monitor (BGR pixels with its geometry)."""
         _check_monitor_size(monitor)
         try:
             shot = self._mss().grab(
@@ -196,6 +200,7 @@ class MssScreen:
         return ScreenFrame(image, geom)
 
     def close(self) -> None:
+        """Release this thread's capture handle."""
         sct = getattr(self._local, "sct", None)
         if sct is not None:
             sct.close()

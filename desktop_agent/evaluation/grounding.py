@@ -59,10 +59,12 @@ class RiskRow:
 
     @property
     def coverage(self) -> float:
+        """The share of present targets clicked at this threshold."""
         return self.clicked / self.present if self.present else 0.0
 
     @property
     def click_accuracy(self) -> float:
+        """The share of clicks that were right."""
         return self.right / self.clicked if self.clicked else 0.0
 
     @property
@@ -72,9 +74,11 @@ class RiskRow:
 
     @property
     def absent_rate(self) -> float:
+        """The share of absent targets clicked anyway."""
         return self.absent_clicked / self.absent if self.absent else 0.0
 
     def to_dict(self) -> dict[str, Any]:
+        """The row as JSON-ready data."""
         return {"threshold": round(self.threshold, 3), "present": self.present, "clicked": self.clicked,
                 "right": self.right, "absent": self.absent, "absent_clicked": self.absent_clicked,
                 "coverage": round(self.coverage, 4), "click_accuracy": round(self.click_accuracy, 4),
@@ -117,12 +121,15 @@ class SampleError:
     reason: str
 
     def line(self) -> str:
+        """The error as one line of the report."""
         who = f"sample {self.index}" + (f" (id {quote(self.id, 40)})" if self.id is not None else "")
         return f"error {who}: {self.reason}"
 
 
 @dataclass
 class GroundingReport:
+    """The figures of one grounding evaluation: predictions, groups, risk-coverage, timings, errors."""
+
     predictions: list[dict[str, Any]]
     groups: dict[str, list[int]] = field(default_factory=dict)  # key -> [hits, abstained, total]
     parse_ms: list[float] = field(default_factory=list)
@@ -136,6 +143,7 @@ class GroundingReport:
     interrupted: bool = False  # stopped early (Ctrl+C): the figures are over the `done` samples only
 
     def accuracy(self, key: str = "all") -> float:
+        """Right predictions in group `key`, in percent of its samples."""
         hits, _, total = self.groups.get(key, [0, 0, 0])
         return 100.0 * hits / total if total else 0.0
 

@@ -233,6 +233,7 @@ def _archive(env: TaskEnvironment, c: ArchiveCheck) -> str | None:
 
 
 def sha256_file(path: Path) -> str:
+    """The SHA-256 of a file, hex."""
     h = hashlib.sha256()
     with path.open("rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):

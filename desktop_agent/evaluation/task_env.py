@@ -189,6 +189,7 @@ def archive_bytes(kind: str, members: dict[str, str]) -> bytes:
 
 
 def image_bytes(fx: ImageFixture) -> bytes:
+    """A PNG fixture of the given size and colour."""
     import cv2
     import numpy as np
 
@@ -268,6 +269,7 @@ class TaskEnvironment:
 
     @property
     def display(self) -> str:
+        """The task's X display (`:N`)."""
         assert self.xvfb is not None
         return self.xvfb.display
 
@@ -395,14 +397,17 @@ class TaskEnvironment:
         raise AgentError(f"task {self.task.name}: no window titled {title!r} within {timeout:g} s")
 
     def window_titles(self) -> list[str]:
+        """The titles of the windows on the task's display."""
         return [name for _, name in mapped_windows(self.display)]
 
     def clipboard(self) -> str:
+        """The text on the task's clipboard."""
         r = subprocess.run(["xclip", "-o", "-selection", "clipboard"], env=self.env(), capture_output=True,
                            timeout=10)
         return r.stdout.decode("utf-8", "replace") if r.returncode == 0 else ""
 
     def stop(self) -> None:
+        """Stop the apps, the window manager, the bus and the display."""
         for proc in self.apps:
             stop_process(proc)
         self.apps = []
@@ -418,5 +423,6 @@ class TaskEnvironment:
             self.xvfb = None
 
     def cleanup(self) -> None:
+        """Remove the task's home and temporary folders."""
         shutil.rmtree(self.home, ignore_errors=True)
         shutil.rmtree(self.tmp, ignore_errors=True)

@@ -43,6 +43,8 @@ UNREACHED = "not reached"  # step-controlled: no known-good input leads to the s
 
 @dataclass
 class TaskResult:
+    """One task's result: success, the failure's kind and detail, steps, time and tokens."""
+
     name: str
     success: bool  # the whole task: its checks passed and the run ended cleanly
     failure: str  # "" or one of the kinds above (step-controlled with a model: "planned differently")
@@ -59,6 +61,7 @@ class TaskResult:
 
     @property
     def seconds_per_step(self) -> float:
+        """Seconds per recorded step (0 without steps)."""
         return self.seconds / self.steps if self.steps else 0.0
 
 
@@ -365,6 +368,8 @@ def _stepwise_result(task: TaskSpec, whole: TaskResult, results: list[bool | Non
 
 @dataclass
 class SuiteReport:
+    """The results of a suite run and how it was run."""
+
     planner: str
     results: list[TaskResult]
     mode: str = "whole tasks"
@@ -411,6 +416,7 @@ class SuiteReport:
                                               if s is False and n))}
 
     def format(self) -> str:
+        """The report as text: a line per task, then the figures."""
         s = self.summary()
         lines = [f"{r.name:40s} {'ok  ' if r.success else 'FAIL'} {r.steps:3d} steps {r.seconds:6.1f} s  "
                  f"{r.failure + ': ' if r.failure else ''}{r.detail}" for r in self.results]
@@ -433,6 +439,7 @@ class SuiteReport:
         return "\n".join(lines)
 
     def write(self, folder: Path) -> tuple[Path, Path]:
+        """Write tasks.json and tasks.html into `folder`; returns their paths."""
         folder.mkdir(parents=True, exist_ok=True)
         js = folder / "tasks.json"
         js.write_text(json.dumps({"summary": self.summary(),
@@ -443,6 +450,7 @@ class SuiteReport:
         return js, page
 
     def html(self) -> str:
+        """The report as an HTML page."""
         e = html.escape
         s = self.summary()
         rows = "".join(

@@ -142,6 +142,7 @@ class LocateCalibration:
 
 
 def load_calibration(path: Path) -> LocateCalibration:
+    """The locate calibration (weights and threshold) stored at `path`."""
     meta = json.loads(path.read_text(encoding="utf-8"))
     return LocateCalibration({str(k): float(v) for k, v in meta["weights"].items()}, float(meta["threshold"]))
 

@@ -75,6 +75,7 @@ class LearnedDetector:
         return _suppress(out)
 
     def propose(self, image: np.ndarray, gray: np.ndarray) -> list[Proposal]:
+        """The trained detector's elements, boxes snapped to the pixels' edges."""
         out = []
         for c, score, r in self.raw(image):
             kind = CLASS_KINDS[c][1]
@@ -209,6 +210,7 @@ class CombinedDetector:
         self.extra = extra or OpenCvDetector()
 
     def propose(self, image: np.ndarray, gray: np.ndarray) -> list[Proposal]:
+        """The learned detector's elements, with the OpenCV proposals it missed."""
         learned = self.learned.propose(image, gray)
         extra = [p for p in self.extra.propose(image, gray) if not any(p.bbox.overlaps(q.bbox) for q in learned)]
         return learned + extra

@@ -20,11 +20,15 @@ class _Choice(BaseModel):
 
 
 class ClickMark(_Choice):
+    """The model's answer: click the element with this mark."""
+
     action: Literal["click", "double_click", "right_click"]
     element: int
 
 
 class ClickPoint(_Choice):
+    """The model's answer: click at a point of a monitor's screenshot."""
+
     action: Literal["click_point"]
     monitor: int
     x: int
@@ -32,17 +36,23 @@ class ClickPoint(_Choice):
 
 
 class TypeInto(_Choice):
+    """The model's answer: type text, into a marked element when given."""
+
     action: Literal["type"]
     text: str
     element: int | None = None
 
 
 class PressKeys(_Choice):
+    """The model's answer: press keys."""
+
     action: Literal["press"]
     keys: list[str] = Field(min_length=1, max_length=5)
 
 
 class ScrollOn(_Choice):
+    """The model's answer: scroll, on a marked element when given."""
+
     action: Literal["scroll"]
     direction: Literal["up", "down"]
     amount: int = Field(default=3, ge=1, le=50)
@@ -50,22 +60,30 @@ class ScrollOn(_Choice):
 
 
 class DragMarks(_Choice):
+    """The model's answer: drag one marked element onto another."""
+
     action: Literal["drag"]
     from_element: int
     to_element: int
 
 
 class WaitSeconds(_Choice):
+    """The model's answer: wait a number of seconds."""
+
     action: Literal["wait"]
     seconds: float = Field(ge=0, le=30)
 
 
 class Finish(_Choice):
+    """The model's answer: the task is done."""
+
     action: Literal["done"]
     summary: str
 
 
 class Ask(_Choice):
+    """The model's answer: ask the person a question."""
+
     action: Literal["ask_user"]
     question: str
 

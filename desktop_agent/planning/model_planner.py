@@ -99,6 +99,7 @@ class ModelPlanner:
         return request, marks, scales
 
     def next_step(self, context: PlanContext) -> PlannedStep | None:
+        """The model's next step for this screen, or None when it says the task is done."""
         request, marks, scales = self.prepare(context)
         request = replace(request, cancelled=context.cancelled, on_token=self.on_token)
         self.last_request = request

@@ -48,10 +48,12 @@ class UiaSource:
     name = "uia"
 
     def read(self, budget_s: float = DEFAULT_BUDGET_S, within: ScreenLayout | None = None) -> A11ySnapshot:
+        """Not implemented: raises AccessibilityUnavailable."""
         raise AccessibilityUnavailable(
             "reading UI Automation trees on Windows is not implemented yet (planned: the uiautomation package)")
 
     def close(self) -> None:
+        """Nothing to release."""
         pass
 
 
@@ -61,10 +63,12 @@ class AxSource:
     name = "ax"
 
     def read(self, budget_s: float = DEFAULT_BUDGET_S, within: ScreenLayout | None = None) -> A11ySnapshot:
+        """Not implemented: raises AccessibilityUnavailable."""
         raise AccessibilityUnavailable(
             "reading AX trees on macOS is not implemented yet (planned: pyobjc-framework-ApplicationServices)")
 
     def close(self) -> None:
+        """Nothing to release."""
         pass
 
 
