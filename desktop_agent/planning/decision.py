@@ -158,6 +158,22 @@ def _first_json_object(raw: str) -> str:
     return text[start:]
 
 
+def _lenient(data: dict[str, Any]) -> dict[str, Any]:
+    """The answer without what strict schemas force models to send (nulls for fields an action does not
+    use), its harmless numbers clamped (grammars and strict schemas cannot bound numbers everywhere)."""
+    act = data.get("action")
+    if isinstance(act, dict):
+        act = {k: v for k, v in act.items() if v is not None}
+        for key, lo, hi in (("amount", 1, 50), ("seconds", 0, 30)):
+            if isinstance(act.get(key), int | float) and not isinstance(act[key], bool):
+                act[key] = min(max(act[key], lo), hi)
+        data = {**data, "action": act}
+    data = {k: v for k, v in data.items() if v is not None}
+    if isinstance(data.get("confidence"), int | float) and not isinstance(data["confidence"], bool):
+        data["confidence"] = min(max(float(data["confidence"]), 0.0), 1.0)
+    return data
+
+
 def parse_decision(raw: str | dict[str, Any], usage: dict[str, float] | None = None) -> ModelDecision:
     """Validate a model's answer; raises `PlanRejected` with a one-line reason the model can act on."""
     raw_text = raw if isinstance(raw, str) else json.dumps(raw)
@@ -169,20 +185,8 @@ def parse_decision(raw: str | dict[str, Any], usage: dict[str, float] | None = N
                            raw_text, usage) from None
     if not isinstance(data, dict):
         raise PlanRejected(f"model output is JSON but not an object: {raw_text[:80]!r}", raw_text, usage)
-    # Lenient on what strict schemas force models to send: nulls for fields an action does not use.
-    act = data.get("action")
-    if isinstance(act, dict):
-        act = {k: v for k, v in act.items() if v is not None}
-        # Grammars and strict schemas cannot bound numbers everywhere: clamp the harmless ones.
-        for key, lo, hi in (("amount", 1, 50), ("seconds", 0, 30)):
-            if isinstance(act.get(key), int | float) and not isinstance(act[key], bool):
-                act[key] = min(max(act[key], lo), hi)
-        data = {**data, "action": act}
-    data = {k: v for k, v in data.items() if v is not None}
-    if isinstance(data.get("confidence"), int | float) and not isinstance(data["confidence"], bool):
-        data["confidence"] = min(max(float(data["confidence"]), 0.0), 1.0)
     try:
-        return ModelDecision.model_validate(data)
+        return ModelDecision.model_validate(_lenient(data))
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"] if not isinstance(p, int) or len(err["loc"]) < 4)
