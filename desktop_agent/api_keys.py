@@ -7,16 +7,12 @@ import re
 import sys
 from typing import TextIO
 
-from desktop_agent.errors import AgentError, UsageError, quote
+from desktop_agent.errors import KeyringError, UsageError, quote
 
 SERVICE = "desktop-agent"
 ENV_VARS = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY"}
 MAX_KEY_CHARS = 4096  # API keys are a few hundred characters at most
 _PROVIDER = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}")
-
-
-class KeyringError(AgentError):
-    pass
 
 
 def check_provider(provider: str) -> None:

@@ -11,8 +11,7 @@ from desktop_agent.agent.approval import (
     PreviewApprover,
     TerminalApprover,
     action_kind,
-    approver_for,
 )
 
 __all__ = ["ACTION_KINDS", "ApprovalGate", "ApprovalPolicy", "Approver", "AutoApprover", "Decision", "PolicyApprover",
-           "PreviewApprover", "TerminalApprover", "action_kind", "approver_for"]
+           "PreviewApprover", "TerminalApprover", "action_kind"]

@@ -143,22 +143,27 @@ def _accessibility() -> list[dict[str, Any]]:
         return [{"ok": False, "what": "accessibility check failed", "fix": f"{type(exc).__name__}: {exc}"}]
 
 
-def format_report(r: dict[str, Any]) -> str:
-    lines = [f"desktop-agent {r['version']} (Python {r['python']}, {r['platform']})"]
+def _screen_lines(r: dict[str, Any]) -> list[str]:
+    """The session and the display's monitors (or why there is no display)."""
+    lines = []
     sess = r.get("session")
     if sess:
         lines.append(f"session: {sess['kind']}, backend {sess['backend']} ({sess['reason']})")
         lines += [f"  missing: {m}" for m in sess["missing"]]
     d = r["display"]
-    if d["ok"]:
-        lines.append(f"display {d['name'] or '(default)'}: {len(d['monitors'])} monitor(s)")
-        for m in d["monitors"]:
-            star = " primary" if m["primary"] else ""
-            lines.append(f"  monitor {m['index']}{star}: {m['width']}x{m['height']} at {m['left']:+d}{m['top']:+d}, "
-                         f"scale {m['scale']:g} {m['name']}")
-    else:
-        lines.append(f"display: {d['error']} (a warning, see below)")
-    lines.append("OCR models (rapidocr, onnxruntime):")
+    if not d["ok"]:
+        return [*lines, f"display: {d['error']} (a warning, see below)"]
+    lines.append(f"display {d['name'] or '(default)'}: {len(d['monitors'])} monitor(s)")
+    for m in d["monitors"]:
+        star = " primary" if m["primary"] else ""
+        lines.append(f"  monitor {m['index']}{star}: {m['width']}x{m['height']} at {m['left']:+d}{m['top']:+d}, "
+                     f"scale {m['scale']:g} {m['name']}")
+    return lines
+
+
+def _model_lines(r: dict[str, Any]) -> list[str]:
+    """The OCR models (and how they loaded), the icon meaning model and the element detector."""
+    lines = ["OCR models (rapidocr, onnxruntime):"]
     for m in r["ocr_models"]:
         lines.append(f"  {m['name']} ({m['size_mb']} MB)")
     if not r["ocr_models"]:
@@ -175,6 +180,25 @@ def format_report(r: dict[str, Any]) -> str:
     lines.append(f"element detector: {dm['path']} ({dm['size_mb']} MB)" if dm["found"]
                  else f"element detector: not found at {dm['path']} (OpenCV proposals only; "
                       "run models/detector/build.sh)")
+    return lines
+
+
+def _verdict_lines(r: dict[str, Any]) -> list[str]:
+    """The warnings and problems, then `ready` or `not ready`."""
+    lines = [f"warning: {w}" for w in r.get("warnings", [])]
+    lines += [f"problem: {p}" for p in r.get("problems", [])]
+    if r.get("problems"):
+        lines.append(f"not ready: {len(r['problems'])} problem(s) above (exit 1)")
+    else:
+        lines.append("ready" + (f", with {len(r['warnings'])} warning(s) above" if r.get("warnings") else ""))
+    return lines
+
+
+def format_report(r: dict[str, Any]) -> str:
+    """`doctor`'s report as text: screens, models, planners, runtime, data folder, accessibility, verdict."""
+    lines = [f"desktop-agent {r['version']} (Python {r['python']}, {r['platform']})"]
+    lines += _screen_lines(r)
+    lines += _model_lines(r)
     lines.append("planners:")
     for name, p in r["planners"].items():
         lines.append(f"  {name}: {'available' if p['available'] else 'unavailable'} ({p['note']})")
@@ -184,10 +208,4 @@ def format_report(r: dict[str, Any]) -> str:
     for c in r.get("accessibility", []):
         lines.append(f"  {'ok' if c['ok'] else 'missing'}: {c['what']}" + (f" ({c['fix']})" if c["fix"] and not c["ok"]
                                                                           else ""))
-    lines += [f"warning: {w}" for w in r.get("warnings", [])]
-    lines += [f"problem: {p}" for p in r.get("problems", [])]
-    if r.get("problems"):
-        lines.append(f"not ready: {len(r['problems'])} problem(s) above (exit 1)")
-    else:
-        lines.append("ready" + (f", with {len(r['warnings'])} warning(s) above" if r.get("warnings") else ""))
-    return "\n".join(lines)
+    return "\n".join(lines + _verdict_lines(r))

@@ -2,8 +2,9 @@
 
 Exit codes (the CLI returns `exit_code`): 1 other errors (no display, keyring, ...), 2 bad input (a
 script, an image, an option, a data set the command cannot use), 3 abstained, 4 approval refused,
-5 a step failed, 130 stopped. Messages are one line; user text in them goes through `quote`, so a
-100 kB instruction never becomes a 100 kB error line.
+5 a step failed, 6 a step skipped, 7 the model unreachable, 130 stopped. Every exception the CLI turns
+into an exit code is defined here (the modules that raise them re-export their own). Messages are one
+line; user text in them goes through `quote`, so a 100 kB instruction never becomes a 100 kB error line.
 """
 
 from __future__ import annotations
@@ -41,12 +42,16 @@ class UsageError(AgentError):
 
 
 class NoDisplayError(AgentError):
+    """No display to capture or send input to (DISPLAY unset, the X server gone)."""
+
     def __init__(self, detail: str = "") -> None:
         msg = "no display: set DISPLAY or run under Xvfb"
         super().__init__(f"{msg} ({detail})" if detail else msg)
 
 
 class ImageReadError(AgentError):
+    """An image file that cannot be read (missing, damaged, too large)."""
+
     exit_code = 2
 
     def __init__(self, path: str, why: str) -> None:
@@ -60,6 +65,8 @@ class ScriptError(AgentError):
 
 
 class MonitorLayoutError(AgentError):
+    """A `--monitors` layout that cannot be used (unreadable, or off the real screen)."""
+
     exit_code = 2
 
 
@@ -82,6 +89,8 @@ class ApprovalRefused(AgentError):
 
 
 class RunAborted(AgentError):
+    """The run was stopped (Ctrl+C, SIGTERM, the stop request, the fail-safe)."""
+
     exit_code = 130
 
 
@@ -91,7 +100,44 @@ class StepFailed(AgentError):
     exit_code = 5
 
 
+class StepSkipped(AgentError):
+    """The person skipped a step; the run's other steps were verified (the run ends `partial`)."""
+
+    exit_code = 6
+
+
+class PlanRejected(AgentError):
+    """The model's answer cannot become an action (malformed, unknown mark, off-screen point, ...)."""
+
+    exit_code = 5
+
+    def __init__(self, message: str, raw: str = "", usage: dict[str, float] | None = None) -> None:
+        super().__init__(message)
+        self.raw = raw
+        self.usage = usage or {}
+
+
+class BackendError(AgentError):
+    """The model could not be reached or refused the request (server down, bad key, unknown model)."""
+
+    exit_code = 7
+
+
+class KeyringError(AgentError):
+    """The OS keyring cannot be reached or refused to store or remove a key."""
+
+
+class AccessibilityError(AgentError):
+    """Reading the accessibility tree failed."""
+
+
+class AccessibilityUnavailable(AccessibilityError):
+    """There is no accessibility tree to read here (no bus, not implemented on this platform)."""
+
+
 class RunNotFound(AgentError):
+    """No run in the run database has this ID (or a unique part of it)."""
+
     exit_code = 2
 
     def __init__(self, run_id: str) -> None:

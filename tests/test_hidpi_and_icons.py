@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from desktop_agent.agent import Agent
-from desktop_agent.approval import AutoApprover
+from desktop_agent.agent.approval import AutoApprover
 from desktop_agent.capture.scaled import ScaledScreen
 from desktop_agent.capture.screen import MssScreen
 from desktop_agent.execution.input_driver import PyAutoGuiDriver

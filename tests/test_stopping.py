@@ -91,7 +91,7 @@ def test_abort_request_from_another_thread_stops_the_run(target_app: TargetApp, 
     import threading
 
     from desktop_agent.agent import Agent
-    from desktop_agent.approval import AutoApprover
+    from desktop_agent.agent.approval import AutoApprover
     from desktop_agent.capture.screen import MssScreen
     from desktop_agent.execution.input_driver import PyAutoGuiDriver
     from desktop_agent.planning.planner import DirectPlanner

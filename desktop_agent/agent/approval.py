@@ -219,16 +219,6 @@ class TerminalApprover(_AnswersAtOnce):
         return reply or None
 
 
-def approver_for(mode: str, planner_kind: str, dry_run: bool = False) -> tuple[Approver, str]:
-    """The approver for `--approve MODE` and `--dry-run`, and the approval mode to record. `--approve auto` covers
-    the floor of risky steps only for the person's own script (the direct planner); a dry run skips every step."""
-    if dry_run:
-        return PreviewApprover(), "ask"
-    if mode == "auto":
-        return AutoApprover(allow_risky=planner_kind == "direct"), mode
-    return TerminalApprover(), mode
-
-
 class ApprovalGate:
     """Whether a located step is asked about: always when it is on the approval floor (`proposal.risk`), else
     unless the person chose "approve the rest"; a quit at the prompt stops the run."""

@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_agent.agent import AgentEvent, EventKind, RunOutcome, StepProposal
-from desktop_agent.agent.approval import PolicyApprover
 from desktop_agent.agent.events import STEP_EVENTS
 from desktop_agent.app.hotkeys import HotkeyError, X11Hotkeys
 from desktop_agent.app.notifications import Notifier, approval_note, in_view, run_note
@@ -38,9 +37,11 @@ from desktop_agent.app.qt_settings import SettingsDialog
 from desktop_agent.app.qt_text import plain_label
 from desktop_agent.app.qt_timeline import STOPPED_BY_YOU, TimelineWindow, outcome_words
 from desktop_agent.app.settings import AppSettings, load_settings, save_settings
-from desktop_agent.capture.masked import ExcludedRegions, MaskedScreen
+from desktop_agent.assemble import run_screen
+from desktop_agent.capture.masked import ExcludedRegions
 from desktop_agent.capture.screen import Screen
-from desktop_agent.capture.session import default_driver, default_screen
+from desktop_agent.capture.session import default_driver
+from desktop_agent.config import RunOptions, read_environment
 from desktop_agent.execution.input_driver import InputDriver
 from desktop_agent.geometry import DesktopPoint
 from desktop_agent.runs.store import RunStore
@@ -108,10 +109,9 @@ class AppController(QObject):
         self.command_bar.set_planner(self.settings.planner_options().describe())
         if driver is None:
             driver = default_driver()
-        self.screen = MaskedScreen(screen or default_screen(), self.regions)
+        self.screen = run_screen(self._run_options(), screen, self.regions)  # our own windows masked out
         self._acted_at: list[DesktopPoint] = []  # where the last step acted (desktop points)
-        self.runner = AgentRunner(self.screen, driver, home, PolicyApprover(self.approver,
-                                                                            self.settings.approval_policy()))
+        self.runner = AgentRunner(self.screen, driver, home, self.approver)  # asked after the approval policy
         # What the run is doing, from the moment its task is entered (connected first: hidden before the
         # windows resize at the end of a run).
         self.timeline.busy.follow(self.runner, self.approver)
@@ -225,13 +225,16 @@ class AppController(QObject):
         self.settings.remember(task)  # redacted: a typed password never reaches the settings file
         self.command_bar.history = list(self.settings.history)
         save_settings(self.settings, self.settings_path)
-        self.runner.approver = PolicyApprover(self.approver, self.settings.approval_policy())
         self._task = redact_task(task)
-        self.runner.start(task, self.settings.planner_options(), "ask")
+        self.runner.start(task, self._run_options())
         self.show_timeline()  # its busy line works from now, before anything has loaded
         self._set_running(True)
         self._status(f"starting: {redact_task(task)}")
         return True
+
+    def _run_options(self) -> RunOptions:
+        """The settings as the next run's options (with the HiDPI emulation the environment may ask for)."""
+        return self.settings.run_options(read_environment().scale())
 
     def stop(self) -> None:
         self.runner.stop()  # a step waiting for approval is refused: the run ends stopped, not failed

@@ -32,11 +32,11 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_agent.agent import StepProposal
+from desktop_agent.agent.approval import Decision
 from desktop_agent.agent.risk import PASSWORD_RISK
 from desktop_agent.app.qt_look import set_tone
 from desktop_agent.app.qt_screens import logical_layout, logical_point, to_qrect
 from desktop_agent.app.qt_text import plain_label
-from desktop_agent.approval import Decision
 from desktop_agent.errors import ApprovalRefused, RunAborted
 from desktop_agent.geometry import DesktopRect, Point
 from desktop_agent.planning.actions import TypeText

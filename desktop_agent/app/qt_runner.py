@@ -10,10 +10,12 @@ from PySide6.QtCore import QObject, Signal
 
 from desktop_agent.agent import Agent, AgentEvent, AgentSettings, RunOutcome
 from desktop_agent.agent.approval import Approver
+from desktop_agent.assemble import assemble_run
 from desktop_agent.capture.screen import Screen
+from desktop_agent.config import RunOptions
 from desktop_agent.errors import AgentError
 from desktop_agent.execution.input_driver import InputDriver
-from desktop_agent.planning.choice import PlannerOptions, make_planner
+from desktop_agent.planning.choice import make_planner
 from desktop_agent.runs.store import RunStore
 
 
@@ -49,22 +51,24 @@ class AgentRunner(QObject):
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    def start(self, task: str, options: PlannerOptions, approve_mode: str = "ask") -> bool:
+    def start(self, task: str, options: RunOptions) -> bool:
+        """Start `task` on the worker thread, assembled from `options` with `approver` as the person who is
+        asked (after the approval policy); False while a run is in progress."""
         if self.running:
             return False
         self._stop_requested.clear()
         self.approver.open()
-        self._thread = threading.Thread(target=self._run, args=(task, options, approve_mode), name="agent-run",
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._run, args=(task, options), name="agent-run", daemon=True)
         self.started.emit()
         self._thread.start()
         return True
 
-    def _run(self, task: str, options: PlannerOptions, approve_mode: str) -> None:
+    def _run(self, task: str, run_options: RunOptions) -> None:
         try:
             from desktop_agent.planning.script import check_task_text
 
             check_task_text(task)  # a script or a goal: UTF-8, bounded, as on the command line
+            options = run_options.planner_options()
             if options.kind == "direct":
                 planner = make_planner(options, task)  # a bad script fails here, before any model loads
             if self._parser is None:
@@ -81,11 +85,15 @@ class AgentRunner(QObject):
                 self._emit(self.finished, "stopped before the run started")
                 return
             store = RunStore(self.store_home)
-            self.agent = Agent(self.screen, self._parser, self.driver, store, self.approver, self.settings,
-                               on_event=self._on_event)
+            run = assemble_run(run_options, screen=self.screen, parser=self._parser, driver=self.driver, store=store,
+                               person=self.approver, settings=self.settings, on_event=self._on_event)
+            self.agent = run.agent
             if self._stop_requested.is_set():
                 self.agent.abort()
-            outcome: RunOutcome = self.agent.run(task, planner, approve_mode)
+            try:
+                outcome: RunOutcome = self.agent.run(task, planner, run.approve_mode)
+            finally:
+                run.close()
             store.close()
             self._emit(self.finished, outcome)
         except AgentError as exc:

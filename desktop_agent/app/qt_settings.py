@@ -22,11 +22,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_agent.agent.approval import ACTION_KINDS
 from desktop_agent.api_keys import delete_api_key, get_api_key, set_api_key
 from desktop_agent.app.autostart import autostart_enabled, set_autostart
 from desktop_agent.app.qt_text import plain_label
 from desktop_agent.app.settings import AppSettings
-from desktop_agent.approval import ACTION_KINDS
 from desktop_agent.errors import AgentError
 from desktop_agent.planning.choice import PLANNERS
 

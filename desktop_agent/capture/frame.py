@@ -57,19 +57,23 @@ class ScreenFrame:
 
     @property
     def width(self) -> int:
+        """The image's width in pixels."""
         return int(self.image.shape[1])
 
     @property
     def height(self) -> int:
+        """The image's height in pixels."""
         return int(self.image.shape[0])
 
     @staticmethod
     def from_image(image: np.ndarray, monitor: Monitor | None = None) -> ScreenFrame:
+        """A frame of an image, on `monitor` (default: one monitor of the image's size)."""
         h, w = image.shape[:2]
         mon = monitor or Monitor(1, 0, 0, w, h, 1.0, True, "image")
         return ScreenFrame(np.ascontiguousarray(image), FrameGeometry(mon, w, h))
 
     def save_png(self, path: Path) -> None:
+        """Write the image as PNG."""
         path.parent.mkdir(parents=True, exist_ok=True)
         # Level 1: a screenshot per step must not cost more than the step's perception.
         cv2.imwrite(str(path), self.image, [cv2.IMWRITE_PNG_COMPRESSION, 1])
@@ -150,4 +154,5 @@ def load_image(path: str | Path) -> np.ndarray:
 
 
 def frame_from_file(path: str | Path) -> ScreenFrame:
+    """A frame of an image file; ImageReadError when it cannot be read or is too large."""
     return ScreenFrame.from_image(load_image(path))

@@ -49,6 +49,7 @@ EndSection
 
 
 def dummy_available() -> bool:
+    """Whether Xorg and its dummy video driver are installed."""
     return shutil.which("Xorg") is not None and DUMMY_DRIVER.exists() and shutil.which("xrandr") is not None
 
 
@@ -74,6 +75,7 @@ class MonitorDisplay:
 
     @staticmethod
     def start(layout: ScreenLayout) -> MonitorDisplay:
+        """Start an Xorg server with the dummy driver and one output per monitor of `layout`."""
         if not dummy_available():
             raise NoDisplayError("real monitors need Xorg's dummy driver and xrandr: install the Debian packages "
                                  "xserver-xorg-video-dummy and x11-xserver-utils")
@@ -137,6 +139,7 @@ class MonitorDisplay:
             raise MonitorLayoutError(f"RandR did not take the monitors: {' '.join(got.split())}")
 
     def stop(self) -> None:
+        """Stop the server and remove its files."""
         stop_process(self.proc)
         shutil.rmtree(self.folder, ignore_errors=True)
 

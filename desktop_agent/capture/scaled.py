@@ -16,14 +16,18 @@ from desktop_agent.geometry import FrameGeometry, Monitor, ScreenLayout
 
 
 class ScaledScreen:
+    """Shows captures scaled by `scale`, as a HiDPI display would give them (for displays that cannot)."""
+
     def __init__(self, inner: Screen, scale: float) -> None:
         self.inner = inner
         self.scale = scale
 
     def layout(self) -> ScreenLayout:
+        """The inner layout, each monitor at this scale."""
         return ScreenLayout(tuple(replace(m, scale=self.scale) for m in self.inner.layout().monitors))
 
     def grab(self, monitor: Monitor) -> ScreenFrame:
+        """The inner capture, resized to this scale."""
         frame = self.inner.grab(monitor)
         w, h = round(frame.width * self.scale), round(frame.height * self.scale)
         image = cv2.resize(frame.image, (w, h), interpolation=cv2.INTER_CUBIC)

@@ -12,10 +12,11 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from desktop_agent.capture.frame import MAX_IMAGE_PIXELS, MAX_IMAGE_SIDE, ScreenFrame, check_image_size
+from desktop_agent.config import ENV_NAMES, read_environment
 from desktop_agent.errors import AgentError, MonitorLayoutError, NoDisplayError, quote
 from desktop_agent.geometry import FrameGeometry, Monitor, ScreenLayout, parse_monitor_spec
 
-MONITORS_ENV = "DESKTOP_AGENT_MONITORS"
+MONITORS_ENV = ENV_NAMES["monitors"]
 
 _X_CONNECTION_ERRORS = {"DisplayError", "DisplayNameError", "DisplayConnectionError", "ConnectionClosedError"}
 
@@ -34,6 +35,7 @@ def display_error(exc: BaseException) -> NoDisplayError | None:
 
 
 def open_x_display() -> Any:
+    """A connection to the X display; NoDisplayError when there is none."""
     from Xlib import display as xdisplay
 
     try:
@@ -58,9 +60,11 @@ def _check_monitor_size(m: Monitor) -> None:
 class Screen(Protocol):
     """Yields frames with their geometry. Swap in a fake (or a ScaledScreen) without patching."""
 
-    def layout(self) -> ScreenLayout: ...
+    def layout(self) -> ScreenLayout:
+        """The monitors and their geometry now."""
 
-    def grab(self, monitor: Monitor) -> ScreenFrame: ...
+    def grab(self, monitor: Monitor) -> ScreenFrame:
+        """A capture of one monitor."""
 
 
 def check_display() -> None:
@@ -111,7 +115,7 @@ class MssScreen:
 
     def __init__(self, monitors_spec: str | None = None) -> None:
         check_display()
-        self._spec = monitors_spec if monitors_spec is not None else os.environ.get(MONITORS_ENV)
+        self._spec = monitors_spec if monitors_spec is not None else read_environment().monitors
         self._local = threading.local()
 
     def _mss(self) -> Any:
@@ -171,6 +175,7 @@ class MssScreen:
                     f"(`desktop-agent doctor` shows the screen)")
 
     def grab(self, monitor: Monitor) -> ScreenFrame:
+        """A capture of one monitor (BGR pixels with its geometry)."""
         _check_monitor_size(monitor)
         try:
             shot = self._mss().grab(
@@ -195,6 +200,7 @@ class MssScreen:
         return ScreenFrame(image, geom)
 
     def close(self) -> None:
+        """Release this thread's capture handle."""
         sct = getattr(self._local, "sct", None)
         if sct is not None:
             sct.close()

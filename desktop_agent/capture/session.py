@@ -15,9 +15,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from desktop_agent.config import ENV_NAMES, read_environment
 from desktop_agent.errors import MonitorLayoutError, NoDisplayError
 
-BACKEND_ENV = "DESKTOP_AGENT_BACKEND"
+BACKEND_ENV = ENV_NAMES["backend"]
 BACKENDS = ("x11", "wlroots")
 
 # What a missing part of the wlroots backend is, and where it comes from.
@@ -74,10 +75,8 @@ def detect_session(environ: Mapping[str, str] | None = None) -> Session:
     env = os.environ if environ is None else environ
     if not sys.platform.startswith("linux"):
         return Session("native", "native", f"{sys.platform}: the platform's own capture and input")
-    forced = env.get(BACKEND_ENV, "").strip().lower()
-    wayland = bool(env.get("WAYLAND_DISPLAY")) or env.get("XDG_SESSION_TYPE") == "wayland"
-    x11 = bool(env.get("DISPLAY"))
-    kind = "wayland" if wayland and env.get("XDG_SESSION_TYPE") != "x11" else ("x11" if x11 else "none")
+    forced = (read_environment(env).backend or "").strip().lower()
+    kind, x11 = _session_kind(env)
     if forced and forced not in BACKENDS:
         raise NoDisplayError(f"{BACKEND_ENV}={forced!r}: give one of {', '.join(BACKENDS)}")
     if forced == "x11" or (not forced and kind == "x11"):
@@ -89,6 +88,18 @@ def detect_session(environ: Mapping[str, str] | None = None) -> Session:
     if not missing:
         why = f"{BACKEND_ENV}=wlroots" if forced else "a wlroots Wayland compositor (wlr-screencopy, virtual pointer)"
         return Session(kind, "wlroots", why, (), tuple(names))
+    return _without_wlroots(kind, forced, x11, missing, names)
+
+
+def _session_kind(env: Mapping[str, str]) -> tuple[str, bool]:
+    """The session's kind (wayland, x11 or none) and whether it has an X display (DISPLAY, XWayland too)."""
+    wayland = bool(env.get("WAYLAND_DISPLAY")) or env.get("XDG_SESSION_TYPE") == "wayland"
+    x11 = bool(env.get("DISPLAY"))
+    return ("wayland" if wayland and env.get("XDG_SESSION_TYPE") != "x11" else ("x11" if x11 else "none")), x11
+
+
+def _without_wlroots(kind: str, forced: str, x11: bool, missing: list[str], names: list[str]) -> Session:
+    """A Wayland session whose compositor cannot run the wlroots backend: XWayland where there is one."""
     if forced == "wlroots":
         return Session(kind, "none", f"{BACKEND_ENV}=wlroots but the backend cannot run", tuple(missing), tuple(names))
     if x11:

@@ -22,11 +22,14 @@ def stop_process(proc: subprocess.Popen[bytes], grace: float = 5.0) -> None:
 
 @dataclass
 class VirtualDisplay:
+    """An Xvfb display for tests and the task suite, stopped by its handle."""
+
     proc: subprocess.Popen[bytes]
     display: str  # e.g. ":5"
 
     @staticmethod
     def start(size: str = "1920x1080", depth: int = 24) -> VirtualDisplay:
+        """Start Xvfb with one screen of `size` and wait until it answers."""
         if shutil.which("Xvfb") is None:
             raise NoDisplayError("Xvfb is not installed: run scripts/setup.sh (Debian package xvfb)")
         r, w = os.pipe()
@@ -43,6 +46,7 @@ class VirtualDisplay:
         return VirtualDisplay(proc, f":{number}")
 
     def stop(self) -> None:
+        """Stop the Xvfb server."""
         stop_process(self.proc)
 
     def __enter__(self) -> VirtualDisplay:

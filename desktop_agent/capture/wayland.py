@@ -65,6 +65,7 @@ class WaylandOutput:
 
     @property
     def ready(self) -> bool:
+        """Whether the output's size is known."""
         return self.width > 0 and self.height > 0
 
 
@@ -281,4 +282,5 @@ class WlrootsScreen:
         return ScreenFrame(image, FrameGeometry(monitor, image.shape[1], image.shape[0]))
 
     def close(self) -> None:
+        """Close the Wayland connection."""
         self._conn.close()

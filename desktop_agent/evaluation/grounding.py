@@ -59,10 +59,12 @@ class RiskRow:
 
     @property
     def coverage(self) -> float:
+        """The share of present targets clicked at this threshold."""
         return self.clicked / self.present if self.present else 0.0
 
     @property
     def click_accuracy(self) -> float:
+        """The share of clicks that were right."""
         return self.right / self.clicked if self.clicked else 0.0
 
     @property
@@ -72,9 +74,11 @@ class RiskRow:
 
     @property
     def absent_rate(self) -> float:
+        """The share of absent targets clicked anyway."""
         return self.absent_clicked / self.absent if self.absent else 0.0
 
     def to_dict(self) -> dict[str, Any]:
+        """The row as JSON-ready data."""
         return {"threshold": round(self.threshold, 3), "present": self.present, "clicked": self.clicked,
                 "right": self.right, "absent": self.absent, "absent_clicked": self.absent_clicked,
                 "coverage": round(self.coverage, 4), "click_accuracy": round(self.click_accuracy, 4),
@@ -117,12 +121,15 @@ class SampleError:
     reason: str
 
     def line(self) -> str:
+        """The error as one line of the report."""
         who = f"sample {self.index}" + (f" (id {quote(self.id, 40)})" if self.id is not None else "")
         return f"error {who}: {self.reason}"
 
 
 @dataclass
 class GroundingReport:
+    """The figures of one grounding evaluation: predictions, groups, risk-coverage, timings, errors."""
+
     predictions: list[dict[str, Any]]
     groups: dict[str, list[int]] = field(default_factory=dict)  # key -> [hits, abstained, total]
     parse_ms: list[float] = field(default_factory=list)
@@ -136,6 +143,7 @@ class GroundingReport:
     interrupted: bool = False  # stopped early (Ctrl+C): the figures are over the `done` samples only
 
     def accuracy(self, key: str = "all") -> float:
+        """Right predictions in group `key`, in percent of its samples."""
         hits, _, total = self.groups.get(key, [0, 0, 0])
         return 100.0 * hits / total if total else 0.0
 
@@ -145,6 +153,7 @@ class GroundingReport:
         return 100.0 * self.wrong.get(key, 0) / total if total else 0.0
 
     def risk_coverage(self, key: str = "all", thresholds: tuple[float, ...] = THRESHOLDS) -> list[RiskRow]:
+        """Group `key`'s accuracy and wrong clicks if clicks below each threshold abstained."""
         return risk_coverage([o for o in self.outcomes if key in o.keys], thresholds)
 
     def to_dict(self) -> dict[str, Any]:
@@ -163,28 +172,32 @@ class GroundingReport:
             return ""
         return f"PARTIAL: stopped after {self.done} of {self.total} samples; the figures are over those {self.done}"
 
+    def _wrong_clicks_line(self) -> str:
+        """The wrong clicks on present targets (outside their box) and on absent ones (any click)."""
+        present = sum(o.present for o in self.outcomes)
+        absent = len(self.outcomes) - present
+        wrong_present = sum(o.present and o.score is not None and o.score >= MIN_SCORE and not o.inside
+                            for o in self.outcomes)
+        absent_clicked = sum(not o.present and o.score is not None and o.score >= MIN_SCORE for o in self.outcomes)
+        parts = []
+        if present:
+            parts.append(f"{100.0 * wrong_present / present:.1f}% of present targets clicked outside their box "
+                         f"({wrong_present}/{present})")
+        if absent:
+            parts.append(f"{100.0 * absent_clicked / absent:.1f}% of absent targets clicked "
+                         f"({absent_clicked}/{absent})")
+        return "wrong clicks: " + "; ".join(parts)
+
     def format(self) -> str:
+        """The report as text: per group, the wrong clicks, risk-coverage, latency, errors, then accuracy."""
         lines = [self.partial_note()] if self.interrupted else []
         lines.append(f"{'group':28s} {'accuracy':>8s}  {'n':>5s}  abstained  wrong clicks")
         for key in sorted(self.groups):
             hits, abst, total = self.groups[key]
             lines.append(f"{key:28s} {100.0 * hits / total:7.1f}%  {total:5d}  {abst:9d}  "
                          f"{self.wrong_rate(key):11.1f}%")
-        present = sum(o.present for o in self.outcomes)
-        absent = len(self.outcomes) - present
         if self.outcomes:
-            wrong_present = sum(o.present and o.score is not None and o.score >= MIN_SCORE and not o.inside
-                                for o in self.outcomes)
-            absent_clicked = sum(not o.present and o.score is not None and o.score >= MIN_SCORE
-                                 for o in self.outcomes)
-            parts = []
-            if present:
-                parts.append(f"{100.0 * wrong_present / present:.1f}% of present targets clicked outside their box "
-                             f"({wrong_present}/{present})")
-            if absent:
-                parts.append(f"{100.0 * absent_clicked / absent:.1f}% of absent targets clicked "
-                             f"({absent_clicked}/{absent})")
-            lines.append("wrong clicks: " + "; ".join(parts))
+            lines.append(self._wrong_clicks_line())
             lines += format_risk_coverage(self.risk_coverage())
         if self.sample_ms:
             lines.append(
@@ -247,6 +260,39 @@ def _sample_id(sample: Any) -> str | int | None:
     return sid
 
 
+def _check_bbox(bbox: Any) -> str | None:
+    """Why a sample's `bbox` is not [x1, y1, x2, y2] or null, or None when it is."""
+    if bbox is None:
+        return None
+    if (not isinstance(bbox, list) or len(bbox) != 4
+            or not all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in bbox)):
+        return f"'bbox' must be [x1, y1, x2, y2] (four numbers) or null, not {quote(json.dumps(bbox), 60)}"
+    x1, y1, x2, y2 = bbox
+    if x2 < x1 or y2 < y1:
+        return f"'bbox' {bbox} has x2 < x1 or y2 < y1: it must be [x1, y1, x2, y2]"
+    return None
+
+
+def _check_instruction(ins: Any) -> str | None:
+    """Why a sample's instruction cannot be located, or None when it can."""
+    if not isinstance(ins, str) or not ins.strip():
+        return f"'instruction' must be non-empty text, not {quote(ins, 60)}"
+    if _has_surrogates(ins):
+        return "'instruction' holds an unpaired surrogate (\\ud800-\\udfff): not text"
+    if len(ins) > MAX_INSTRUCTION_CHARS:
+        return f"'instruction' is {len(ins)} characters long: at most {MAX_INSTRUCTION_CHARS}"
+    return None
+
+
+def _check_optional_text(sample: dict[str, Any]) -> str | None:
+    """Why one of the sample's optional labels (data_type, platform, ...) is not short text, or None."""
+    for key in _OPTIONAL_TEXT:
+        value = sample.get(key)
+        if value is not None and (not isinstance(value, str) or len(value) > 100 or _has_surrogates(value)):
+            return f"{key!r} must be short text, not {quote(value, 40)}"
+    return None
+
+
 def check_sample(sample: Any) -> str | None:
     """Why `sample` cannot be scored, or None when it can."""
     if not isinstance(sample, dict):
@@ -260,29 +306,11 @@ def check_sample(sample: Any) -> str | None:
     img = sample["img_filename"]
     if not isinstance(img, str) or not img.strip() or _has_surrogates(img) or "\0" in img:
         return f"'img_filename' must be a file name, not {quote(img, 60)}"
-    ins = sample["instruction"]
-    if not isinstance(ins, str) or not ins.strip():
-        return f"'instruction' must be non-empty text, not {quote(ins, 60)}"
-    if _has_surrogates(ins):
-        return "'instruction' holds an unpaired surrogate (\\ud800-\\udfff): not text"
-    if len(ins) > MAX_INSTRUCTION_CHARS:
-        return f"'instruction' is {len(ins)} characters long: at most {MAX_INSTRUCTION_CHARS}"
-    bbox = sample["bbox"]
-    if bbox is not None:
-        if (not isinstance(bbox, list) or len(bbox) != 4
-                or not all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in bbox)):
-            return f"'bbox' must be [x1, y1, x2, y2] (four numbers) or null, not {quote(json.dumps(bbox), 60)}"
-        x1, y1, x2, y2 = bbox
-        if x2 < x1 or y2 < y1:
-            return f"'bbox' {bbox} has x2 < x1 or y2 < y1: it must be [x1, y1, x2, y2]"
-    for key in _OPTIONAL_TEXT:
-        value = sample.get(key)
-        if value is not None and (not isinstance(value, str) or len(value) > 100 or _has_surrogates(value)):
-            return f"{key!r} must be short text, not {quote(value, 40)}"
-    return None
+    return _check_instruction(sample["instruction"]) or _check_bbox(sample["bbox"]) or _check_optional_text(sample)
 
 
 def _hit(sample: dict[str, Any], pred: dict[str, Any]) -> bool:
+    """Whether a prediction is right: inside the target's box, or abstaining where the target is absent."""
     if sample.get("bbox") is None:
         return bool(pred.get("abstain"))
     if pred.get("abstain"):
@@ -291,104 +319,135 @@ def _hit(sample: dict[str, Any], pred: dict[str, Any]) -> bool:
     return bool(x1 <= pred["x"] <= x2 and y1 <= pred["y"] <= y2)
 
 
+class _Scoring:
+    """One evaluation's running state: the report, the per-group counts, and the progress over the samples."""
+
+    def __init__(self, samples: list[Any], progress: Callable[[int, int], None] | None) -> None:
+        self.samples = samples
+        self.progress = progress
+        self.report = GroundingReport(predictions=[], total=len(samples))
+        self.groups: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+        self.wrong: dict[str, int] = defaultdict(int)
+        self.done = 0
+        # Ids as score.py compares them (as text); a repeated id gets no error line in the predictions, which
+        # would stand for the other sample's.
+        self.id_counts: dict[str, int] = defaultdict(int)
+        for s in samples:
+            sid = _sample_id(s)
+            if sid is not None:
+                self.id_counts[str(sid)] += 1
+
+    def step(self) -> None:
+        """One more sample done (scored or an error)."""
+        self.done += 1
+        if self.progress:
+            self.progress(self.done, len(self.samples))
+
+    def error(self, index: int, sample: Any, reason: str) -> None:
+        """Sample `index` cannot be scored: listed with why (and in the predictions, when its id is unique)."""
+        sid = _sample_id(sample)
+        self.report.errors.append(SampleError(index, sid, reason))
+        if sid is not None and self.id_counts[str(sid)] == 1:
+            self.report.predictions.append({"id": sid, "error": reason})
+        self.step()
+
+    def by_image(self) -> dict[str, list[tuple[int, dict[str, Any]]]]:
+        """The samples that can be scored, by image (in order); the others are errors."""
+        out: dict[str, list[tuple[int, dict[str, Any]]]] = defaultdict(list)
+        first: dict[str, int] = {}
+        for i, s in enumerate(self.samples, 1):
+            why = check_sample(s)
+            if why is None and str(s["id"]) in first:
+                why = f"its id repeats sample {first[str(s['id'])]}'s"
+            elif why is None:
+                first[str(s["id"])] = i
+            if why:
+                self.error(i, s, why)
+            else:
+                out[s["img_filename"]].append((i, s))
+        return out
+
+    def count(self, s: dict[str, Any], pred: dict[str, Any], score: float | None, inside: bool) -> None:
+        """A scored sample into its groups: all, its type, its platform and its app."""
+        hit = _hit(s, pred)
+        keys = ["all", f"type:{s.get('data_type') or '?'}", f"platform:{s.get('platform') or '?'}"]
+        if s.get("data_source"):
+            keys.append(f"app:{s['data_source']}")
+        clicked = not pred.get("abstain")
+        for key in keys:
+            g = self.groups[key]
+            g[0] += hit
+            g[1] += not clicked
+            g[2] += 1
+            self.wrong[key] += clicked and not hit
+        self.report.outcomes.append(Outcome(score, s["bbox"] is not None, inside, tuple(keys)))
+
+
+def _predict(parsed: Any, s: dict[str, Any]) -> tuple[dict[str, Any], float | None, bool]:
+    """The prediction for one sample, its score (None: nothing to click) and whether its point is in the bbox."""
+    inside = False
+    try:
+        # The best candidate whatever its score, for the risk-coverage table; below MIN_SCORE
+        # the prediction abstains, as `locate` does.
+        res = locate_target(parsed, s["instruction"], min_score=0.0)
+    except TargetNotFound:
+        return {"id": s["id"], "abstain": True}, None, False
+    x, y = res.point.rounded()
+    if s["bbox"] is not None:
+        bx1, by1, bx2, by2 = s["bbox"]
+        inside = bool(bx1 <= x <= bx2 and by1 <= y <= by2)
+    pred: dict[str, Any] = ({"id": s["id"], "x": x, "y": y} if res.score >= MIN_SCORE
+                            else {"id": s["id"], "abstain": True})
+    pred["score"] = round(res.score, 4)
+    return pred, res.score, inside
+
+
+def _score_image(scoring: _Scoring, folder: Path, parser: ScreenParser, img_name: str,
+                 group: list[tuple[int, dict[str, Any]]]) -> None:
+    """Parse one image once and score each of its samples."""
+    report = scoring.report
+    try:
+        image = load_image(folder / img_name)
+    except AgentError as exc:  # missing, damaged, too large: its samples are errors, the rest go on
+        for i, s in group:
+            scoring.error(i, s, str(exc))
+        return
+    parser.reset()  # each image is a screen never seen: no reuse from the previous one
+    t0 = time.perf_counter()
+    parsed = parser.parse(image, incremental=False)
+    parse_ms = (time.perf_counter() - t0) * 1000
+    report.parse_ms.append(parse_ms)
+    for _, s in group:
+        t1 = time.perf_counter()
+        pred, score, inside = _predict(parsed, s)
+        loc_ms = (time.perf_counter() - t1) * 1000
+        report.locate_ms.append(loc_ms)
+        report.sample_ms.append(parse_ms / len(group) + loc_ms)
+        report.predictions.append(pred)
+        scoring.count(s, pred, score, inside)
+        scoring.step()
+
+
 def evaluate_grounding(folder: Path, parser: ScreenParser, progress: Callable[[int, int], None] | None = None,
                        samples: list[Any] | None = None) -> GroundingReport:
     """Score every sample of `folder` (`samples`: its annotations, when already loaded). Ctrl+C
     (KeyboardInterrupt) stops it early: the report then holds what was done, marked `interrupted`."""
-    samples = load_samples(folder) if samples is None else samples
-    report = GroundingReport(predictions=[], total=len(samples))
-    by_image: dict[str, list[tuple[int, dict[str, Any]]]] = defaultdict(list)
-    # Ids as score.py compares them (as text); a repeated id gets no error line in the predictions, which
-    # would stand for the other sample's.
-    id_counts: dict[str, int] = defaultdict(int)
-    for s in samples:
-        sid = _sample_id(s)
-        if sid is not None:
-            id_counts[str(sid)] += 1
-    first: dict[str, int] = {}
-    done = 0
-
-    def error(index: int, sample: Any, reason: str) -> None:
-        nonlocal done
-        sid = _sample_id(sample)
-        report.errors.append(SampleError(index, sid, reason))
-        if sid is not None and id_counts[str(sid)] == 1:
-            report.predictions.append({"id": sid, "error": reason})
-        done += 1
-        if progress:
-            progress(done, len(samples))
-
-    for i, s in enumerate(samples, 1):
-        why = check_sample(s)
-        if why is None and str(s["id"]) in first:
-            why = f"its id repeats sample {first[str(s['id'])]}'s"
-        elif why is None:
-            first[str(s["id"])] = i
-        if why:
-            error(i, s, why)
-        else:
-            by_image[s["img_filename"]].append((i, s))
-    groups: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
-    wrong: dict[str, int] = defaultdict(int)
+    scoring = _Scoring(load_samples(folder) if samples is None else samples, progress)
+    by_image = scoring.by_image()
     try:
         for img_name, group in by_image.items():
-            try:
-                image = load_image(folder / img_name)
-            except AgentError as exc:  # missing, damaged, too large: its samples are errors, the rest go on
-                for i, s in group:
-                    error(i, s, str(exc))
-                continue
-            parser.reset()  # each image is a screen never seen: no reuse from the previous one
-            t0 = time.perf_counter()
-            parsed = parser.parse(image, incremental=False)
-            parse_ms = (time.perf_counter() - t0) * 1000
-            report.parse_ms.append(parse_ms)
-            for _, s in group:
-                t1 = time.perf_counter()
-                inside = False
-                try:
-                    # The best candidate whatever its score, for the risk-coverage table; below MIN_SCORE
-                    # the prediction abstains, as `locate` does.
-                    res = locate_target(parsed, s["instruction"], min_score=0.0)
-                    x, y = res.point.rounded()
-                    score: float | None = res.score
-                    if s["bbox"] is not None:
-                        bx1, by1, bx2, by2 = s["bbox"]
-                        inside = bool(bx1 <= x <= bx2 and by1 <= y <= by2)
-                    pred: dict[str, Any] = ({"id": s["id"], "x": x, "y": y} if res.score >= MIN_SCORE
-                                            else {"id": s["id"], "abstain": True})
-                    pred["score"] = round(res.score, 4)
-                except TargetNotFound:
-                    score = None
-                    pred = {"id": s["id"], "abstain": True}
-                loc_ms = (time.perf_counter() - t1) * 1000
-                report.locate_ms.append(loc_ms)
-                report.sample_ms.append(parse_ms / len(group) + loc_ms)
-                report.predictions.append(pred)
-                hit = _hit(s, pred)
-                keys = ["all", f"type:{s.get('data_type') or '?'}", f"platform:{s.get('platform') or '?'}"]
-                if s.get("data_source"):
-                    keys.append(f"app:{s['data_source']}")
-                clicked = not pred.get("abstain")
-                for key in keys:
-                    g = groups[key]
-                    g[0] += hit
-                    g[1] += not clicked
-                    g[2] += 1
-                    wrong[key] += clicked and not hit
-                report.outcomes.append(Outcome(score, s["bbox"] is not None, inside, tuple(keys)))
-                done += 1
-                if progress:
-                    progress(done, len(samples))
+            _score_image(scoring, folder, parser, img_name, group)
     except KeyboardInterrupt:  # the samples done so far are kept, scored and reported as partial
-        report.interrupted = True
-    report.done = done
-    report.groups = dict(groups)
-    report.wrong = dict(wrong)
+        scoring.report.interrupted = True
+    report = scoring.report
+    report.done = scoring.done
+    report.groups = dict(scoring.groups)
+    report.wrong = dict(scoring.wrong)
     return report
 
 
 def write_predictions(report: GroundingReport, out: Path) -> None:
+    """The predictions as JSON lines, one per sample (score.py's format)."""
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", encoding="utf-8") as f:
         for p in report.predictions:

@@ -53,6 +53,7 @@ class TargetBox:
     instruction: str = ""
 
     def holds(self, monitor: int, point: tuple[float, float] | list[float], margin: float = 4.0) -> bool:
+        """Whether a point on `monitor` lies in the box (with `margin` pixels around it)."""
         x1, y1, x2, y2 = self.box
         return (monitor == self.monitor and x1 - margin <= point[0] <= x2 + margin
                 and y1 - margin <= point[1] <= y2 + margin)
@@ -60,6 +61,8 @@ class TargetBox:
 
 @dataclass(frozen=True)
 class ReferenceStep:
+    """One step of a verified reference run: its input events and the boxes it acted on."""
+
     description: str
     action: str
     events: tuple[InputEvent, ...]
@@ -77,10 +80,12 @@ class ReferenceRecording:
     steps: list[ReferenceStep] = field(default_factory=list)
 
     def to_json(self) -> str:
+        """The recording as JSON text."""
         return json.dumps(asdict(self), ensure_ascii=False, indent=1)
 
     @staticmethod
     def from_json(text: str) -> ReferenceRecording:
+        """A recording read from JSON text."""
         data = json.loads(text)
         steps = [ReferenceStep(s["description"], s["action"],
                                tuple(_event(e) for e in s["events"]),
@@ -91,6 +96,7 @@ class ReferenceRecording:
         return ReferenceRecording(data["task"], data["fingerprint"], data["run_id"], steps)
 
     def save(self, path: Path) -> None:
+        """Write the recording to `path`."""
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
         tmp.write_text(self.to_json(), encoding="utf-8")
@@ -111,6 +117,7 @@ def task_fingerprint(task: TaskSpec) -> str:
 
 
 def reference_path(data_home: Path, task: TaskSpec) -> Path:
+    """Where the task's reference recording is kept in the data folder."""
     return data_home / "evals" / "references" / f"{task.name}.json"
 
 
@@ -160,6 +167,7 @@ def step_events(row: StepRow) -> tuple[InputEvent, ...]:
 
 
 def step_targets(row: StepRow) -> tuple[TargetBox, ...]:
+    """The boxes a recorded step acted on, one per target."""
     t = row.target
     if not t:
         return ()
@@ -248,6 +256,7 @@ def _send(steps: list[ReferenceStep]) -> None:
 
 
 def main(argv: list[str]) -> int:
+    """Replay the first N steps of a recording (argv: the file, N) on this display."""
     recording = ReferenceRecording.from_json(Path(argv[0]).read_text(encoding="utf-8"))
     _send(recording.steps[:int(argv[1])])
     return 0

@@ -25,6 +25,7 @@ class AccessibleTaskEnvironment(TaskEnvironment):
         self.atspi = PrivateAtspiBus.start(self.display, parent=runtime)
 
     def env(self) -> dict[str, str]:
+        """The task's environment with its own AT-SPI bus."""
         env = super().env()
         env.pop("NO_AT_BRIDGE", None)
         env.pop("AT_SPI_BUS_ADDRESS", None)  # the task's bus, found on its display, not the caller's
@@ -32,6 +33,7 @@ class AccessibleTaskEnvironment(TaskEnvironment):
         return env
 
     def stop(self) -> None:
+        """Stop the apps, then the accessibility bus."""
         try:
             super().stop()
         finally:

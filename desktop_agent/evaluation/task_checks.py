@@ -13,7 +13,7 @@ import tarfile
 import tempfile
 import urllib.request
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
 
@@ -184,25 +184,19 @@ def read_archive(p: Path, wanted: set[str]) -> tuple[set[str], dict[str, bytes]]
     return names, data
 
 
-def _archive(env: TaskEnvironment, c: ArchiveCheck) -> str | None:
-    p = env.home / c.path
-    if not p.is_file():
-        return f"{c.path} does not exist"
-    try:
-        names, data = read_archive(p, set(c.equals) | set(c.contains))
-    except (tarfile.TarError, zipfile.BadZipFile, OSError, EOFError) as exc:
-        return f"{c.path} is not an archive that can be read (zip, tar, tar.gz): {one_line(str(exc))}"
+def _archive_paths(names: Collection[str]) -> set[str]:
+    """The archive's member paths; folders count with or without their "/", and so do folders implied by a
+    member's path."""
     present = set(names)
-    for n in names:  # folders count with or without their "/", and so do folders implied by a member's path
+    for n in names:
         parts = n.rstrip("/").split("/")
         present |= {"/".join(parts[:i]) for i in range(1, len(parts) + 1)}
         present |= {"/".join(parts[:i]) + "/" for i in range(1, len(parts))}
-    for name in c.members:
-        if name not in present:
-            return f"{c.path} has no member {name}"
-    for name in c.absent:
-        if name in present:
-            return f"{c.path} still has {name}"
+    return present
+
+
+def _archive_texts(c: ArchiveCheck, data: dict[str, bytes]) -> str | None:
+    """What is wrong with the text of the file members the check names (equal to, or containing)."""
     for name, want in c.equals.items():
         if name not in data:
             return f"{c.path} has no file member {name}"
@@ -219,7 +213,27 @@ def _archive(env: TaskEnvironment, c: ArchiveCheck) -> str | None:
     return None
 
 
+def _archive(env: TaskEnvironment, c: ArchiveCheck) -> str | None:
+    """What is wrong with an archive: not there, unreadable, members missing or left, file texts."""
+    p = env.home / c.path
+    if not p.is_file():
+        return f"{c.path} does not exist"
+    try:
+        names, data = read_archive(p, set(c.equals) | set(c.contains))
+    except (tarfile.TarError, zipfile.BadZipFile, OSError, EOFError) as exc:
+        return f"{c.path} is not an archive that can be read (zip, tar, tar.gz): {one_line(str(exc))}"
+    present = _archive_paths(names)
+    for name in c.members:
+        if name not in present:
+            return f"{c.path} has no member {name}"
+    for name in c.absent:
+        if name in present:
+            return f"{c.path} still has {name}"
+    return _archive_texts(c, data)
+
+
 def sha256_file(path: Path) -> str:
+    """The SHA-256 of a file, hex."""
     h = hashlib.sha256()
     with path.open("rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):

@@ -25,8 +25,9 @@ from typing import Any
 
 from desktop_agent.capture.monitor_display import MonitorDisplay
 from desktop_agent.capture.virtual_display import VirtualDisplay, stop_process
+from desktop_agent.config import ENV_NAMES
 from desktop_agent.errors import AgentError
-from desktop_agent.evaluation.task_suite import ArchiveFixture, Fixture, ImageFixture, PdfFixture, TaskSpec
+from desktop_agent.evaluation.task_suite import AppSpec, ArchiveFixture, Fixture, ImageFixture, PdfFixture, TaskSpec
 from desktop_agent.geometry import parse_monitor_spec
 
 # Run as `sh -c PRIVATE_TMP sh TASK_TMP KEEP... -- CMD...` inside a new mount namespace: the task's folder
@@ -188,6 +189,7 @@ def archive_bytes(kind: str, members: dict[str, str]) -> bytes:
 
 
 def image_bytes(fx: ImageFixture) -> bytes:
+    """A PNG fixture of the given size and colour."""
     import cv2
     import numpy as np
 
@@ -267,6 +269,7 @@ class TaskEnvironment:
 
     @property
     def display(self) -> str:
+        """The task's X display (`:N`)."""
         assert self.xvfb is not None
         return self.xvfb.display
 
@@ -282,7 +285,7 @@ class TaskEnvironment:
                    TMPDIR=str(self.tmp))
         if self.bus_address:
             env["DBUS_SESSION_BUS_ADDRESS"] = self.bus_address
-        env.pop("DESKTOP_AGENT_MONITORS", None)  # monitors are the X server's own (RandR), as on a real desktop
+        env.pop(ENV_NAMES["monitors"], None)  # monitors are the X server's own (RandR), as on a real desktop
         return env
 
     def app_command(self, cmd: list[str]) -> list[str]:
@@ -320,7 +323,8 @@ class TaskEnvironment:
     def __exit__(self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None) -> None:
         self.stop()
 
-    def start(self) -> None:
+    def _write_files(self) -> None:
+        """The task's files in its home: generated fixtures, pictures, folders and text files."""
         for f in self.task.files:
             p = self.home / f.path
             if f.generate is not None:
@@ -337,6 +341,30 @@ class TaskEnvironment:
             p.parent.mkdir(parents=True, exist_ok=True)
             text = f.text if f.text is not None else "".join(f"line {i:03d}\n" for i in range(1, (f.lines or 0) + 1))
             p.write_text(text, encoding="utf-8")
+
+    def _start_app(self, app: AppSpec, env: dict[str, str]) -> None:
+        """One of the task's apps, started in the task's home, its window placed and activated."""
+        cmd = [c.replace("{home}", str(self.home)) for c in app.cmd]
+        if shutil.which(cmd[0]) is None:
+            raise AgentError(f"task {self.task.name}: {cmd[0]} is not installed")
+        app_env = {**env, **scale_env(self.scale),
+                   **{k: v.replace("{home}", str(self.home)) for k, v in app.env.items()}}
+        if self.private_tmp and "TMPDIR" not in app.env:
+            app_env["TMPDIR"] = "/tmp"  # the task's folder, seen from inside the app's namespace
+        proc = subprocess.Popen(self.app_command(cmd), env=app_env, cwd=self.home, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, start_new_session=True)
+        self.apps.append(proc)
+        wid = self._wait_for_window(app.window, proc, cmd)
+        if app.geometry:
+            x, y, w, h = (round(v * self.scale) for v in app.geometry)  # given in logical units
+            subprocess.run(["xdotool", "windowsize", str(wid), str(w), str(h), "windowmove", str(wid), str(x),
+                            str(y)], env=env, check=False, timeout=10)
+        subprocess.run(["xdotool", "windowactivate", "--sync", str(wid)], env=env, check=False, timeout=10,
+                       stderr=subprocess.DEVNULL)
+
+    def start(self) -> None:
+        """The task's files, its display (Xvfb, or Xorg with real monitors), a D-Bus bus, openbox and its apps."""
+        self._write_files()
         if self.task.monitors:  # a real multi-monitor X server: Xorg's dummy driver, one output a monitor
             self.xvfb = MonitorDisplay.start(parse_monitor_spec(self.task.monitors))
         else:
@@ -352,23 +380,7 @@ class TaskEnvironment:
                                    stderr=subprocess.DEVNULL)
         time.sleep(0.4)
         for app in self.task.apps:
-            cmd = [c.replace("{home}", str(self.home)) for c in app.cmd]
-            if shutil.which(cmd[0]) is None:
-                raise AgentError(f"task {self.task.name}: {cmd[0]} is not installed")
-            app_env = {**env, **scale_env(self.scale),
-                       **{k: v.replace("{home}", str(self.home)) for k, v in app.env.items()}}
-            if self.private_tmp and "TMPDIR" not in app.env:
-                app_env["TMPDIR"] = "/tmp"  # the task's folder, seen from inside the app's namespace
-            proc = subprocess.Popen(self.app_command(cmd), env=app_env, cwd=self.home, stdout=subprocess.DEVNULL,
-                                    stderr=subprocess.DEVNULL, start_new_session=True)
-            self.apps.append(proc)
-            wid = self._wait_for_window(app.window, proc, cmd)
-            if app.geometry:
-                x, y, w, h = (round(v * self.scale) for v in app.geometry)  # given in logical units
-                subprocess.run(["xdotool", "windowsize", str(wid), str(w), str(h), "windowmove", str(wid), str(x),
-                                str(y)], env=env, check=False, timeout=10)
-            subprocess.run(["xdotool", "windowactivate", "--sync", str(wid)], env=env, check=False, timeout=10,
-                           stderr=subprocess.DEVNULL)
+            self._start_app(app, env)
         time.sleep(0.8)  # let the windows paint before the first capture
 
     def _wait_for_window(self, title: str, proc: subprocess.Popen[bytes], cmd: list[str],
@@ -385,14 +397,17 @@ class TaskEnvironment:
         raise AgentError(f"task {self.task.name}: no window titled {title!r} within {timeout:g} s")
 
     def window_titles(self) -> list[str]:
+        """The titles of the windows on the task's display."""
         return [name for _, name in mapped_windows(self.display)]
 
     def clipboard(self) -> str:
+        """The text on the task's clipboard."""
         r = subprocess.run(["xclip", "-o", "-selection", "clipboard"], env=self.env(), capture_output=True,
                            timeout=10)
         return r.stdout.decode("utf-8", "replace") if r.returncode == 0 else ""
 
     def stop(self) -> None:
+        """Stop the apps, the window manager, the bus and the display."""
         for proc in self.apps:
             stop_process(proc)
         self.apps = []
@@ -408,5 +423,6 @@ class TaskEnvironment:
             self.xvfb = None
 
     def cleanup(self) -> None:
+        """Remove the task's home and temporary folders."""
         shutil.rmtree(self.home, ignore_errors=True)
         shutil.rmtree(self.tmp, ignore_errors=True)

@@ -15,8 +15,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from desktop_agent.agent.proposal import PARTIAL_EXIT
-from desktop_agent.errors import AgentError, StepFailed, TargetNotFound, one_line
+from desktop_agent.config import EMULATE_SCALE_ENV, ENV_NAMES
+from desktop_agent.errors import AgentError, StepFailed, StepSkipped, TargetNotFound, one_line
 from desktop_agent.evaluation.reference import (
     ReferenceRecording,
     ReferenceStep,
@@ -31,7 +31,7 @@ from desktop_agent.evaluation.task_suite import TaskSpec
 from desktop_agent.planning.script import split_steps
 from desktop_agent.runs.store import RunStore, StepRow
 
-SCALE_ENV = "DESKTOP_AGENT_EMULATE_SCALE"
+SCALE_ENV = EMULATE_SCALE_ENV
 
 
 # Failure kinds, each read from evidence (the run's exit code, which says which exception ended it, its
@@ -43,6 +43,8 @@ UNREACHED = "not reached"  # step-controlled: no known-good input leads to the s
 
 @dataclass
 class TaskResult:
+    """One task's result: success, the failure's kind and detail, steps, time and tokens."""
+
     name: str
     success: bool  # the whole task: its checks passed and the run ended cleanly
     failure: str  # "" or one of the kinds above (step-controlled with a model: "planned differently")
@@ -59,6 +61,7 @@ class TaskResult:
 
     @property
     def seconds_per_step(self) -> float:
+        """Seconds per recorded step (0 without steps)."""
         return self.seconds / self.steps if self.steps else 0.0
 
 
@@ -85,17 +88,23 @@ def classify_failure(code: int | None, rows: list[StepRow], ref_steps: list[Refe
         return WRONG_ELEMENT
     last = rows[-1] if rows else None
     if code == StepFailed.exit_code and last is not None and last.status == "failed":
-        if (last.verify or {}).get("changed") is False:
-            # Sent and nothing changed: on the reference's own element, the app lost the input.
-            hit = len(rows) <= len(ref_steps) and _on_target(last, ref_steps[len(rows) - 1])
-            return LOST_INPUT if hit else NO_EFFECT
-        return ERROR
-    if code in (0, PARTIAL_EXIT):
-        # Every step ran, the outcome is wrong. Each input went where the reference's went: some was lost.
-        if planner == "direct" and ref_steps and len(rows) <= len(ref_steps) and all(
-                _on_target(row, ref) is not False for row, ref in aligned):
+        return _failed_step_kind(rows, ref_steps)
+    if code in (0, StepSkipped.exit_code):
+        # Every step ran, the outcome is wrong. Each input went where the reference's went (none missed it,
+        # above): some was lost.
+        if planner == "direct" and ref_steps and len(rows) <= len(ref_steps):
             return LOST_INPUT
         return WRONG_OUTCOME
+    return ERROR
+
+
+def _failed_step_kind(rows: list[StepRow], ref_steps: list[ReferenceStep]) -> str:
+    """The kind of a run that ended on a failed step (StepFailed): its input lost, without effect, or an error."""
+    last = rows[-1]
+    if (last.verify or {}).get("changed") is False:
+        # Sent and nothing changed: on the reference's own element, the app lost the input.
+        hit = len(rows) <= len(ref_steps) and _on_target(last, ref_steps[len(rows) - 1])
+        return LOST_INPUT if hit else NO_EFFECT
     return ERROR
 
 
@@ -103,7 +112,7 @@ def _agent_run(env: TaskEnvironment, task: TaskSpec, text: str, planner_args: li
                max_steps: int, timeout: float) -> tuple[int | None, str, str]:
     """One `desktop-agent run` on the task's display. Returns (exit code or None on timeout, output, run id)."""
     run_env = env.env()
-    run_env["DESKTOP_AGENT_HOME"] = str(data_home)
+    run_env[ENV_NAMES["home"]] = str(data_home)
     if task.scale != 1 and task.emulate_scale:
         run_env[SCALE_ENV] = str(task.scale)
     before = {r.id for r in RunStore(data_home).list_runs(5)}
@@ -133,6 +142,21 @@ def _run_rows(data_home: Path, run_id: str) -> tuple[list[StepRow], str]:
         store.close()
 
 
+def _judged(task: TaskSpec, problems: list[str], code: int | None, message: str) -> tuple[list[str], str]:
+    """The task's problems and the detail line: the checks' problems with how the run ended; a right outcome
+    from a run that did not finish cleanly is a problem too."""
+    detail = "; ".join(problems) if problems else "checked"
+    if problems and message:
+        detail = f"{detail} (run: {message})"
+    elif problems and code is None:
+        detail = f"{detail} (over the {task.time_limit:g} s limit)"
+    elif not problems and code != 0:
+        # The outcome is right but the agent did not finish cleanly: not a success either.
+        problems = [f"the outcome is right but the run ended: {message or 'over the time limit'}"]
+        detail = problems[0]
+    return problems, detail
+
+
 def run_task(task: TaskSpec, data_home: Path, planner: str = "direct", planner_args: list[str] | None = None,
              reference: ReferenceRecording | None = None,
              environment: type[TaskEnvironment] = TaskEnvironment) -> TaskResult:
@@ -154,15 +178,7 @@ def run_task(task: TaskSpec, data_home: Path, planner: str = "direct", planner_a
     seconds = time.monotonic() - t0
     rows, message = _run_rows(data_home, run_id)
     tokens = int(sum(s.usage.get("prompt_tokens", 0) + s.usage.get("completion_tokens", 0) for s in rows))
-    detail = "; ".join(problems) if problems else "checked"
-    if problems and message:
-        detail = f"{detail} (run: {message})"
-    elif problems and code is None:
-        detail = f"{detail} (over the {task.time_limit:g} s limit)"
-    elif not problems and code != 0:
-        # The outcome is right but the agent did not finish cleanly: not a success either.
-        problems = [f"the outcome is right but the run ended: {message or 'over the time limit'}"]
-        detail = problems[0]
+    problems, detail = _judged(task, problems, code, message)
     kind = classify_failure(code, rows, reference.steps if reference and planner == "direct" else [], planner) \
         if problems else ""
     if problems and code is not None and not run_id:
@@ -187,29 +203,40 @@ def plan_matches(ref: StepRow, got: StepRow | None, message: str = "") -> tuple[
     keys. Returns (match, why not)."""
     if got is None:
         return False, f"planned nothing ({message})" if message else "planned nothing"
+    why = _other_action(ref, got) or _other_target(ref, got)
+    return not why, why
+
+
+def _other_action(ref: StepRow, got: StepRow) -> str:
+    """How the planned action differs from the reference's (kind, text, keys, direction); "" when it does not."""
     want, have = ref.action, got.action
     if have.get("action") != want.get("action"):
-        return False, f"planned {got.description!r} where the reference does {ref.description!r}"
+        return f"planned {got.description!r} where the reference does {ref.description!r}"
     if want.get("action") == "type" and str(have.get("text", "")).strip() != str(want.get("text", "")).strip():
-        return False, f"typed {have.get('text')!r}, the reference types {want.get('text')!r}"
+        return f"typed {have.get('text')!r}, the reference types {want.get('text')!r}"
     if want.get("action") == "press" and [k.lower() for k in have.get("keys", [])] != [
             k.lower() for k in want.get("keys", [])]:
         pressed, expected = "+".join(have.get("keys", [])), "+".join(want.get("keys", []))
-        return False, f"pressed {pressed}, the reference presses {expected}"
+        return f"pressed {pressed}, the reference presses {expected}"
     if want.get("action") == "scroll" and have.get("direction") != want.get("direction"):
-        return False, f"scrolled {have.get('direction')}, the reference scrolls {want.get('direction')}"
-    if ref.target and want.get("action") not in ("type", "press", "wait"):
-        if not got.target:
-            return False, f"{got.description!r} found no target ({got.error or got.status})"
-        pairs = [(ref.target, got.target),
-                 *zip(ref.target.get("more", []), got.target.get("more", []), strict=False)]
-        for r, g in pairs:
-            # The reference's element, or the box its click point was in (a label beside a check box).
-            hit = _inside(g["point"], r["element_bbox"]) or (bool(r.get("action_bbox")) and _inside(
-                g["point"], r["action_bbox"]))
-            if r["monitor"] != g["monitor"] or not hit:
-                return False, f"{got.description!r} points elsewhere than the reference's {r['instruction']!r}"
-    return True, ""
+        return f"scrolled {have.get('direction')}, the reference scrolls {want.get('direction')}"
+    return ""
+
+
+def _other_target(ref: StepRow, got: StepRow) -> str:
+    """How the planned points miss the reference's elements; "" when each lies in its element."""
+    if not ref.target or ref.action.get("action") in ("type", "press", "wait"):
+        return ""
+    if not got.target:
+        return f"{got.description!r} found no target ({got.error or got.status})"
+    pairs = [(ref.target, got.target), *zip(ref.target.get("more", []), got.target.get("more", []), strict=False)]
+    for r, g in pairs:
+        # The reference's element, or the box its click point was in (a label beside a check box).
+        hit = _inside(g["point"], r["element_bbox"]) or (bool(r.get("action_bbox")) and _inside(
+            g["point"], r["action_bbox"]))
+        if r["monitor"] != g["monitor"] or not hit:
+            return f"{got.description!r} points elsewhere than the reference's {r['instruction']!r}"
+    return ""
 
 
 def record_reference(task: TaskSpec, data_home: Path) -> tuple[TaskResult, ReferenceRecording | None]:
@@ -341,6 +368,8 @@ def _stepwise_result(task: TaskSpec, whole: TaskResult, results: list[bool | Non
 
 @dataclass
 class SuiteReport:
+    """The results of a suite run and how it was run."""
+
     planner: str
     results: list[TaskResult]
     mode: str = "whole tasks"
@@ -356,6 +385,7 @@ class SuiteReport:
                 f"the figures are over those {len(self.results)}")
 
     def summary(self) -> dict[str, Any]:
+        """The suite's figures as JSON-ready data (tasks.json's "summary")."""
         n = len(self.results)
         ok = sum(r.success for r in self.results)
         out: dict[str, Any] = {"planner": self.planner, "mode": self.mode, "tasks": n, "succeeded": ok,
@@ -372,18 +402,21 @@ class SuiteReport:
             out["median_seconds_per_step"] = round(statistics.median(per_step), 2) if per_step else 0.0
             out["tokens"] = sum(r.tokens for r in self.results)
         if self.mode == "step-controlled":
-            # Each step alone, on the state the reference run's input reached; steps no verified reference
-            # run reaches are counted apart, not as misses.
-            hits, scored = _score([s for r in self.results for s in r.step_results])
-            out["per_step_accuracy"] = round(100 * hits / scored, 1) if scored else 0.0
-            out["steps_scored"] = scored
-            out["steps_not_reached"] = sum(s is None for r in self.results for s in r.step_results)
-            out["step_failures"] = dict(Counter(n.split(":")[0] for r in self.results
-                                                for s, n in zip(r.step_results, r.step_notes, strict=False)
-                                                if s is False and n))
+            out.update(self._step_figures())
         return out
 
+    def _step_figures(self) -> dict[str, Any]:
+        """Step-controlled figures: each step alone, on the state the reference run's input reached; steps no
+        verified reference run reaches are counted apart, not as misses."""
+        hits, scored = _score([s for r in self.results for s in r.step_results])
+        return {"per_step_accuracy": round(100 * hits / scored, 1) if scored else 0.0, "steps_scored": scored,
+                "steps_not_reached": sum(s is None for r in self.results for s in r.step_results),
+                "step_failures": dict(Counter(n.split(":")[0] for r in self.results
+                                              for s, n in zip(r.step_results, r.step_notes, strict=False)
+                                              if s is False and n))}
+
     def format(self) -> str:
+        """The report as text: a line per task, then the figures."""
         s = self.summary()
         lines = [f"{r.name:40s} {'ok  ' if r.success else 'FAIL'} {r.steps:3d} steps {r.seconds:6.1f} s  "
                  f"{r.failure + ': ' if r.failure else ''}{r.detail}" for r in self.results]
@@ -406,6 +439,7 @@ class SuiteReport:
         return "\n".join(lines)
 
     def write(self, folder: Path) -> tuple[Path, Path]:
+        """Write tasks.json and tasks.html into `folder`; returns their paths."""
         folder.mkdir(parents=True, exist_ok=True)
         js = folder / "tasks.json"
         js.write_text(json.dumps({"summary": self.summary(),
@@ -416,6 +450,7 @@ class SuiteReport:
         return js, page
 
     def html(self) -> str:
+        """The report as an HTML page."""
         e = html.escape
         s = self.summary()
         rows = "".join(

@@ -58,6 +58,8 @@ Fixture = Annotated[PdfFixture | ArchiveFixture | ImageFixture, Field(discrimina
 
 
 class FileSpec(_Spec):
+    """A file or folder the task starts with, in its home."""
+
     path: str  # relative to the task's home folder
     text: str | None = None  # written as UTF-8; None makes a folder
     lines: int | None = None  # or: that many numbered lines ("line 001", ...)
@@ -73,6 +75,8 @@ class FileSpec(_Spec):
 
 
 class FileCheck(_Spec):
+    """The outcome check of a file: it exists, or holds text."""
+
     kind: Literal["file"]
     path: str
     equals: str | None = None
@@ -82,6 +86,8 @@ class FileCheck(_Spec):
 
 
 class FolderCheck(_Spec):
+    """The outcome check of a folder's entries."""
+
     kind: Literal["folder"]
     path: str
     exists: bool = True
@@ -96,6 +102,8 @@ class CellsCheck(_Spec):
 
 
 class IniCheck(_Spec):
+    """The outcome check of a setting in an ini file."""
+
     kind: Literal["ini"]
     path: str
     key: str  # "Section/key" as QSettings writes it, or "key" in the General section
@@ -146,6 +154,8 @@ class HashCheck(_Spec):
 
 
 class ClipboardCheck(_Spec):
+    """The outcome check of the clipboard's text."""
+
     kind: Literal["clipboard"]
     equals: str
 
@@ -169,6 +179,8 @@ Check = Annotated[FileCheck | FolderCheck | CellsCheck | IniCheck | KeyValueChec
 
 
 class TaskSpec(_Spec):
+    """One task of the suite: its apps, files, reference script, goal and outcome checks."""
+
     name: str
     goal: str
     script: str  # the reference steps for the direct planner
@@ -192,6 +204,7 @@ class TaskSpec(_Spec):
 
 
 def load_task(path: Path) -> TaskSpec:
+    """A task file (TOML) as a TaskSpec; AgentError when it cannot be used."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
         data.setdefault("name", path.stem)
@@ -208,6 +221,7 @@ def load_task(path: Path) -> TaskSpec:
 
 
 def load_suite(folder: Path | None = None) -> list[TaskSpec]:
+    """Every task of `folder` (default: the suite in the repository), by name."""
     folder = folder or DEFAULT_SUITE
     if not folder.is_dir():
         raise AgentError(f"no task suite at {folder}")

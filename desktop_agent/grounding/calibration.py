@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -22,12 +21,13 @@ from pathlib import Path
 
 import numpy as np
 
+from desktop_agent.config import ENV_NAMES, read_environment
 from desktop_agent.geometry import Rect
 from desktop_agent.grounding.instruction import Instruction, normalize
 from desktop_agent.perception.elements import Element, ElementKind
 
 CALIBRATION_PATH = Path(__file__).resolve().parents[2] / "models" / "locate" / "calibration.json"
-CALIBRATION_ENV = "DESKTOP_AGENT_LOCATE_CALIBRATION"
+CALIBRATION_ENV = ENV_NAMES["locate_calibration"]
 
 _INTERACTIVE = {ElementKind.BUTTON, ElementKind.INPUT, ElementKind.CHECKBOX, ElementKind.RADIO,
                 ElementKind.MENU_ITEM, ElementKind.LINK, ElementKind.TOGGLE, ElementKind.DROPDOWN, ElementKind.TAB,
@@ -142,6 +142,7 @@ class LocateCalibration:
 
 
 def load_calibration(path: Path) -> LocateCalibration:
+    """The locate calibration (weights and threshold) stored at `path`."""
     meta = json.loads(path.read_text(encoding="utf-8"))
     return LocateCalibration({str(k): float(v) for k, v in meta["weights"].items()}, float(meta["threshold"]))
 
@@ -149,4 +150,4 @@ def load_calibration(path: Path) -> LocateCalibration:
 @lru_cache(maxsize=1)
 def shared_calibration() -> LocateCalibration:
     """The shipped calibration (or the one named by DESKTOP_AGENT_LOCATE_CALIBRATION)."""
-    return load_calibration(Path(os.environ.get(CALIBRATION_ENV, CALIBRATION_PATH)))
+    return load_calibration(read_environment().path("locate_calibration", CALIBRATION_PATH))

@@ -37,6 +37,8 @@ _QUOTED = re.compile(r"[\"“”«»'‘’]([^\"“”«»'‘’]+)[\"“”«
 
 @dataclass(frozen=True, slots=True)
 class Instruction:
+    """An instruction read: the label to find, the kind of element asked for, and whether it was quoted."""
+
     raw: str
     label: str  # what should be written on (or named by) the target, normalised
     kind: ElementKind | None  # the kind of element asked for, if the instruction says

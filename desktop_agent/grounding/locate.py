@@ -52,6 +52,8 @@ _LABELLED = (ElementKind.INPUT, ElementKind.CHECKBOX, ElementKind.RADIO, Element
 
 @dataclass(frozen=True, slots=True)
 class LocateResult:
+    """Where to click for an instruction: the point, the element, the matched box and the score."""
+
     point: Point
     bbox: Rect  # the part of the element that carries the label (a span of a longer line, or all of it)
     score: float
@@ -59,6 +61,7 @@ class LocateResult:
     instruction: Instruction
 
     def to_dict(self) -> dict[str, Any]:
+        """The result as `locate --json` prints it."""
         x, y = self.point.rounded()
         return {"x": x, "y": y, "bbox": self.bbox.as_list(), "score": round(self.score, 3),
                 "element": self.element.to_dict()}

@@ -20,13 +20,18 @@ from desktop_agent.perception.regions import edge_mask, remove_long_lines
 
 @dataclass(frozen=True, slots=True)
 class Proposal:
+    """A detected element before merging: its kind, box and score."""
+
     kind: ElementKind
     bbox: Rect
     score: float
 
 
 class ElementDetector(Protocol):
-    def propose(self, image: np.ndarray, gray: np.ndarray) -> list[Proposal]: ...
+    """Proposes elements on a frame (the learned model, OpenCV, or both)."""
+
+    def propose(self, image: np.ndarray, gray: np.ndarray) -> list[Proposal]:
+        """Element proposals (framed controls, icons, ...) in the frame's pixels."""
 
 
 def _rect_outline_score(edges: np.ndarray, x: int, y: int, w: int, h: int) -> float:
@@ -53,6 +58,7 @@ class OpenCvDetector:
     """Framed boxes from contours, icons from compact non-text glyph clusters."""
 
     def propose(self, image: np.ndarray, gray: np.ndarray) -> list[Proposal]:
+        """Framed boxes and small glyphs found by edges and contours (extra recall beside the learned model)."""
         h, w = gray.shape[:2]
         edges = edge_mask(gray)
         out: list[Proposal] = []

@@ -10,6 +10,8 @@ from desktop_agent.geometry import Rect
 
 
 class ElementKind(StrEnum):
+    """What an element is on screen: text, a button, an icon, a field, a check box, ..."""
+
     TEXT = "text"
     BUTTON = "button"
     ICON = "icon"
@@ -37,6 +39,8 @@ class TextLine:
 
 @dataclass(frozen=True, slots=True)
 class Element:
+    """One UI element of a parsed screen: its kind, box in image pixels, text, confidence and where it came from."""
+
     id: int
     kind: ElementKind
     bbox: Rect
@@ -92,6 +96,7 @@ class ParseResult:
     accessibility: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        """The result as `parse --json` prints it: size, timings and elements."""
         fused = self.accessibility is not None
         out: dict[str, Any] = {
             "width": self.width,

@@ -26,10 +26,11 @@ from typing import Any
 
 import numpy as np
 
+from desktop_agent.config import ENV_NAMES, read_environment
 from desktop_agent.perception.icons import preprocess_icon
 
 MODEL_DIR = Path(__file__).resolve().parents[2] / "models" / "icon_embed"
-MODEL_ENV = "DESKTOP_AGENT_ICON_EMBED_DIR"
+MODEL_ENV = ENV_NAMES["icon_embed_dir"]
 BUCKETS = 1 << 14  # hashed character n-gram rows
 NGRAMS = (3, 4, 5)
 # The cosine from which an icon's nearest known name is said of it (element text for planners and people,
@@ -53,10 +54,12 @@ def ngram_ids(word: str) -> tuple[int, ...]:
 
 
 def model_dir() -> Path:
-    return Path(os.environ.get(MODEL_ENV, MODEL_DIR))
+    """The icon meaning model's folder (DESKTOP_AGENT_ICON_EMBED_DIR, else the shipped one)."""
+    return read_environment().path("icon_embed_dir", MODEL_DIR)
 
 
 def available(path: Path | None = None) -> bool:
+    """Whether the icon encoder and the text tables are in `path` (default: `model_dir()`)."""
     d = path or model_dir()
     return (d / "icon_encoder.onnx").exists() and (d / "icon_text.npz").exists()
 
@@ -73,6 +76,7 @@ class Calibration:
     max_wrong: float
 
     def probability(self, cosine: float, lead: float) -> float:
+        """The calibrated probability that an icon means the name, from its cosine and lead."""
         return float(1 / (1 + np.exp(-(self.a * cosine + self.b * lead + self.c))))
 
 
@@ -89,11 +93,13 @@ class TextEncoder:
         self.proj_b = tables["proj_b"].astype(np.float32)
 
     def word_vector(self, word: str) -> np.ndarray:
+        """A word's vector: its character n-grams' mean, plus its own vector when it is in the vocabulary."""
         v = self.ngram[list(ngram_ids(word))].mean(axis=0)
         i = self.vocab.get(word)
         return v + self.word[i] if i is not None else v
 
     def encode(self, text: str) -> np.ndarray | None:
+        """A phrase as a unit vector, or None when it has no words to encode."""
         ws = text_words(text)[:24]
         if not ws:
             return None
@@ -127,9 +133,11 @@ class IconMeaning:
         self._text_cache: OrderedDict[str, np.ndarray | None] = OrderedDict()
 
     def clear_cache(self) -> None:
+        """Forget the cached text vectors."""
         self._cache.clear()
 
     def embed_icons(self, crops: list[np.ndarray]) -> np.ndarray:
+        """Icon crops as unit vectors, one row each (the image encoder)."""
         dim = self.name_vectors.shape[1]
         out = np.zeros((len(crops), dim), np.float32)
         batch, where, keys = [], [], []
@@ -156,6 +164,7 @@ class IconMeaning:
         return out
 
     def embed_text(self, text: str) -> np.ndarray | None:
+        """A name as a unit vector in the icons' space (cached), or None when it has none."""
         if text in self._text_cache:
             return self._text_cache[text]
         v = self.text.encode(text)

@@ -16,6 +16,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from desktop_agent.config import read_environment
 from desktop_agent.geometry import Rect
 from desktop_agent.perception.detector import ElementDetector, OpenCvDetector, Proposal
 from desktop_agent.perception.elements import ElementKind
@@ -31,10 +32,9 @@ CLASS_KINDS: tuple[tuple[str, ElementKind], ...] = (
 
 
 def default_detector_path() -> Path:
-    env = os.environ.get("DESKTOP_AGENT_DETECTOR_MODEL")
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[2] / "models" / "detector" / "ui_detector.onnx"
+    """The element detector's ONNX file: DESKTOP_AGENT_DETECTOR_MODEL, else the one in models/detector."""
+    return read_environment().path("detector_model",
+                                   Path(__file__).resolve().parents[2] / "models" / "detector" / "ui_detector.onnx")
 
 
 class LearnedDetector:
@@ -75,6 +75,7 @@ class LearnedDetector:
         return _suppress(out)
 
     def propose(self, image: np.ndarray, gray: np.ndarray) -> list[Proposal]:
+        """The trained detector's elements, boxes snapped to the pixels' edges."""
         out = []
         for c, score, r in self.raw(image):
             kind = CLASS_KINDS[c][1]
@@ -209,6 +210,7 @@ class CombinedDetector:
         self.extra = extra or OpenCvDetector()
 
     def propose(self, image: np.ndarray, gray: np.ndarray) -> list[Proposal]:
+        """The learned detector's elements, with the OpenCV proposals it missed."""
         learned = self.learned.propose(image, gray)
         extra = [p for p in self.extra.propose(image, gray) if not any(p.bbox.overlaps(q.bbox) for q in learned)]
         return learned + extra

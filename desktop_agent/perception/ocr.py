@@ -31,6 +31,8 @@ TALL_BLOCK = 160
 
 
 class OcrEngine(Protocol):
+    """Finds and reads text lines (detection, then recognition)."""
+
     def detect(self, image: np.ndarray, blocks: list[Rect]) -> list[Rect]:
         """Boxes of text lines inside `blocks` (frame pixels)."""
         ...
@@ -83,6 +85,7 @@ class RapidOcrEngine:
         return out
 
     def detect(self, image: np.ndarray, blocks: list[Rect]) -> list[Rect]:
+        """Boxes of text lines inside `blocks` (frame pixels)."""
         if not blocks:
             return []
         # Tall blocks (a column of paragraphs) run on their own: in a shelf-packed mosaic they would
@@ -100,6 +103,7 @@ class RapidOcrEngine:
 
     # -- recognition -------------------------------------------------------------------------------
     def recognize(self, image: np.ndarray, boxes: list[Rect]) -> list[tuple[str, float]]:
+        """The text and confidence of each box."""
         from rapidocr.ch_ppocr_rec.typings import TextRecInput
 
         h, w = image.shape[:2]
@@ -143,6 +147,7 @@ class RapidOcrEngine:
         return [r if r is not None else ("", 0.0) for r in results]
 
     def clear_cache(self) -> None:
+        """Forget the recognitions cached from earlier frames."""
         with self._lock:
             self._cache.clear()
 

@@ -20,6 +20,7 @@ _THICK = 6  # a border's edge is at most a few pixels across; more is content
 
 
 def edge_mask(gray: np.ndarray) -> np.ndarray:
+    """Pixels on an edge (the morphological gradient above EDGE_THRESHOLD), as 0/1."""
     grad = cv2.morphologyEx(gray, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8))
     return (grad > EDGE_THRESHOLD).astype(np.uint8)
 
@@ -69,6 +70,8 @@ def changed_regions(prev: np.ndarray, cur: np.ndarray, min_pixels: int = 1) -> l
 
 @dataclass(frozen=True, slots=True)
 class MosaicSlot:
+    """Where a block of the frame was placed in the mosaic that is read at once."""
+
     source: Rect  # in the frame
     left: int  # in the mosaic
     top: int

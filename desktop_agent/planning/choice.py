@@ -15,6 +15,7 @@ DEMO_GGUF = "gemma3-270m"
 
 
 def resolve_gguf(model: str) -> str:
+    """The GGUF path for `model`; the demo model's name is assembled from its package."""
     if model != DEMO_GGUF:
         return model
     try:
@@ -26,6 +27,8 @@ def resolve_gguf(model: str) -> str:
 
 @dataclass(frozen=True)
 class PlannerOptions:
+    """Which planner to make and its model's options."""
+
     kind: str = "direct"
     model: str | None = None  # a GGUF path for llama, a model name for the others
     mmproj: str | None = None
@@ -40,6 +43,7 @@ class PlannerOptions:
     system_role: bool = True  # False for servers whose chat template drops system messages (Gemma)
 
     def describe(self) -> str:
+        """The planner in words, as the app's command bar shows it."""
         if self.kind == "direct":
             return "direct (runs scripts, no model)"
         where = f" at {self.base_url}" if self.base_url else ""

@@ -12,18 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from desktop_agent.errors import AgentError
-
-
-class PlanRejected(AgentError):
-    """The model's answer cannot become an action (malformed, unknown mark, off-screen point, ...)."""
-
-    exit_code = 5
-
-    def __init__(self, message: str, raw: str = "", usage: dict[str, float] | None = None) -> None:
-        super().__init__(message)
-        self.raw = raw
-        self.usage = usage or {}
+from desktop_agent.errors import PlanRejected
 
 
 class _Choice(BaseModel):
@@ -31,11 +20,15 @@ class _Choice(BaseModel):
 
 
 class ClickMark(_Choice):
+    """The model's answer: click the element with this mark."""
+
     action: Literal["click", "double_click", "right_click"]
     element: int
 
 
 class ClickPoint(_Choice):
+    """The model's answer: click at a point of a monitor's screenshot."""
+
     action: Literal["click_point"]
     monitor: int
     x: int
@@ -43,17 +36,23 @@ class ClickPoint(_Choice):
 
 
 class TypeInto(_Choice):
+    """The model's answer: type text, into a marked element when given."""
+
     action: Literal["type"]
     text: str
     element: int | None = None
 
 
 class PressKeys(_Choice):
+    """The model's answer: press keys."""
+
     action: Literal["press"]
     keys: list[str] = Field(min_length=1, max_length=5)
 
 
 class ScrollOn(_Choice):
+    """The model's answer: scroll, on a marked element when given."""
+
     action: Literal["scroll"]
     direction: Literal["up", "down"]
     amount: int = Field(default=3, ge=1, le=50)
@@ -61,22 +60,30 @@ class ScrollOn(_Choice):
 
 
 class DragMarks(_Choice):
+    """The model's answer: drag one marked element onto another."""
+
     action: Literal["drag"]
     from_element: int
     to_element: int
 
 
 class WaitSeconds(_Choice):
+    """The model's answer: wait a number of seconds."""
+
     action: Literal["wait"]
     seconds: float = Field(ge=0, le=30)
 
 
 class Finish(_Choice):
+    """The model's answer: the task is done."""
+
     action: Literal["done"]
     summary: str
 
 
 class Ask(_Choice):
+    """The model's answer: ask the person a question."""
+
     action: Literal["ask_user"]
     question: str
 
@@ -151,6 +158,22 @@ def _first_json_object(raw: str) -> str:
     return text[start:]
 
 
+def _lenient(data: dict[str, Any]) -> dict[str, Any]:
+    """The answer without what strict schemas force models to send (nulls for fields an action does not
+    use), its harmless numbers clamped (grammars and strict schemas cannot bound numbers everywhere)."""
+    act = data.get("action")
+    if isinstance(act, dict):
+        act = {k: v for k, v in act.items() if v is not None}
+        for key, lo, hi in (("amount", 1, 50), ("seconds", 0, 30)):
+            if isinstance(act.get(key), int | float) and not isinstance(act[key], bool):
+                act[key] = min(max(act[key], lo), hi)
+        data = {**data, "action": act}
+    data = {k: v for k, v in data.items() if v is not None}
+    if isinstance(data.get("confidence"), int | float) and not isinstance(data["confidence"], bool):
+        data["confidence"] = min(max(float(data["confidence"]), 0.0), 1.0)
+    return data
+
+
 def parse_decision(raw: str | dict[str, Any], usage: dict[str, float] | None = None) -> ModelDecision:
     """Validate a model's answer; raises `PlanRejected` with a one-line reason the model can act on."""
     raw_text = raw if isinstance(raw, str) else json.dumps(raw)
@@ -162,20 +185,8 @@ def parse_decision(raw: str | dict[str, Any], usage: dict[str, float] | None = N
                            raw_text, usage) from None
     if not isinstance(data, dict):
         raise PlanRejected(f"model output is JSON but not an object: {raw_text[:80]!r}", raw_text, usage)
-    # Lenient on what strict schemas force models to send: nulls for fields an action does not use.
-    act = data.get("action")
-    if isinstance(act, dict):
-        act = {k: v for k, v in act.items() if v is not None}
-        # Grammars and strict schemas cannot bound numbers everywhere: clamp the harmless ones.
-        for key, lo, hi in (("amount", 1, 50), ("seconds", 0, 30)):
-            if isinstance(act.get(key), int | float) and not isinstance(act[key], bool):
-                act[key] = min(max(act[key], lo), hi)
-        data = {**data, "action": act}
-    data = {k: v for k, v in data.items() if v is not None}
-    if isinstance(data.get("confidence"), int | float) and not isinstance(data["confidence"], bool):
-        data["confidence"] = min(max(float(data["confidence"]), 0.0), 1.0)
     try:
-        return ModelDecision.model_validate(data)
+        return ModelDecision.model_validate(_lenient(data))
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"] if not isinstance(p, int) or len(err["loc"]) < 4)

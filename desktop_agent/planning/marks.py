@@ -22,6 +22,8 @@ _PRIORITY = {ElementKind.BUTTON: 0, ElementKind.ICON: 0, ElementKind.INPUT: 0, E
 
 @dataclass(frozen=True)
 class Mark:
+    """A numbered element the model sees on a screenshot (set-of-marks)."""
+
     number: int  # what the model sees and answers with, 1-based across all monitors
     view: ScreenView
     element: Element
@@ -77,6 +79,7 @@ def draw_marks(view: ScreenView, marks: Sequence[Mark], max_side: int = 1280) ->
 
 
 def encode_png(bgr: np.ndarray) -> bytes:
+    """A BGR image as PNG bytes."""
     ok, buf = cv2.imencode(".png", bgr, [cv2.IMWRITE_PNG_COMPRESSION, 3])
     if not ok:
         raise ValueError("could not encode the marked screenshot as PNG")

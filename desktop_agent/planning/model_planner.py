@@ -99,6 +99,7 @@ class ModelPlanner:
         return request, marks, scales
 
     def next_step(self, context: PlanContext) -> PlannedStep | None:
+        """The model's next step for this screen, or None when it says the task is done."""
         request, marks, scales = self.prepare(context)
         request = replace(request, cancelled=context.cancelled, on_token=self.on_token)
         self.last_request = request
@@ -119,6 +120,29 @@ def _mark(number: int, marks: list[Mark], usage: dict[str, float], raw: str) -> 
                        raw, usage)
 
 
+def _click_point(c: ClickPoint, views: list[ScreenView], scales: dict[int, float], usage: dict[str, float],
+                 raw: str) -> Action:
+    """A click at a point of a monitor's screenshot (as the model saw it, scaled), checked to be on it."""
+    view = next((v for v in views if v.monitor_index == c.monitor), None)
+    if view is None:
+        raise PlanRejected(f"model clicked on monitor {c.monitor}, which does not exist", raw, usage)
+    s = scales.get(c.monitor, 1.0)
+    x, y = c.x / s, c.y / s
+    if not (0 <= x < view.frame.width and 0 <= y < view.frame.height):
+        raise PlanRejected(f"model clicked at ({c.x}, {c.y}), off the screenshot of monitor {c.monitor} "
+                           f"({round(view.frame.width * s)}x{round(view.frame.height * s)})", raw, usage)
+    return Click(target=Target(x=int(x), y=int(y), monitor=c.monitor))
+
+
+def _press(c: PressKeys, usage: dict[str, float], raw: str) -> Action:
+    """Keys the model pressed, by their common names, as a script's `press` takes them."""
+    keys = [_KEY_NAMES.get(k.strip().lower(), k.strip().lower()) for k in c.keys]
+    try:
+        return Press(keys=parse_keys("+".join(keys)))
+    except ScriptError as exc:
+        raise PlanRejected(f"model pressed keys {c.keys!r}: {str(exc).split(': ', 1)[-1]}", raw, usage) from None
+
+
 def to_action(decision: ModelDecision, marks: list[Mark], views: list[ScreenView], scales: dict[int, float],
               usage: dict[str, float], raw: str = "") -> Action:
     """The model's choice as one of our actions, with element numbers resolved to the elements seen."""
@@ -126,26 +150,14 @@ def to_action(decision: ModelDecision, marks: list[Mark], views: list[ScreenView
     if isinstance(c, ClickMark):
         return Click(action=c.action, target=_mark(c.element, marks, usage, raw))
     if isinstance(c, ClickPoint):
-        view = next((v for v in views if v.monitor_index == c.monitor), None)
-        if view is None:
-            raise PlanRejected(f"model clicked on monitor {c.monitor}, which does not exist", raw, usage)
-        s = scales.get(c.monitor, 1.0)
-        x, y = c.x / s, c.y / s
-        if not (0 <= x < view.frame.width and 0 <= y < view.frame.height):
-            raise PlanRejected(f"model clicked at ({c.x}, {c.y}), off the screenshot of monitor {c.monitor} "
-                               f"({round(view.frame.width * s)}x{round(view.frame.height * s)})", raw, usage)
-        return Click(target=Target(x=int(x), y=int(y), monitor=c.monitor))
+        return _click_point(c, views, scales, usage, raw)
     if isinstance(c, TypeInto):
         if not c.text:
             raise PlanRejected("model asked to type an empty text", raw, usage)
         into = _mark(c.element, marks, usage, raw) if c.element is not None else None
         return TypeText(text=c.text, into=into)
     if isinstance(c, PressKeys):
-        keys = [_KEY_NAMES.get(k.strip().lower(), k.strip().lower()) for k in c.keys]
-        try:
-            return Press(keys=parse_keys("+".join(keys)))
-        except ScriptError as exc:
-            raise PlanRejected(f"model pressed keys {c.keys!r}: {str(exc).split(': ', 1)[-1]}", raw, usage) from None
+        return _press(c, usage, raw)
     if isinstance(c, ScrollOn):
         on = _mark(c.element, marks, usage, raw) if c.element is not None else None
         return Scroll(direction=c.direction, amount=c.amount, on=on)

@@ -14,6 +14,8 @@ from desktop_agent.planning.script import parse_script
 
 @dataclass(frozen=True)
 class HistoryEntry:
+    """One step done so far, as the planner is told it: the action, its outcome and why."""
+
     action: Action | None  # None: the planner's answer was rejected before it became an action
     outcome: str  # "verified", "skipped", "failed: ...", "rejected: ...", "answered: ..."
     reason: str = ""
@@ -34,11 +36,14 @@ class ScreenView:
 
     @property
     def monitor_index(self) -> int:
+        """The number of the monitor this view shows."""
         return self.frame.geometry.monitor.index
 
 
 @dataclass(frozen=True)
 class PlanContext:
+    """What a planner sees for its next step: the goal, the screens and the steps so far."""
+
     goal: str
     step_index: int
     history: Sequence[HistoryEntry]
@@ -47,11 +52,14 @@ class PlanContext:
 
     @property
     def screen(self) -> ParseResult | None:
+        """The first monitor's parse, or None without a screen."""
         return self.views[0].parsed if self.views else None
 
 
 @dataclass(frozen=True)
 class PlannedStep:
+    """A planner's next step: the action and why (with the model's usage)."""
+
     action: Action
     reason: str = ""
     confidence: float = 1.0
@@ -60,6 +68,8 @@ class PlannedStep:
 
 
 class Planner(Protocol):
+    """Plans the next step of a task from what is on screen."""
+
     name: str
     needs_screen: bool
     recovers: bool  # a failed step goes back to the planner (True) rather than ending the run
@@ -81,6 +91,7 @@ class DirectPlanner:
         self.actions = parse_script(script)
 
     def next_step(self, context: PlanContext) -> PlannedStep | None:
+        """The script's next step, or None at its end."""
         if context.step_index >= len(self.actions):
             return None
         return PlannedStep(self.actions[context.step_index], reason=f"step {context.step_index + 1} of the script")
@@ -98,5 +109,6 @@ class ScriptedPlanner:
         self.contexts: list[PlanContext] = []
 
     def next_step(self, context: PlanContext) -> PlannedStep | None:
+        """The next scripted step, or None at the end (a fake for tests)."""
         self.contexts.append(context)
         return self.steps[context.step_index] if context.step_index < len(self.steps) else None

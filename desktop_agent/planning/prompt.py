@@ -18,6 +18,8 @@ from desktop_agent.planning.planner import HistoryEntry, ScreenView
 
 @dataclass(frozen=True)
 class PromptSettings:
+    """How much of the screen and history a model prompt holds."""
+
     max_marks: int = 150  # elements listed per step
     recent_images: int = 2  # K: screenshots sent as images (the current one and K-1 before it)
     history_lines: int = 12  # steps listed one line each; older ones are summarised in one line
@@ -68,6 +70,7 @@ _INSTRUCTION_LIKE = re.compile(
 
 
 def looks_like_instruction(text: str) -> bool:
+    """Whether screen text reads like an instruction to the model (a prompt injection)."""
     return bool(_INSTRUCTION_LIKE.search(text))
 
 
@@ -91,6 +94,7 @@ def accessibility_words(role: str, states: Sequence[str]) -> str:
 
 
 def element_line(mark: Mark, scale: float, max_label: int) -> str:
+    """A marked element as one line of the prompt: mark, kind, text and centre."""
     el = mark.element
     b = el.bbox
     cx, cy = round(b.center.x * scale), round(b.center.y * scale)
@@ -108,6 +112,7 @@ def element_line(mark: Mark, scale: float, max_label: int) -> str:
 
 
 def history_text(history: Sequence[HistoryEntry], lines: int) -> str:
+    """The steps so far for the prompt: the last `lines` in full, the older ones summed up."""
     if not history:
         return "STEPS SO FAR: none (this is the first step)"
     out = ["STEPS SO FAR (oldest first):"]

@@ -94,6 +94,7 @@ def _target(text: str, n: int, verb: str) -> Target:
 
 
 def parse_keys(spec: str, n: int = 1) -> list[str]:
+    """`press`'s key spec (`ctrl+s`) as key names; ScriptError naming step `n` when it is not one."""
     keys = [k.strip().lower() for k in re.split(r"\s*\+\s*", spec.strip()) if k.strip()]
     if not keys:
         raise ScriptError(f"step {n}: `press` needs keys, e.g. `press ctrl+s` or `press enter`")

@@ -11,9 +11,10 @@ from desktop_agent.agent.approval import (
     Decision,
     PreviewApprover,
     TerminalApprover,
-    approver_for,
 )
 from desktop_agent.agent.proposal import StepProposal
+from desktop_agent.assemble import approve_mode, run_approver
+from desktop_agent.config import RunOptions
 from desktop_agent.errors import RunAborted, StepFailed
 from desktop_agent.planning.actions import Click, Target
 from desktop_agent.planning.planner import PlannedStep
@@ -64,14 +65,13 @@ def test_quit_stops_the_run() -> None:
 
 
 def test_approvers_by_mode() -> None:
-    auto, mode = approver_for("auto", "direct")
-    assert isinstance(auto, AutoApprover) and auto.allow_risky and mode == "auto"
-    model, _ = approver_for("auto", "openai")
+    auto = run_approver(RunOptions(approve="auto", planner="direct"))
+    assert isinstance(auto, AutoApprover) and auto.allow_risky
+    model = run_approver(RunOptions(approve="auto", planner="openai"))
     assert isinstance(model, AutoApprover) and not model.allow_risky
-    ask, mode = approver_for("ask", "direct")
-    assert isinstance(ask, TerminalApprover) and mode == "ask"
-    dry, mode = approver_for("auto", "direct", dry_run=True)
-    assert isinstance(dry, PreviewApprover) and mode == "ask"
+    assert isinstance(run_approver(RunOptions(approve="ask")), TerminalApprover)
+    dry = RunOptions(approve="auto", dry_run=True)
+    assert isinstance(run_approver(dry), PreviewApprover) and approve_mode(dry) == "ask"
 
 
 def test_the_old_import_path_still_works() -> None:

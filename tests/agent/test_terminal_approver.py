@@ -13,8 +13,8 @@ from typing import TextIO
 
 import pytest
 
+from desktop_agent.agent.approval import Decision, TerminalApprover
 from desktop_agent.agent.proposal import StepProposal
-from desktop_agent.approval import Decision, TerminalApprover
 from desktop_agent.errors import ApprovalRefused
 from desktop_agent.planning.actions import Click, Target
 from desktop_agent.planning.planner import PlannedStep

@@ -21,8 +21,8 @@ from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
 from desktop_agent.agent import Located, RunOutcome, StepProposal
+from desktop_agent.agent.approval import Decision
 from desktop_agent.app.qt_approval import FLOOR_KEYS, ApprovalPanel, QtApprover
-from desktop_agent.approval import Decision
 from desktop_agent.capture.frame import ScreenFrame
 from desktop_agent.capture.virtual_display import VirtualDisplay, stop_process
 from desktop_agent.geometry import DesktopPoint, Rect

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from desktop_agent.agent import Agent
-from desktop_agent.approval import AutoApprover, Decision
+from desktop_agent.agent.approval import AutoApprover, Decision
 from desktop_agent.capture.screen import MssScreen
 from desktop_agent.execution.input_driver import PyAutoGuiDriver
 from desktop_agent.planning.backends.base import ModelRequest

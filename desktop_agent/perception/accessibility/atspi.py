@@ -114,6 +114,7 @@ class AtspiSource:
         self._lock = threading.Lock()
 
     def close(self) -> None:
+        """Drop the connection to the accessibility bus (a later read reconnects)."""
         with self._lock:
             self._drop()
 
@@ -134,6 +135,7 @@ class AtspiSource:
         return self._conn
 
     def read(self, budget_s: float = DEFAULT_BUDGET_S, within: ScreenLayout | None = None) -> A11ySnapshot:
+        """The accessible objects of the windows on screen, read within the time budget."""
         with self._lock:
             # Connecting happens once per source, bounded by its own timeout rather than the read's budget.
             conn = self._connection()

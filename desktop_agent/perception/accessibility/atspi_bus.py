@@ -234,6 +234,7 @@ class PrivateAtspiBus:
             return None
 
     def stop(self) -> None:
+        """Stop the session bus and the accessibility launcher, and remove their runtime folder."""
         from desktop_agent.capture.virtual_display import stop_process
 
         stop_process(self.launcher)  # it stops the accessibility bus daemon it started

@@ -62,4 +62,5 @@ def state_set(words: list[int] | tuple[int, ...]) -> int:
 
 
 def has(bits: int, state: int) -> bool:
+    """Whether state number `state` is set in the AT-SPI state bits."""
     return bool(bits >> state & 1)

@@ -150,6 +150,8 @@ def _type_end(sig: str, i: int) -> int:
 
 @dataclass(frozen=True, slots=True)
 class Reply:
+    """A D-Bus reply: its kind, the serial it answers, its body, and the error name if any."""
+
     kind: int  # METHOD_RETURN or ERROR (signals come through with reply_serial 0)
     reply_serial: int
     body: tuple[Any, ...]
@@ -196,10 +198,12 @@ class WireConnection:
         raise TimeoutError(f"the bus at {address} did not answer Hello within {timeout:g} s")
 
     def next_serial(self) -> int:
+        """The next message serial (1 to 2^32 - 2, wrapping)."""
         self._serial = self._serial % 0xFFFFFFFE + 1
         return self._serial
 
     def send(self, messages: list[bytes], deadline: float) -> None:
+        """Send the messages at once, before `deadline` (time.monotonic)."""
         self.sock.settimeout(max(0.001, deadline - time.monotonic()))
         self.sock.sendall(b"".join(messages))
 
@@ -226,5 +230,6 @@ class WireConnection:
             self._buf += chunk
 
     def close(self) -> None:
+        """Close the socket."""
         self._selector.close()
         self.sock.close()

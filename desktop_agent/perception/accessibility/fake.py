@@ -24,6 +24,7 @@ class FakeAccessibilitySource:
         self.reads = 0
 
     def read(self, budget_s: float = DEFAULT_BUDGET_S, within: ScreenLayout | None = None) -> A11ySnapshot:
+        """The scripted snapshot (a fake for tests)."""
         self.reads += 1
         t0 = time.monotonic()
         if self.delay_s > budget_s:
@@ -37,4 +38,5 @@ class FakeAccessibilitySource:
         return A11ySnapshot(nodes, windows, (time.monotonic() - t0) * 1000, True, (), self.name)
 
     def close(self) -> None:
+        """Nothing to release."""
         pass

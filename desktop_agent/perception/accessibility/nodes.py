@@ -30,6 +30,7 @@ class A11yStates:
 
     @staticmethod
     def from_names(names: list[str] | tuple[str, ...]) -> A11yStates:
+        """The states named in `names` set, the others not."""
         given = set(names)
         return A11yStates(**{f.name: f.name in given for f in fields(A11yStates)})
 
@@ -64,9 +65,11 @@ class A11yNode:
 
     @property
     def app(self) -> str:
+        """The name of the application whose window holds the node."""
         return self.window.app
 
     def to_dict(self) -> dict[str, Any]:
+        """The node as JSON-ready data."""
         out: dict[str, Any] = {
             "id": self.id, "role": self.role, "name": self.name, "states": self.states.names(),
             "box": self.box.as_list() if self.box else None, "app": self.window.app, "window": self.window.title,
@@ -97,8 +100,10 @@ class A11ySnapshot:
         return [n for n in self.nodes if n.name.casefold() == want and (role is None or n.role == role)]
 
     def children(self, node: A11yNode) -> list[A11yNode]:
+        """The nodes whose parent is `node`."""
         return [n for n in self.nodes if n.parent == node.id]
 
     def to_dict(self) -> dict[str, Any]:
+        """The snapshot as JSON-ready data."""
         return {"source": self.source, "complete": self.complete, "unanswered": list(self.unanswered),
                 "elapsed_ms": round(self.elapsed_ms, 1), "nodes": [n.to_dict() for n in self.nodes]}

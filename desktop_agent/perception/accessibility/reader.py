@@ -76,6 +76,7 @@ class TreeReader:
         self._busy = threading.Lock()
 
     def start(self, within: ScreenLayout | None = None) -> PendingRead:
+        """Start reading the tree in the background; the pending read gives it (or None) by its deadline."""
         deadline = time.monotonic() + self.budget_s + SLACK_S
         pending = PendingRead(self, deadline)
         if self.unavailable:
@@ -107,6 +108,7 @@ class TreeReader:
         return self.start(within).result()
 
     def close(self) -> None:
+        """Close the source and the kept X connection of the window stack."""
         self.source.close()
         if isinstance(self.windows, StackingOrder):
             self.windows.close()

@@ -18,11 +18,14 @@ QT_HINT = ("Qt apps expose their tree only when a screen reader switched accessi
 
 @dataclass(frozen=True, slots=True)
 class SetupCheck:
+    """One check of the accessibility set-up: passed or not, what, and the fix."""
+
     ok: bool
     what: str
     fix: str = ""
 
     def line(self) -> str:
+        """The check as one line of `doctor`'s report."""
         mark = "ok  " if self.ok else "FIX "
         return f"{mark}{self.what}" + (f": {self.fix}" if self.fix and not self.ok else "")
 

@@ -17,20 +17,13 @@ from __future__ import annotations
 import sys
 from typing import Protocol, runtime_checkable
 
-from desktop_agent.errors import AgentError
+from desktop_agent.errors import AccessibilityError as AccessibilityError  # raised by the backends; defined there
+from desktop_agent.errors import AccessibilityUnavailable
 from desktop_agent.geometry import ScreenLayout
 from desktop_agent.perception.accessibility.nodes import A11ySnapshot
 
 # A step's perception must not wait longer than this for a tree; the vision result stands in for it.
 DEFAULT_BUDGET_S = 0.15
-
-
-class AccessibilityError(AgentError):
-    """Reading the accessibility tree failed."""
-
-
-class AccessibilityUnavailable(AccessibilityError):
-    """There is no accessibility tree to read here (no bus, not implemented on this platform)."""
 
 
 @runtime_checkable
@@ -55,10 +48,12 @@ class UiaSource:
     name = "uia"
 
     def read(self, budget_s: float = DEFAULT_BUDGET_S, within: ScreenLayout | None = None) -> A11ySnapshot:
+        """Not implemented: raises AccessibilityUnavailable."""
         raise AccessibilityUnavailable(
             "reading UI Automation trees on Windows is not implemented yet (planned: the uiautomation package)")
 
     def close(self) -> None:
+        """Nothing to release."""
         pass
 
 
@@ -68,10 +63,12 @@ class AxSource:
     name = "ax"
 
     def read(self, budget_s: float = DEFAULT_BUDGET_S, within: ScreenLayout | None = None) -> A11ySnapshot:
+        """Not implemented: raises AccessibilityUnavailable."""
         raise AccessibilityUnavailable(
             "reading AX trees on macOS is not implemented yet (planned: pyobjc-framework-ApplicationServices)")
 
     def close(self) -> None:
+        """Nothing to release."""
         pass
 
 

@@ -27,6 +27,8 @@ class ScreenWindow:
 
 @dataclass(frozen=True, slots=True)
 class VisibleNode:
+    """A node that shows on screen, with the part of its box that is visible."""
+
     node: A11yNode
     box: DesktopRect  # the node's box clipped to its containers and its window
 

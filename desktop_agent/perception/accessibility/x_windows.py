@@ -72,6 +72,7 @@ class StackingOrder:
         return None
 
     def close(self) -> None:
+        """Close the kept X connection."""
         if self._conn is not None:
             with contextlib.suppress(Exception):
                 self._conn.close()

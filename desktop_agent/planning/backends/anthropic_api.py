@@ -14,6 +14,8 @@ from desktop_agent.planning.backends.pricing import cost_usd, price_for
 
 
 class AnthropicBackend:
+    """Claude through the Anthropic Messages API."""
+
     name = "anthropic"
     vision = True
 
@@ -31,6 +33,7 @@ class AnthropicBackend:
         self._anthropic = anthropic
 
     def complete(self, request: ModelRequest) -> ModelReply:
+        """One answer to `request`, with its tokens, latency and cost."""
         content: list[dict[str, Any]] = [
             {"type": "image", "source": {"type": "base64", "media_type": "image/png",
                                          "data": base64.b64encode(im.png).decode("ascii")}}

@@ -8,17 +8,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from desktop_agent.errors import AgentError
-
-
-class BackendError(AgentError):
-    """The model could not be reached or refused the request (server down, bad key, unknown model)."""
-
-    exit_code = 7
+from desktop_agent.errors import BackendError as BackendError  # raised by every backend; defined there
 
 
 @dataclass(frozen=True)
 class ModelImage:
+    """A screenshot sent to the model, with how the prompt refers to it."""
+
     png: bytes
     width: int
     height: int
@@ -27,6 +23,8 @@ class ModelImage:
 
 @dataclass(frozen=True)
 class ModelRequest:
+    """One request to a model: system and user text, images, and the answer's JSON schema."""
+
     system: str
     text: str
     schema: dict[str, Any]
@@ -41,6 +39,8 @@ class ModelRequest:
 
 @dataclass(frozen=True)
 class ModelReply:
+    """A model's answer: the raw text, tokens, latency and cost."""
+
     text: str
     prompt_tokens: int
     completion_tokens: int
@@ -48,6 +48,7 @@ class ModelReply:
     cost_usd: float | None = None  # None where the provider's price is not known
 
     def usage(self) -> dict[str, float]:
+        """Tokens, milliseconds and cost as the run record stores them."""
         out = {"prompt_tokens": float(self.prompt_tokens), "completion_tokens": float(self.completion_tokens),
                "model_ms": round(self.latency_ms, 1)}
         if self.cost_usd is not None:
@@ -64,8 +65,11 @@ def tell_token(request: ModelRequest, piece: str) -> None:
 
 
 class ModelBackend(Protocol):
+    """A model that answers requests: local (llama.cpp) or remote (OpenAI-compatible, Anthropic)."""
+
     name: str  # "llama", "openai", "anthropic", "scripted"
     model: str
     vision: bool  # whether it accepts images; text-only models get the element list alone
 
-    def complete(self, request: ModelRequest) -> ModelReply: ...
+    def complete(self, request: ModelRequest) -> ModelReply:
+        """One answer to `request`; BackendError when the model cannot be reached."""

@@ -21,6 +21,7 @@ CHAT_HANDLERS = {"mtmd": "MTMDChatHandler", "qwen25vl": "Qwen25VLChatHandler", "
 
 
 def llama_available() -> bool:
+    """Whether llama-cpp-python is installed."""
     try:
         import llama_cpp  # noqa: F401
     except ImportError:
@@ -29,6 +30,8 @@ def llama_available() -> bool:
 
 
 class LlamaCppBackend:
+    """A local GGUF model in this process (llama-cpp-python), with a vision projector when given."""
+
     name = "llama"
 
     def __init__(self, model_path: str | Path, mmproj: str | Path | None = None, chat_handler: str = "mtmd",
@@ -74,9 +77,11 @@ class LlamaCppBackend:
                 self._llm.chat_format = fmt
 
     def count_tokens(self, text: str) -> int:
+        """The number of tokens `text` takes in this model."""
         return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
 
     def complete(self, request: ModelRequest) -> ModelReply:
+        """One answer to `request`, with its tokens and latency."""
         content: Any = request.text
         if self.vision and request.images:
             content = [{"type": "image_url",

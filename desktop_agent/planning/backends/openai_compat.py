@@ -28,6 +28,8 @@ def _response_format(mode: str, request: ModelRequest) -> dict[str, Any] | None:
 
 
 class OpenAICompatBackend:
+    """Any OpenAI-compatible chat server (OpenAI, Ollama, LM Studio, vLLM, llama.cpp)."""
+
     name = "openai"
 
     def __init__(self, model: str, base_url: str | None = None, api_key: str | None = None, vision: bool = True,
@@ -64,6 +66,7 @@ class OpenAICompatBackend:
         return [{"role": "system", "content": request.system}, user]
 
     def complete(self, request: ModelRequest) -> ModelReply:
+        """One answer to `request`, asking for JSON in the most precise form the server takes."""
         messages = self._messages(request)
         last_error: Exception | None = None
         for mode in list(self._formats):

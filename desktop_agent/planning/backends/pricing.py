@@ -20,17 +20,20 @@ _PRICES: dict[str, tuple[float, float]] = {
 
 
 def price_for(model: str) -> tuple[float, float] | None:
+    """The known price of a model (dollars per million input, output tokens), by its longest matching prefix."""
     best = max((p for p in _PRICES if model.startswith(p)), key=len, default=None)
     return _PRICES[best] if best else None
 
 
 def cost_usd(price: tuple[float, float] | None, prompt_tokens: int, completion_tokens: int) -> float | None:
+    """The cost of one answer in dollars, or None without a price."""
     if price is None:
         return None
     return (prompt_tokens * price[0] + completion_tokens * price[1]) / 1_000_000
 
 
 def parse_price(text: str) -> tuple[float, float]:
+    """`--price 3,15` as (input, output) dollars per million tokens; UsageError otherwise."""
     from desktop_agent.errors import AgentError
 
     try:

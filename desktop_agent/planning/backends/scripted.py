@@ -26,6 +26,7 @@ class ScriptedBackend:
         self.requests: list[ModelRequest] = []
 
     def complete(self, request: ModelRequest) -> ModelReply:
+        """The next scripted answer (a fake model for tests and demos)."""
         t0 = time.perf_counter()
         self.requests.append(request)
         if len(self.requests) > len(self.answers):

@@ -1,0 +1,88 @@
+"""`RunOptions` to an agent: the one way the CLI and the app put together the screen, the approver and the
+agent, so each capability (scaling, masking, the approval policy, the planner's options) is in both."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from desktop_agent.agent import Agent, AgentEvent, AgentSettings
+from desktop_agent.agent.approval import Approver, AutoApprover, PolicyApprover, PreviewApprover, TerminalApprover
+from desktop_agent.capture.masked import ExcludedRegions, MaskedScreen
+from desktop_agent.capture.screen import Screen
+from desktop_agent.config import RunOptions
+from desktop_agent.execution.input_driver import InputDriver
+from desktop_agent.perception.accessibility.source import AccessibilitySource
+from desktop_agent.runs.store import RunStore
+
+
+def run_screen(options: RunOptions, screen: Screen | None = None, excluded: ExcludedRegions | None = None) -> Screen:
+    """The screen a run captures: the display's (laid out by `options.monitors`), shown at
+    `options.emulate_scale` when set, with the `excluded` regions (the app's own windows) masked out."""
+    if screen is None:
+        from desktop_agent.capture.session import default_screen
+
+        screen = default_screen(options.monitors)
+    if options.emulate_scale:
+        from desktop_agent.capture.scaled import ScaledScreen
+
+        screen = ScaledScreen(screen, options.emulate_scale)
+    if excluded is not None:
+        screen = MaskedScreen(screen, excluded)
+    return screen
+
+
+def run_approver(options: RunOptions, person: Approver | None = None) -> Approver:
+    """Who approves the steps: nobody for --dry-run (all skipped), everyone for `auto` (the approval floor
+    only for the person's own script), else the approval policy and then `person` (the terminal's)."""
+    if options.dry_run:
+        return PreviewApprover()
+    if options.approve == "auto":
+        return AutoApprover(allow_risky=options.planner == "direct")
+    person = person if person is not None else TerminalApprover()
+    policy = options.approval_policy()
+    return PolicyApprover(person, policy) if policy.auto else person
+
+
+def approve_mode(options: RunOptions) -> str:
+    """The approval mode the run records: a dry run is `ask` (each step is shown and skipped)."""
+    return "ask" if options.dry_run else options.approve
+
+
+def accessibility_source(options: RunOptions) -> AccessibilitySource | None:
+    """The accessibility tree to fuse with the pixels, or None (off, or pixels only where there is none)."""
+    if not options.accessibility:
+        return None
+    from desktop_agent.perception.accessibility.source import default_source
+
+    return default_source()
+
+
+@dataclass
+class AssembledRun:
+    """An agent ready to run, with the approval mode to run it in; `close` releases its accessibility reader."""
+
+    agent: Agent
+    approve_mode: str
+    accessibility: AccessibilitySource | None = None
+
+    def close(self) -> None:
+        """Release what the assembly opened (not the screen, driver or store, which the caller owns)."""
+        if self.accessibility is not None:
+            self.accessibility.close()
+
+
+def assemble_run(options: RunOptions, *, screen: Screen, parser: Any, driver: InputDriver, store: RunStore,
+                 person: Approver | None = None, settings: AgentSettings | None = None,
+                 on_event: Callable[[AgentEvent], None] | None = None,
+                 accessibility: AccessibilitySource | None = None) -> AssembledRun:
+    """The agent for one run of `options`: `person` answers what the approval policy leaves (default: the
+    terminal); `accessibility` defaults to the platform's tree when `options.accessibility`."""
+    approver = run_approver(options, person)
+    if accessibility is None:
+        accessibility = accessibility_source(options)
+    agent_settings = replace(settings or AgentSettings(), max_steps=options.max_steps)
+    agent = Agent(screen, parser, driver, store, approver, agent_settings, on_event=on_event,
+                  accessibility=accessibility)
+    return AssembledRun(agent, approve_mode(options), accessibility)
