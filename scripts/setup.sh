@@ -41,7 +41,8 @@ fi
 export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore PIP_NO_INPUT=1 DEBIAN_FRONTEND=noninteractive
 # Lines of a step that succeeded which still deserve to be seen (pip's and apt's errors and warnings), less
 # the known harmless ones.
-harmless='apt does not have a stable CLI interface|debconf: |setuptools.*BuildBackendWarning|editable'
+# (A configured find-links folder that does not exist on this machine is skipped by pip: nothing lost.)
+harmless='apt does not have a stable CLI interface|debconf: |setuptools.*BuildBackendWarning|editable|is ignored: it is neither a file nor a directory'
 
 quietly() {  # quietly WHAT COMMAND...: COMMAND's output in a log, shown (its end) only if COMMAND fails
   local what=$1 log rc
