@@ -84,6 +84,7 @@ def set_api_key(provider: str, key: str) -> str:
 
 
 def delete_api_key(provider: str) -> bool:
+    """Delete a provider's key from the OS keyring; False if it was not there."""
     import keyring
     from keyring.errors import KeyringError as _Err
     from keyring.errors import PasswordDeleteError

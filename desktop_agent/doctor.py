@@ -58,6 +58,7 @@ def _planners() -> dict[str, dict[str, Any]]:
 
 
 def collect(load_models: bool = True) -> dict[str, Any]:
+    """What `desktop-agent doctor` reports: versions, display, OCR and models, planners, accessibility, problems."""
     report: dict[str, Any] = {"version": __version__, "python": sys.version.split()[0], "platform": sys.platform}
     try:
         from desktop_agent.capture.session import default_screen, detect_session

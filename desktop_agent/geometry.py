@@ -29,6 +29,7 @@ class Point:
     y: float
 
     def rounded(self) -> tuple[int, int]:
+        """The nearest integer pixel."""
         return round(self.x), round(self.y)
 
 
@@ -43,52 +44,65 @@ class Rect:
 
     @staticmethod
     def from_xywh(x: float, y: float, w: float, h: float) -> Rect:
+        """The box with top-left (x, y), width w and height h."""
         return Rect(x, y, x + w, y + h)
 
     @property
     def width(self) -> float:
+        """Its width in pixels."""
         return self.x2 - self.x1
 
     @property
     def height(self) -> float:
+        """Its height in pixels."""
         return self.y2 - self.y1
 
     @property
     def area(self) -> float:
+        """Its area in pixels (0 for an empty box)."""
         return max(0.0, self.width) * max(0.0, self.height)
 
     @property
     def center(self) -> Point:
+        """Its centre point."""
         return Point((self.x1 + self.x2) / 2, (self.y1 + self.y2) / 2)
 
     def contains(self, p: Point) -> bool:
+        """Whether the point lies inside the box (edges included)."""
         return self.x1 <= p.x <= self.x2 and self.y1 <= p.y <= self.y2
 
     def overlaps(self, other: Rect) -> bool:
+        """Whether the two boxes share any area."""
         return self.x1 < other.x2 and other.x1 < self.x2 and self.y1 < other.y2 and other.y1 < self.y2
 
     def intersection(self, other: Rect) -> Rect | None:
+        """The area both boxes cover, or None where they do not overlap."""
         x1, y1 = max(self.x1, other.x1), max(self.y1, other.y1)
         x2, y2 = min(self.x2, other.x2), min(self.y2, other.y2)
         return Rect(x1, y1, x2, y2) if x2 > x1 and y2 > y1 else None
 
     def union(self, other: Rect) -> Rect:
+        """The smallest box that holds both boxes."""
         return Rect(min(self.x1, other.x1), min(self.y1, other.y1), max(self.x2, other.x2), max(self.y2, other.y2))
 
     def iou(self, other: Rect) -> float:
+        """Intersection over union of the two boxes (0 where they do not overlap)."""
         inter = self.intersection(other)
         if inter is None:
             return 0.0
         return inter.area / (self.area + other.area - inter.area)
 
     def expanded(self, dx: float, dy: float | None = None) -> Rect:
+        """The box grown by dx on the left and right and dy (dx if not given) on the top and bottom."""
         dy = dx if dy is None else dy
         return Rect(self.x1 - dx, self.y1 - dy, self.x2 + dx, self.y2 + dy)
 
     def clipped(self, width: float, height: float) -> Rect:
+        """The box cut to an image of this width and height."""
         return Rect(max(0.0, self.x1), max(0.0, self.y1), min(width, self.x2), min(height, self.y2))
 
     def translated(self, dx: float, dy: float) -> Rect:
+        """The box moved by (dx, dy)."""
         return Rect(self.x1 + dx, self.y1 + dy, self.x2 + dx, self.y2 + dy)
 
     def int_box(self) -> tuple[int, int, int, int]:
@@ -96,6 +110,7 @@ class Rect:
         return math.floor(self.x1), math.floor(self.y1), math.ceil(self.x2), math.ceil(self.y2)
 
     def as_list(self) -> list[float]:
+        """The box as [x1, y1, x2, y2], rounded to 0.1 pixel."""
         return [round(self.x1, 1), round(self.y1, 1), round(self.x2, 1), round(self.y2, 1)]
 
 
@@ -121,9 +136,11 @@ class Monitor:
     name: str = ""
 
     def contains(self, p: DesktopPoint) -> bool:
+        """Whether a desktop point lies on this monitor."""
         return self.left <= p.x < self.left + self.width and self.top <= p.y < self.top + self.height
 
     def describe(self) -> str:
+        """The monitor in words: index, size, position and scale."""
         star = " (primary)" if self.primary else ""
         where = f"{self.left:+d}{self.top:+d}"
         return f"monitor {self.index}{star}: {self.width}x{self.height} at {where}, scale {self.scale:g}"
@@ -131,6 +148,8 @@ class Monitor:
 
 @dataclass(frozen=True, slots=True)
 class ScreenLayout:
+    """The monitors of the virtual desktop (at least one)."""
+
     monitors: tuple[Monitor, ...]
 
     def __post_init__(self) -> None:
@@ -139,9 +158,11 @@ class ScreenLayout:
 
     @property
     def primary(self) -> Monitor:
+        """The primary monitor (the first one if none is marked)."""
         return next((m for m in self.monitors if m.primary), self.monitors[0])
 
     def monitor_at(self, p: DesktopPoint) -> Monitor | None:
+        """The monitor that holds a desktop point, or None."""
         return next((m for m in self.monitors if m.contains(p)), None)
 
     def bounds(self) -> tuple[int, int, int, int]:
@@ -164,10 +185,12 @@ class FrameGeometry:
 
     @property
     def scale_x(self) -> float:
+        """Captured pixels per desktop unit, horizontally."""
         return self.pixel_width / self.monitor.width
 
     @property
     def scale_y(self) -> float:
+        """Captured pixels per desktop unit, vertically."""
         return self.pixel_height / self.monitor.height
 
     def to_desktop(self, p: Point) -> DesktopPoint:
@@ -218,30 +241,37 @@ class DesktopRect:
 
     @staticmethod
     def from_xywh(x: int, y: int, w: int, h: int) -> DesktopRect:
+        """The box with top-left (x, y), width w and height h."""
         return DesktopRect(x, y, x + w, y + h)
 
     @property
     def width(self) -> int:
+        """Its width in desktop units."""
         return self.right - self.left
 
     @property
     def height(self) -> int:
+        """Its height in desktop units."""
         return self.bottom - self.top
 
     @property
     def area(self) -> int:
+        """Its area in desktop units (0 for an empty box)."""
         return max(0, self.width) * max(0, self.height)
 
     @property
     def center(self) -> DesktopPoint:
+        """Its centre point."""
         return DesktopPoint((self.left + self.right) // 2, (self.top + self.bottom) // 2)
 
     def intersection(self, other: DesktopRect) -> DesktopRect | None:
+        """The area both boxes cover, or None where they do not overlap."""
         left, top = max(self.left, other.left), max(self.top, other.top)
         right, bottom = min(self.right, other.right), min(self.bottom, other.bottom)
         return DesktopRect(left, top, right, bottom) if right > left and bottom > top else None
 
     def contains(self, p: DesktopPoint) -> bool:
+        """Whether a desktop point lies inside the box."""
         return self.left <= p.x < self.right and self.top <= p.y < self.bottom
 
     def on_layout(self, layout: ScreenLayout) -> bool:
@@ -263,6 +293,7 @@ class DesktopRect:
                            m.left + math.ceil(rect.x2 / sx), m.top + math.ceil(rect.y2 / sy))
 
     def as_list(self) -> list[int]:
+        """The box as [left, top, right, bottom]."""
         return [self.left, self.top, self.right, self.bottom]
 
 
@@ -282,6 +313,7 @@ class LogicalRect:
     height: int
 
     def contains(self, x: float, y: float) -> bool:
+        """Whether the logical point (x, y) lies inside the box."""
         return self.x <= x < self.x + self.width and self.y <= y < self.y + self.height
 
 
@@ -300,6 +332,7 @@ class LogicalScreen:
 
     @property
     def logical(self) -> LogicalRect:
+        """The screen's bounds in logical units."""
         return LogicalRect(self.x, self.y, self.width, self.height)
 
     @property

@@ -35,6 +35,7 @@ def is_masked_text(text: str | None) -> bool:
 
 
 def is_secret_role(role: str | None) -> bool:
+    """Whether an accessibility role names a secret field (a password entry)."""
     return (role or "").strip().lower() in SECRET_ROLES
 
 

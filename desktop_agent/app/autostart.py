@@ -11,6 +11,7 @@ ENTRY = "desktop-agent.desktop"
 
 
 def autostart_path() -> Path:
+    """Where the XDG autostart entry goes (under $XDG_CONFIG_HOME, or ~/.config)."""
     base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
     return Path(base) / "autostart" / ENTRY
 
@@ -23,10 +24,12 @@ def launch_command() -> str:
 
 
 def autostart_enabled() -> bool:
+    """Whether the app starts with the session (its autostart entry exists)."""
     return autostart_path().exists()
 
 
 def set_autostart(enabled: bool) -> Path:
+    """Write or remove the autostart entry; returns its path."""
     path = autostart_path()
     if not enabled:
         path.unlink(missing_ok=True)

@@ -51,6 +51,7 @@ ASSETS = Path(__file__).resolve().parents[2] / "assets"
 
 
 def app_icon() -> QIcon:
+    """The app's icon, from the assets folder."""
     return QIcon(str(ASSETS / "desktop-agent.svg"))
 
 
@@ -91,6 +92,8 @@ class FallbackWindow(QWidget):
 
 
 class AppController(QObject):
+    """Runs the app: its windows, tray, hotkeys and settings around one `AgentRunner`."""
+
     run_finished = Signal(object)  # RunOutcome or an error message
 
     def __init__(self, settings: AppSettings | None = None, settings_path: str | None = None,
@@ -178,6 +181,7 @@ class AppController(QObject):
 
     # -- windows that the agent must not see -------------------------------------------------------------
     def own_windows(self) -> list[QWidget]:
+        """The app's visible windows, which the agent's captures blank (the overlay's edges excepted)."""
         wins: list[QWidget] = [self.timeline, self.command_bar, self.panel]
         if self.fallback is not None:
             wins.append(self.fallback)
@@ -186,12 +190,14 @@ class AppController(QObject):
         return wins
 
     def update_regions(self) -> None:
+        """Blank the app's own windows in the agent's captures, where the X server shows them."""
         # Qt's geometry is logical: each window is blanked where the X server shows it, at its screen's scale.
         layout = logical_layout()
         self.regions.set([window_desktop_rect(w, layout) for w in self.own_windows() if w.isVisible()])
 
     # -- hotkeys ---------------------------------------------------------------------------------------
     def register_hotkeys(self) -> None:
+        """Grab the summon and stop hotkeys from the settings (again); a failure is shown, not raised."""
         if self.hotkeys is not None:
             self.hotkeys.stop()
             self.hotkeys = None
@@ -237,6 +243,7 @@ class AppController(QObject):
         return self.settings.run_options(read_environment().scale())
 
     def stop(self) -> None:
+        """Stop the run in progress: a step waiting for approval is refused."""
         self.runner.stop()  # a step waiting for approval is refused: the run ends stopped, not failed
         self._status("stopping…")
 
@@ -252,6 +259,7 @@ class AppController(QObject):
             self.command_bar.set_busy(self._busy_reason())
 
     def toggle_pause(self) -> None:
+        """Pause the run in progress, or resume it if it is paused."""
         agent = self.runner.agent
         if agent is None or not self.runner.running:
             return
@@ -344,6 +352,7 @@ class AppController(QObject):
 
     # -- windows ---------------------------------------------------------------------------------------
     def show_timeline(self) -> None:
+        """Show the timeline window and raise it (docked at the primary screen's right edge the first time)."""
         if not self._timeline_placed:
             self.timeline.dock()
             self._timeline_placed = True
@@ -365,12 +374,14 @@ class AppController(QObject):
         self.command_bar.set_planner(self.settings.planner_options().describe())
 
     def open_settings(self) -> SettingsDialog:
+        """Open the settings dialog; its OK applies the settings."""
         dlg = SettingsDialog(self.settings, self.timeline if self.timeline.isVisible() else None)
         dlg.accepted.connect(lambda: self.apply_settings(dlg.result_settings()))
         dlg.show()
         return dlg
 
     def apply_settings(self, settings: AppSettings) -> None:
+        """Use and save new settings: the data folder (unless a run is in progress), the planner and the hotkeys."""
         if settings.data_folder != str(self.timeline.home) and not self.runner.running:
             # Another run database: the timeline and the next run use it from now on.
             home = Path(settings.data_folder) if settings.data_folder else None
@@ -450,6 +461,7 @@ def apply_scheme(app: QApplication, dark: bool) -> None:
 
 
 def follow_system_scheme(app: QApplication) -> None:
+    """Paint the app light or dark as the system's scheme is, now and when it changes."""
     hints = app.styleHints()
     apply_scheme(app, hints.colorScheme() == Qt.ColorScheme.Dark)
     hints.colorSchemeChanged.connect(lambda scheme: apply_scheme(app, scheme == Qt.ColorScheme.Dark))

@@ -20,6 +20,8 @@ _KEYS = {"esc": "Escape", "escape": "Escape", "enter": "Return", "return": "Retu
 
 
 class HotkeyError(Exception):
+    """A hotkey cannot be parsed or grabbed (no X display, unknown key, taken by another program)."""
+
     pass
 
 
@@ -60,6 +62,7 @@ class X11Hotkeys:
         self._thread: threading.Thread | None = None
 
     def register(self, spec: str, callback: Callable[[], None]) -> None:
+        """Grab `spec` (e.g. "ctrl+alt+space") and call `callback` when it is pressed."""
         from Xlib import XK, X
         from Xlib import error as xerror
 
@@ -82,6 +85,7 @@ class X11Hotkeys:
         self._handlers[(keycode, mask)] = callback
 
     def start(self) -> None:
+        """Start listening for the grabbed hotkeys on a background thread."""
         self._thread = threading.Thread(target=self._loop, name="hotkeys", daemon=True)
         self._thread.start()
 
@@ -101,6 +105,7 @@ class X11Hotkeys:
                         cb()
 
     def stop(self) -> None:
+        """Stop listening and release the grabs."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=2)

@@ -8,6 +8,7 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the tray app (or save its screenshots) with these arguments; returns the exit status."""
     ap = argparse.ArgumentParser(prog="desktop-agent app", description="The desktop-agent tray app.")
     ap.add_argument("--settings", help="settings file (INI); default: the user's QSettings")
     ap.add_argument("--no-tray", action="store_true", help="use the small window even where there is a tray")

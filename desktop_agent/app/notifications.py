@@ -31,6 +31,8 @@ TIMEOUT_MS = 10_000
 
 @dataclass(frozen=True)
 class Note:
+    """A desktop notification: its summary, body and whether it is urgent."""
+
     summary: str
     body: str
     urgent: bool = False

@@ -49,6 +49,7 @@ ARM_MS = 600  # a step shown this recently cannot be approved yet: keys or click
 
 
 def bgr_to_pixmap(image: np.ndarray) -> QPixmap:
+    """A BGR image (OpenCV's order) as a QPixmap."""
     rgb = np.ascontiguousarray(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
     h, w = rgb.shape[:2]
     return QPixmap.fromImage(QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy())
@@ -104,6 +105,7 @@ class QtApprover(QObject):
                 continue
 
     def decide(self, proposal: StepProposal) -> Decision:
+        """Ask the person about a step (agent thread) and wait for their decision."""
         self._drain()
         self.pending = proposal
         self.asked.emit(proposal)
@@ -116,6 +118,7 @@ class QtApprover(QObject):
         return answer
 
     def answer(self, question: str) -> str | None:
+        """Ask the person the agent's question (agent thread); their answer, or None if they left it empty."""
         self._drain()
         self.question.emit(question)
         reply = self._wait()  # (a stopped run or a closed app raises RunAborted: the run ends as stopped)
@@ -129,10 +132,12 @@ class QtApprover(QObject):
 
     # -- GUI thread ----------------------------------------------------------------------------------
     def reply(self, answer: Decision | str | None) -> None:
+        """Hand the person's decision or answer to the waiting agent thread (GUI thread)."""
         self.settled.emit()
         self._answers.put(answer)
 
     def open(self) -> None:
+        """Accept questions again (a new run starts)."""
         self._closed.clear()
 
     def close(self, why: str = "the app was closed") -> None:
@@ -183,6 +188,7 @@ class TargetOverlay(QObject):
             self.show_box(t.desktop_box)
 
     def hide(self) -> None:
+        """Take the frame off the screen."""
         self.box = None
         for w in self.edges:
             w.hide()
@@ -190,6 +196,7 @@ class TargetOverlay(QObject):
 
     @property
     def visible(self) -> bool:
+        """Whether any edge of the frame is shown."""
         return any(w.isVisible() for w in self.edges)
 
 
@@ -298,6 +305,7 @@ class ApprovalPanel(QWidget):
         return self.proposal is not None and bool(self.proposal.risk)
 
     def ask_step(self, proposal: StepProposal) -> None:
+        """Show a step to approve: what it does, why, its target and its risk."""
         self._question = False
         self.proposal = proposal
         self.title.setText(f"Step {proposal.index + 1}: {proposal.plain_words()}")
@@ -335,6 +343,7 @@ class ApprovalPanel(QWidget):
             self.overlay.show_for(proposal)
 
     def ask_question(self, question: str) -> None:
+        """Show the agent's question with a field for the answer."""
         self._question = True
         self.proposal = None
         self.title.setText(f"The agent asks: {question}")
@@ -366,6 +375,7 @@ class ApprovalPanel(QWidget):
 
     @property
     def armed(self) -> bool:
+        """Whether approving acts now: the panel is shown and the moment after showing a step is over."""
         return self.isVisible() and time.monotonic() >= self._armed_at and self.approve.isEnabled()
 
     def _place(self) -> None:
@@ -433,6 +443,7 @@ class ApprovalPanel(QWidget):
         self.approver.reply(decision)
 
     def edit_target(self) -> None:
+        """Let the person pick a new target point on the step's screenshot."""
         if self.proposal is None or not self.proposal.targets:
             return
         if self.overlay is not None:

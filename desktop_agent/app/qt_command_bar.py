@@ -22,6 +22,8 @@ HINT = "Enter to start · ↑↓ recent tasks · Esc to hide"
 
 
 class TaskEdit(QLineEdit):
+    """The command bar's task field: ↑/↓ walk the recent tasks, Esc dismisses."""
+
     walked = Signal(int)  # -1 older, +1 newer
     dismissed = Signal()
 
@@ -37,6 +39,8 @@ class TaskEdit(QLineEdit):
 
 
 class CommandBar(QWidget):
+    """The floating bar where the person types a task to start."""
+
     submitted = Signal(str)
     refused = Signal(str)  # a task entered while a run is in progress: kept in the bar, not started
 
@@ -94,15 +98,18 @@ class CommandBar(QWidget):
 
     @property
     def history(self) -> list[str]:
+        """The recent tasks (redacted), oldest first."""
         return self._history
 
     @history.setter
     def history(self, tasks: list[str]) -> None:
+        """Set the recent tasks, redacting them, and start walking them from the newest."""
         # Only ever the redacted form: a password typed in a task is not kept, in memory or on disk.
         self._history = [redact_task(t) for t in tasks]
         self._pos = len(self._history)
 
     def set_planner(self, words: str) -> None:
+        """Show which planner the next run uses."""
         self.planner.setText(f"Planner: {words}")
 
     def set_busy(self, reason: str | None) -> None:
@@ -127,6 +134,7 @@ class CommandBar(QWidget):
             self.resize(self.width(), max(self.height(), lay.totalHeightForWidth(self.width())))
 
     def summon(self) -> None:
+        """Show the bar centred near the top of the primary screen, with the focus in its field."""
         screen = QGuiApplication.primaryScreen().availableGeometry()
         if self.busy is None and not self.edit.text().strip():
             self.notice.hide()

@@ -40,6 +40,8 @@ def contrast_ratio(a: QColor, b: QColor) -> float:
 
 @dataclass(frozen=True)
 class Scheme:
+    """The colours of one light or dark look."""
+
     window: str
     base: str
     button: str
@@ -122,6 +124,7 @@ class OutlinedStyle(QProxyStyle):
 
     def drawPrimitive(self, element: QStyle.PrimitiveElement, option: QStyleOption, painter: QPainter,
                       widget: QWidget | None = None) -> None:
+        """Fusion's drawing, with a visible outline on checkboxes, radio buttons, line edits and buttons."""
         super().drawPrimitive(element, option, painter, widget)
         if element in self._PRIMITIVES:
             radius = 0.0 if element == QStyle.PrimitiveElement.PE_IndicatorCheckBox else 2.0
@@ -131,6 +134,7 @@ class OutlinedStyle(QProxyStyle):
 
     def drawComplexControl(self, control: QStyle.ComplexControl, option: QStyleOptionComplex, painter: QPainter,
                            widget: QWidget | None = None) -> None:
+        """Fusion's drawing, with a visible outline on spin boxes and combo boxes."""
         super().drawComplexControl(control, option, painter, widget)
         if control in self._COMPLEX and getattr(option, "frame", True):
             self._outline(option, painter, 2.0)

@@ -49,6 +49,7 @@ class AgentRunner(QObject):
 
     @property
     def running(self) -> bool:
+        """Whether a run is in progress on the worker thread."""
         return self._thread is not None and self._thread.is_alive()
 
     def start(self, task: str, options: RunOptions) -> bool:
@@ -127,13 +128,16 @@ class AgentRunner(QObject):
         self._closed.set()
 
     def pause(self) -> None:
+        """Pause the run in progress at its next safe point."""
         if self.agent is not None:
             self.agent.pause()
 
     def resume(self) -> None:
+        """Resume a paused run."""
         if self.agent is not None:
             self.agent.resume()
 
     def wait(self, timeout: float = 30.0) -> None:
+        """Wait (up to `timeout` seconds) for the worker thread to end."""
         if self._thread is not None:
             self._thread.join(timeout)

@@ -62,6 +62,8 @@ def _with_browse(edit: QLineEdit, title: str, folder: bool = False) -> tuple[QWi
 
 
 class SettingsDialog(QDialog):
+    """The settings dialog: planner and model, API keys, hotkeys, approval, data folder and autostart."""
+
     def __init__(self, settings: AppSettings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("settings")
@@ -181,6 +183,7 @@ class SettingsDialog(QDialog):
                                    "(environment variable or OS keyring)")
 
     def save_key(self) -> None:
+        """Store the typed API key in the OS keyring for the chosen provider."""
         provider = self._provider()
         if provider is None:
             return
@@ -192,6 +195,7 @@ class SettingsDialog(QDialog):
         self.api_key.clear()
 
     def forget_key(self) -> None:
+        """Delete the chosen provider's API key from the OS keyring."""
         provider = self._provider()
         if provider is None:
             return
@@ -202,6 +206,7 @@ class SettingsDialog(QDialog):
             self.key_state.setText(str(exc))
 
     def result_settings(self) -> AppSettings:
+        """The settings as the dialog shows them (written into the settings it was opened with)."""
         s = self.settings
         s.planner = self.planner.currentText()
         s.model = self.model.text().strip()

@@ -190,6 +190,8 @@ class StepCard(QFrame):
 
 
 class TimelineWindow(QMainWindow):
+    """The timeline: past runs, and the steps of one as cards with their screenshots."""
+
     stop_requested = Signal()
     pause_toggled = Signal()
 
@@ -247,6 +249,7 @@ class TimelineWindow(QMainWindow):
 
     # -- runs ------------------------------------------------------------------------------------------
     def refresh_runs(self) -> None:
+        """Reload the list of runs, keeping the shown one selected."""
         selected = self.shown_run
         self.runs.blockSignals(True)
         self.runs.clear()
@@ -261,6 +264,7 @@ class TimelineWindow(QMainWindow):
         return max(240, self.scroller.viewport().width() - 40 if self.isVisible() else self.width() - 60)
 
     def show_run(self, run_id: str) -> None:
+        """Show a run's header and step cards."""
         self.shown_run = run_id
         i = self.runs.findData(run_id)
         if i >= 0 and self.runs.currentIndex() != i:
@@ -286,6 +290,7 @@ class TimelineWindow(QMainWindow):
         self.totals = totals
 
     def step_cards(self) -> list[StepCard]:
+        """The step cards now shown, in order."""
         out = []
         for i in range(self.cards.count()):
             item = self.cards.itemAt(i)
@@ -343,6 +348,7 @@ class TimelineWindow(QMainWindow):
         self.move(screen.right() - self.width() - 8, screen.top() + 40)
 
     def follow(self, run_id: str) -> None:
+        """Show a run as it starts and follow its steps."""
         self.current_run = run_id
         self.refresh_runs()
         self.show_run(run_id)
@@ -374,15 +380,18 @@ class TimelineWindow(QMainWindow):
         bar.setValue(bar.maximum())
 
     def set_status(self, text: str) -> None:
+        """Show a status line."""
         self.status.setText(breakable(text))
         self.keep_on_screen()
 
     def set_running(self, running: bool, paused: bool = False) -> None:
+        """Enable Stop and Pause while a run is in progress; Pause reads Resume while paused."""
         self.stop_button.setEnabled(running)
         self.pause_button.setEnabled(running)
         self.pause_button.setText("Resume" if paused else "Pause")
 
     def finished(self, run_id: str | None) -> None:
+        """A run ended: show it and bring the timeline back on top."""
         self.set_running(False)
         self.refresh_runs()
         if run_id:
@@ -390,6 +399,7 @@ class TimelineWindow(QMainWindow):
         self.resurface()
 
     def export(self, path: str | None = None) -> Path | None:
+        """Save the shown run as an HTML report (asking where unless `path` is given); its path, or None."""
         if not self.shown_run:
             return None
         from desktop_agent.runs.report import run_report_html

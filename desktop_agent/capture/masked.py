@@ -23,14 +23,17 @@ class ExcludedRegions:
         self._rects: tuple[DesktopRect, ...] = ()
 
     def set(self, rects: Iterable[DesktopRect]) -> None:
+        """Replace the rectangles to blank."""
         with self._lock:
             self._rects = tuple(rects)
 
     def get(self) -> tuple[DesktopRect, ...]:
+        """The rectangles to blank now."""
         with self._lock:
             return self._rects
 
     def contains(self, p: DesktopPoint) -> bool:
+        """Whether a desktop point falls in a blanked rectangle."""
         return any(r.contains(p) for r in self.get())
 
 
@@ -56,6 +59,7 @@ class MaskedScreen:
         self.regions = regions
 
     def layout(self) -> ScreenLayout:
+        """The wrapped screen's monitor layout."""
         return self.inner.layout()
 
     def masks_in(self, frame: ScreenFrame) -> list[Rect]:
@@ -66,6 +70,7 @@ class MaskedScreen:
         return [on.to_image(g) for r in self.regions.get() if (on := r.intersection(screen)) is not None]
 
     def grab(self, monitor: Monitor) -> ScreenFrame:
+        """Capture a monitor from the wrapped screen, the excluded regions painted grey."""
         frame = self.inner.grab(monitor)
         masks = self.masks_in(frame)
         if not masks:
