@@ -115,50 +115,17 @@ class AppController(QObject):
         self.screen = run_screen(self._run_options(), screen, self.regions)  # our own windows masked out
         self._acted_at: list[DesktopPoint] = []  # where the last step acted (desktop points)
         self.runner = AgentRunner(self.screen, driver, home, self.approver)  # asked after the approval policy
-        # What the run is doing, from the moment its task is entered (connected first: hidden before the
-        # windows resize at the end of a run).
-        self.timeline.busy.follow(self.runner, self.approver)
-        self.command_bar.busy_line.follow(self.runner, self.approver)
-        self.runner.agent_event.connect(self._on_event)
-        self.runner.finished.connect(self._on_finished)
-        self.runner.status.connect(self._status)
-        self.command_bar.submitted.connect(self.start_task)
-        self.timeline.stop_requested.connect(self.stop)
-        self.timeline.pause_toggled.connect(self.toggle_pause)
-        self.approver.asked.connect(self._update_busy)
-        self.approver.question.connect(self._update_busy)
-        self.approver.settled.connect(self._update_busy)
+        self._connect_runner()
         self.last_outcome: RunOutcome | str | None = None
         self._timeline_placed = False
         self._shut_down = False
 
-        self.actions = {name: QAction(text, self) for name, text in (
-            ("new", "New task"), ("timeline", "Timeline"), ("pause", "Pause"), ("stop", "Stop"),
-            ("settings", "Settings"), ("quit", "Quit"))}
-        self.actions["new"].triggered.connect(self.command_bar.summon)
-        self.actions["timeline"].triggered.connect(self.show_timeline)
-        self.actions["pause"].triggered.connect(self.toggle_pause)
-        self.actions["stop"].triggered.connect(self.stop)
-        self.actions["settings"].triggered.connect(self.open_settings)
-        self.actions["quit"].triggered.connect(self.quit)
+        self.actions = self._make_actions()
         self._set_running(False)
-        tray_ok = QSystemTrayIcon.isSystemTrayAvailable() if use_tray is None else use_tray
         self.tray: QSystemTrayIcon | None = None
         self.fallback: FallbackWindow | None = None
         self.tray_menu: QMenu | None = None
-        if tray_ok:
-            self.tray = QSystemTrayIcon(app_icon(), self)
-            self.tray_menu = QMenu()  # kept here: the tray does not own it
-            for act in self.actions.values():
-                self.tray_menu.addAction(act)
-            self.tray.setContextMenu(self.tray_menu)
-            self.tray.setToolTip("desktop-agent")
-            self.tray.activated.connect(self._tray_activated)
-            self.tray.show()
-        else:
-            self.fallback = FallbackWindow(self.actions)
-            self.fallback.closed.connect(self.quit)
-            self.fallback.show()
+        self._show_tray_or_window(QSystemTrayIcon.isSystemTrayAvailable() if use_tray is None else use_tray)
         # A run that ends or waits while its window is not in front of the person says so.
         self.notifier = Notifier(self.tray, parent=self)
         self._task = ""  # the run's task, redacted: named in its notification
@@ -174,6 +141,51 @@ class AppController(QObject):
         self._regions_timer.timeout.connect(self.update_regions)
         self._regions_timer.start(100)
         self.update_regions()
+
+    def _connect_runner(self) -> None:
+        """Wire the runner, the approver and the windows together (shutdown disconnects the same slots)."""
+        # What the run is doing, from the moment its task is entered (connected first: hidden before the
+        # windows resize at the end of a run).
+        self.timeline.busy.follow(self.runner, self.approver)
+        self.command_bar.busy_line.follow(self.runner, self.approver)
+        self.runner.agent_event.connect(self._on_event)
+        self.runner.finished.connect(self._on_finished)
+        self.runner.status.connect(self._status)
+        self.command_bar.submitted.connect(self.start_task)
+        self.timeline.stop_requested.connect(self.stop)
+        self.timeline.pause_toggled.connect(self.toggle_pause)
+        self.approver.asked.connect(self._update_busy)
+        self.approver.question.connect(self._update_busy)
+        self.approver.settled.connect(self._update_busy)
+
+    def _make_actions(self) -> dict[str, QAction]:
+        """The tray menu's actions (also the no-tray window's buttons), connected to what they do."""
+        actions = {name: QAction(text, self) for name, text in (
+            ("new", "New task"), ("timeline", "Timeline"), ("pause", "Pause"), ("stop", "Stop"),
+            ("settings", "Settings"), ("quit", "Quit"))}
+        actions["new"].triggered.connect(self.command_bar.summon)
+        actions["timeline"].triggered.connect(self.show_timeline)
+        actions["pause"].triggered.connect(self.toggle_pause)
+        actions["stop"].triggered.connect(self.stop)
+        actions["settings"].triggered.connect(self.open_settings)
+        actions["quit"].triggered.connect(self.quit)
+        return actions
+
+    def _show_tray_or_window(self, tray_ok: bool) -> None:
+        """Show the tray icon with its menu or, where there is no tray, the small window with the same actions."""
+        if tray_ok:
+            self.tray = QSystemTrayIcon(app_icon(), self)
+            self.tray_menu = QMenu()  # kept here: the tray does not own it
+            for act in self.actions.values():
+                self.tray_menu.addAction(act)
+            self.tray.setContextMenu(self.tray_menu)
+            self.tray.setToolTip("desktop-agent")
+            self.tray.activated.connect(self._tray_activated)
+            self.tray.show()
+        else:
+            self.fallback = FallbackWindow(self.actions)
+            self.fallback.closed.connect(self.quit)
+            self.fallback.show()
 
     def _tray_activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
         if reason == QSystemTrayIcon.ActivationReason.Trigger:

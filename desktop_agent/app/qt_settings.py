@@ -70,7 +70,19 @@ class SettingsDialog(QDialog):
         self.setWindowTitle("desktop-agent: settings")
         self.settings = settings
         lay = QVBoxLayout(self)
+        lay.addWidget(self._planner_group(settings))
+        lay.addWidget(self._hotkeys_group(settings))
+        lay.addWidget(self._approval_group(settings))
+        lay.addWidget(self._data_group(settings))
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        lay.addWidget(buttons)
+        self.planner.currentTextChanged.connect(self._planner_changed)
+        self._planner_changed(self.planner.currentText())
 
+    def _planner_group(self, settings: AppSettings) -> QGroupBox:
+        """The planner, its model and options, and the provider's API key."""
         planner = QGroupBox("Planner")
         pf = QFormLayout(planner)
         self.planner = QComboBox()
@@ -87,6 +99,22 @@ class SettingsDialog(QDialog):
         self.images.setValue(settings.recent_images)
         self.text_only = QCheckBox("the model takes no images")
         self.text_only.setChecked(settings.text_only)
+        keyrow = self._key_row()
+        pf.addRow(_label("Planner", self.planner), self.planner)
+        # A field and its Browse… button are one row widget: enabled together, only where they apply.
+        self.model_row, self.model_browse = _with_browse(self.model, "Choose a GGUF model")
+        self.mmproj_row, self.mmproj_browse = _with_browse(self.mmproj, "Choose the mmproj file")
+        pf.addRow(_label("Model", self.model), self.model_row)
+        pf.addRow(_label("Vision projector", self.mmproj), self.mmproj_row)
+        pf.addRow(_label("Server URL", self.base_url), self.base_url)
+        pf.addRow(_label("Screenshots per step", self.images), self.images)
+        pf.addRow(plain_label(), self.text_only)
+        pf.addRow(_label("API key", self.api_key), keyrow)
+        pf.addRow(plain_label(), self.key_state)
+        return planner
+
+    def _key_row(self) -> QWidget:
+        """The API key field with its Save and Forget buttons (and the key's state, shown below it)."""
         self.api_key = QLineEdit()
         self.api_key.setEchoMode(QLineEdit.EchoMode.Password)
         self.key_state = plain_label(wrap=True)
@@ -100,27 +128,20 @@ class SettingsDialog(QDialog):
         kl.addWidget(self.api_key, 1)
         kl.addWidget(save_key)
         kl.addWidget(forget_key)
-        pf.addRow(_label("Planner", self.planner), self.planner)
-        # A field and its Browse… button are one row widget: enabled together, only where they apply.
-        self.model_row, self.model_browse = _with_browse(self.model, "Choose a GGUF model")
-        self.mmproj_row, self.mmproj_browse = _with_browse(self.mmproj, "Choose the mmproj file")
-        pf.addRow(_label("Model", self.model), self.model_row)
-        pf.addRow(_label("Vision projector", self.mmproj), self.mmproj_row)
-        pf.addRow(_label("Server URL", self.base_url), self.base_url)
-        pf.addRow(_label("Screenshots per step", self.images), self.images)
-        pf.addRow(plain_label(), self.text_only)
-        pf.addRow(_label("API key", self.api_key), keyrow)
-        pf.addRow(plain_label(), self.key_state)
-        lay.addWidget(planner)
+        return keyrow
 
+    def _hotkeys_group(self, settings: AppSettings) -> QGroupBox:
+        """The command bar's and the stop hotkeys."""
         keys = QGroupBox("Hotkeys")
         kf = QFormLayout(keys)
         self.summon = QKeySequenceEdit(QKeySequence(settings.summon_hotkey.title()))
         self.stop = QKeySequenceEdit(QKeySequence(settings.stop_hotkey.title()))
         kf.addRow(_label("Command bar", self.summon), self.summon)
         kf.addRow(_label("Stop the run", self.stop), self.stop)
-        lay.addWidget(keys)
+        return keys
 
+    def _approval_group(self, settings: AppSettings) -> QGroupBox:
+        """The kinds of step approved without asking, the app they are limited to, and the floor always asked."""
         approval = QGroupBox("Approval")
         af = QVBoxLayout(approval)
         af.addWidget(plain_label("Approve without asking:"))
@@ -143,8 +164,10 @@ class SettingsDialog(QDialog):
         floor = plain_label(FLOOR, wrap=True)
         floor.setEnabled(False)
         af.addWidget(floor)
-        lay.addWidget(approval)
+        return approval
 
+    def _data_group(self, settings: AppSettings) -> QGroupBox:
+        """The run database's folder and the autostart with the session."""
         data = QGroupBox("Data")
         df = QFormLayout(data)
         self.data_folder = QLineEdit(settings.data_folder)
@@ -154,14 +177,7 @@ class SettingsDialog(QDialog):
         self.autostart = QCheckBox("Start desktop-agent with my session")
         self.autostart.setChecked(autostart_enabled())
         df.addRow(plain_label(), self.autostart)
-        lay.addWidget(data)
-
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        lay.addWidget(buttons)
-        self.planner.currentTextChanged.connect(self._planner_changed)
-        self._planner_changed(self.planner.currentText())
+        return data
 
     def _provider(self) -> str | None:
         kind = self.planner.currentText()

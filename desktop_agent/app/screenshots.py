@@ -13,11 +13,18 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QWidget
+
+    from desktop_agent.agent import StepProposal
+    from desktop_agent.app.settings import AppSettings
 
 
 def _sample_screen() -> tuple[Any, dict[str, list[int]]]:
@@ -153,10 +160,102 @@ def _quiet_size_hints() -> Iterator[None]:
         qInstallMessageHandler(previous)
 
 
+class _Regions:
+    """The texts and control outlines found in one window so far, in its own pixels."""
+
+    def __init__(self, window: Any) -> None:
+        self.window = window
+        self.out: list[dict[str, Any]] = []
+
+    def add(self, kind: str, w: Any, rect: Any, what: str) -> None:
+        """Note the part of `rect` (in `w`'s pixels) that shows in the window, unless it is too small to measure."""
+        from PySide6.QtCore import QPoint, QRect
+
+        rect = rect.intersected(w.visibleRegion().boundingRect())  # a scroll area may show a part only
+        if rect.width() < 3 or rect.height() < (8 if kind == "text" else 3):
+            return
+        tl = w.mapTo(self.window, QPoint(rect.x(), rect.y()))
+        r = QRect(tl.x(), tl.y(), rect.width(), rect.height()).intersected(self.window.rect())
+        if not r.isEmpty():
+            self.out.append({"kind": kind, "what": f"{type(w).__name__} {what[:60]!r}", "enabled": w.isEnabled(),
+                             "rect": [r.x(), r.y(), r.width(), r.height()]})
+
+    def label(self, w: Any, style: Any) -> None:
+        """A label's text (a picture is no text)."""
+        if w.text().strip() and (w.pixmap() is None or w.pixmap().isNull()):
+            self.add("text", w, w.contentsRect(), w.text())
+
+    def check_or_radio(self, w: Any, style: Any) -> None:
+        """A check box's or radio button's text and the outline of its indicator."""
+        from PySide6.QtWidgets import QCheckBox, QStyle, QStyleOptionButton
+
+        opt = QStyleOptionButton()
+        w.initStyleOption(opt)
+        check = isinstance(w, QCheckBox)
+        contents = style.subElementRect(QStyle.SubElement.SE_CheckBoxContents if check
+                                        else QStyle.SubElement.SE_RadioButtonContents, opt, w)
+        indicator = style.subElementRect(QStyle.SubElement.SE_CheckBoxIndicator if check
+                                         else QStyle.SubElement.SE_RadioButtonIndicator, opt, w)
+        if w.text():
+            self.add("text", w, contents, w.text())
+        self.add("outline", w, indicator, w.text())
+
+    def push_button(self, w: Any, style: Any) -> None:
+        """A push button's text and, unless it is flat, its outline."""
+        from PySide6.QtWidgets import QStyle, QStyleOptionButton
+
+        if w.text():
+            opt = QStyleOptionButton()
+            w.initStyleOption(opt)
+            self.add("text", w, style.subElementRect(QStyle.SubElement.SE_PushButtonContents, opt, w), w.text())
+        if not w.isFlat():
+            self.add("outline", w, w.rect(), w.text())
+
+    def line_edit(self, w: Any, style: Any) -> None:
+        """A line edit's text (or placeholder) and, if it has a frame, its outline."""
+        from PySide6.QtWidgets import QStyle, QStyleOptionFrame
+
+        if w.text() or w.placeholderText():
+            fopt = QStyleOptionFrame()
+            w.initStyleOption(fopt)
+            self.add("text", w, style.subElementRect(QStyle.SubElement.SE_LineEditContents, fopt, w),
+                     w.text() or w.placeholderText())
+        if w.hasFrame():
+            self.add("outline", w, w.rect(), w.text() or w.placeholderText())
+
+    def combo_box(self, w: Any, style: Any) -> None:
+        """A combo box's shown choice (unless editable) and its outline."""
+        from PySide6.QtWidgets import QStyle, QStyleOptionComboBox
+
+        copt = QStyleOptionComboBox()
+        w.initStyleOption(copt)
+        if w.currentText() and not w.isEditable():
+            self.add("text", w, style.subControlRect(QStyle.ComplexControl.CC_ComboBox, copt,
+                                                     QStyle.SubControl.SC_ComboBoxEditField, w), w.currentText())
+        self.add("outline", w, w.rect(), w.currentText())
+
+    def spin_box(self, w: Any, style: Any) -> None:
+        """A spin box's outline."""
+        self.add("outline", w, w.rect(), w.text())
+
+    def group_box(self, w: Any, style: Any) -> None:
+        """A group box's title, if it has one."""
+        from PySide6.QtWidgets import QStyle, QStyleOptionGroupBox
+
+        if w.title():
+            gopt = QStyleOptionGroupBox()
+            w.initStyleOption(gopt)
+            self.add("text", w, style.subControlRect(QStyle.ComplexControl.CC_GroupBox, gopt,
+                                                     QStyle.SubControl.SC_GroupBoxLabel, w), w.title())
+
+    @staticmethod
+    def nothing(w: Any, style: Any) -> None:
+        """Other buttons (tool buttons): not measured."""
+
+
 def regions(window: Any) -> list[dict[str, Any]]:
     """Where the window's texts and control outlines are, in its own pixels: what the look test measures.
     Each is {"kind": "text" | "outline", "what": a description, "rect": [x, y, w, h], "enabled": bool}."""
-    from PySide6.QtCore import QPoint, QRect
     from PySide6.QtWidgets import (
         QAbstractButton,
         QCheckBox,
@@ -167,76 +266,23 @@ def regions(window: Any) -> list[dict[str, Any]]:
         QPushButton,
         QRadioButton,
         QSpinBox,
-        QStyle,
-        QStyleOptionButton,
-        QStyleOptionComboBox,
-        QStyleOptionFrame,
-        QStyleOptionGroupBox,
         QWidget,
     )
 
-    out: list[dict[str, Any]] = []
-
-    def add(kind: str, w: QWidget, rect: QRect, what: str) -> None:
-        rect = rect.intersected(w.visibleRegion().boundingRect())  # a scroll area may show a part only
-        if rect.width() < 3 or rect.height() < (8 if kind == "text" else 3):
-            return
-        tl = w.mapTo(window, QPoint(rect.x(), rect.y()))
-        r = QRect(tl.x(), tl.y(), rect.width(), rect.height()).intersected(window.rect())
-        if not r.isEmpty():
-            out.append({"kind": kind, "what": f"{type(w).__name__} {what[:60]!r}", "enabled": w.isEnabled(),
-                        "rect": [r.x(), r.y(), r.width(), r.height()]})
-
+    found = _Regions(window)
+    # The first kind a widget is (in this order: a check box is an abstract button too) says what to measure.
+    measures: tuple[tuple[type | tuple[type, ...], Callable[[Any, Any], None]], ...] = (
+        (QLabel, found.label), ((QCheckBox, QRadioButton), found.check_or_radio), (QPushButton, found.push_button),
+        (QAbstractButton, found.nothing), (QLineEdit, found.line_edit), (QComboBox, found.combo_box),
+        (QSpinBox, found.spin_box), (QGroupBox, found.group_box))
     for w in window.findChildren(QWidget):
         if not w.isVisibleTo(window) or not w.isVisible():
             continue
         style = w.style()
-        if isinstance(w, QLabel):
-            if w.text().strip() and (w.pixmap() is None or w.pixmap().isNull()):
-                add("text", w, w.contentsRect(), w.text())
-        elif isinstance(w, (QCheckBox, QRadioButton)):
-            opt = QStyleOptionButton()
-            w.initStyleOption(opt)
-            check = isinstance(w, QCheckBox)
-            contents = style.subElementRect(QStyle.SubElement.SE_CheckBoxContents if check
-                                            else QStyle.SubElement.SE_RadioButtonContents, opt, w)
-            indicator = style.subElementRect(QStyle.SubElement.SE_CheckBoxIndicator if check
-                                             else QStyle.SubElement.SE_RadioButtonIndicator, opt, w)
-            if w.text():
-                add("text", w, contents, w.text())
-            add("outline", w, indicator, w.text())
-        elif isinstance(w, QPushButton):
-            if w.text():
-                opt = QStyleOptionButton()
-                w.initStyleOption(opt)
-                add("text", w, style.subElementRect(QStyle.SubElement.SE_PushButtonContents, opt, w), w.text())
-            if not w.isFlat():
-                add("outline", w, w.rect(), w.text())
-        elif isinstance(w, QAbstractButton):
-            continue
-        elif isinstance(w, QLineEdit):
-            if w.text() or w.placeholderText():
-                fopt = QStyleOptionFrame()
-                w.initStyleOption(fopt)
-                add("text", w, style.subElementRect(QStyle.SubElement.SE_LineEditContents, fopt, w),
-                    w.text() or w.placeholderText())
-            if w.hasFrame():
-                add("outline", w, w.rect(), w.text() or w.placeholderText())
-        elif isinstance(w, QComboBox):
-            copt = QStyleOptionComboBox()
-            w.initStyleOption(copt)
-            if w.currentText() and not w.isEditable():
-                add("text", w, style.subControlRect(QStyle.ComplexControl.CC_ComboBox, copt,
-                                                    QStyle.SubControl.SC_ComboBoxEditField, w), w.currentText())
-            add("outline", w, w.rect(), w.currentText())
-        elif isinstance(w, QSpinBox):
-            add("outline", w, w.rect(), w.text())
-        elif isinstance(w, QGroupBox) and w.title():
-            gopt = QStyleOptionGroupBox()
-            w.initStyleOption(gopt)
-            add("text", w, style.subControlRect(QStyle.ComplexControl.CC_GroupBox, gopt,
-                                                QStyle.SubControl.SC_GroupBoxLabel, w), w.title())
-    return out
+        measure = next((m for kinds, m in measures if isinstance(w, kinds)), None)
+        if measure is not None:
+            measure(w, style)
+    return found.out
 
 
 def _notifications(notes: list[Any]) -> Any:
@@ -291,19 +337,98 @@ def save_screenshots(folder: str | os.PathLike[str]) -> list[Path]:
         return _save(Path(folder))
 
 
-def _save(out: Path) -> list[Path]:
-    from PySide6.QtGui import QAction
-    from PySide6.QtWidgets import QApplication, QCheckBox, QWidget
+@dataclass
+class _Scene:
+    """What one scheme's windows show: the sample app's screen, where its controls are, and two recorded runs
+    (one finished, one at work) in a run database of their own."""
 
-    from desktop_agent.agent import Located, RunOutcome, StepProposal
-    from desktop_agent.app.controller import FallbackWindow, apply_scheme, make_qapplication
-    from desktop_agent.app.notifications import approval_note, run_note
-    from desktop_agent.app.qt_approval import ApprovalPanel, QtApprover
-    from desktop_agent.app.qt_command_bar import CommandBar
-    from desktop_agent.app.qt_first_run import FirstRunWindow
-    from desktop_agent.app.qt_settings import SettingsDialog
-    from desktop_agent.app.qt_timeline import TimelineWindow
+    tmp: Path
+    home: Path
+    before: np.ndarray
+    boxes: dict[str, list[int]]
+    run_id: str
+    busy_run: str
+    settings: AppSettings
+
+
+def _scene(app: Any, tmp: Path, scheme: str) -> tuple[_Scene, QWidget]:
+    """Paint in `scheme`, take the sample app's screen before and after a step, record the demo runs; also return
+    the sample app's window (deleted with the others)."""
+    from PySide6.QtWidgets import QCheckBox
+
+    from desktop_agent.app.controller import apply_scheme
     from desktop_agent.app.settings import AppSettings
+
+    apply_scheme(app, scheme == "dark")
+    app.processEvents()
+    sample, boxes = _sample_screen()
+    app.processEvents()
+    before = _grab_bgr(sample)
+    sample.findChildren(QCheckBox)[0].setChecked(True)
+    app.processEvents()
+    after = _grab_bgr(sample)
+    sample.close()
+    home = tmp / scheme
+    run_id = _demo_run(home, before, after, boxes)
+    busy_run = _demo_run(home, before, after, boxes, upto=2)
+    settings = AppSettings(planner="openai", model="gpt-4o-mini", auto_approve=["scroll", "wait"],
+                           auto_approve_app="libreoffice-calc",
+                           history=["export this sheet as CSV to Documents"])
+    return _Scene(tmp, home, before, boxes, run_id, busy_run, settings), sample
+
+
+def _command_bar(scene: _Scene) -> QWidget:
+    """The command bar with a task typed in."""
+    from desktop_agent.app.qt_command_bar import CommandBar
+
+    bar = CommandBar(scene.settings.history)
+    bar.set_planner(scene.settings.planner_options().describe())
+    bar.edit.setText("save the invoice, then export it as CSV")
+    bar.summon()
+    return bar
+
+
+def _timeline(scene: _Scene) -> QWidget:
+    """The timeline showing the finished run."""
+    from desktop_agent.app.qt_timeline import TimelineWindow
+
+    timeline = TimelineWindow(scene.home)
+    timeline.show_run(scene.run_id)
+    timeline.set_status("run failed: step 4 needs a person's explicit approval")
+    timeline.show()
+    return timeline
+
+
+def _busy_timeline(scene: _Scene) -> QWidget:
+    """The timeline following a run at work, its busy line turning with a streamed answer."""
+    from desktop_agent.app.qt_timeline import TimelineWindow
+
+    busy_timeline = TimelineWindow(scene.home)
+    busy_timeline.show_run(scene.busy_run)
+    busy_timeline.set_running(True, False)
+    busy_timeline.set_status("step 3: asking the model…")
+    busy_timeline.show()
+    _start_busy(busy_timeline, "step 3: asking the model",
+                '{"action": "click", "target": {"element": 12, "label": "Export CSV"}, "reason": "Export')
+    return busy_timeline
+
+
+def _busy_command_bar(scene: _Scene) -> QWidget:
+    """The command bar refusing a new task while a run is at work."""
+    from desktop_agent.app.qt_command_bar import CommandBar
+
+    busy_bar = CommandBar(scene.settings.history)
+    busy_bar.set_planner(scene.settings.planner_options().describe())
+    busy_bar.edit.setText("open the March invoices")
+    busy_bar.set_busy("A run is in progress")
+    _start_busy(busy_bar, "step 3: asking the model")
+    busy_bar.summon()
+    return busy_bar
+
+
+def _delete_proposal(scene: _Scene) -> StepProposal:
+    """A step that clicks the sample app's Delete button: on the approval floor."""
+    from desktop_agent.agent import Located, StepProposal
     from desktop_agent.capture.frame import ScreenFrame
     from desktop_agent.geometry import DesktopPoint, Rect
     from desktop_agent.grounding.instruction import parse_instruction
@@ -312,86 +437,123 @@ def _save(out: Path) -> list[Path]:
     from desktop_agent.planning.actions import Click, Target
     from desktop_agent.planning.planner import PlannedStep
 
+    frame = ScreenFrame.from_image(scene.before)
+    b = scene.boxes["Delete"]
+    el = Element(3, ElementKind.BUTTON, Rect(*b), "Delete", 0.93, "ocr+detector")
+    res = LocateResult(el.bbox.center, el.bbox, 0.97, el, parse_instruction("Delete"))
+    loc = Located(Target(element_id=3, monitor=1, label="Delete"), frame, res,
+                  DesktopPoint(int(el.bbox.center.x), int(el.bbox.center.y)))
+    planned = PlannedStep(Click(target=Target(element_id=3, monitor=1, label="Delete")),
+                          "Remove the draft copy.", 0.41, {"prompt_tokens": 2300.0})
+    return StepProposal(3, planned, [loc], "deleting or closing something")
+
+
+def _approval_panel(proposal: StepProposal) -> QWidget:
+    """The approval panel asking about `proposal`, its approve buttons armed."""
+    from desktop_agent.app.qt_approval import ApprovalPanel, QtApprover
+
+    approver = QtApprover()
+    panel = ApprovalPanel(approver)
+    panel.ask_step(proposal)
+    panel.arm()  # as the person sees it a moment later: the approve buttons armed
+    return panel
+
+
+def _settings_dialog(scene: _Scene) -> QWidget:
+    """The settings dialog."""
+    from desktop_agent.app.qt_settings import SettingsDialog
+
+    settings_dialog = SettingsDialog(scene.settings)
+    settings_dialog.show()
+    return settings_dialog
+
+
+def _fallback_window(app: Any) -> QWidget:
+    """The small window shown where there is no tray, with a run's status."""
+    from PySide6.QtGui import QAction
+
+    from desktop_agent.app.controller import FallbackWindow
+
+    fallback = FallbackWindow({k: QAction(v, app) for k, v in (
+        ("new", "New task"), ("timeline", "Timeline"), ("pause", "Pause"), ("stop", "Stop"),
+        ("settings", "Settings"), ("quit", "Quit"))})
+    fallback.status.setText("step 2: reading the screen…")
+    fallback.show()
+    return fallback
+
+
+def _first_run(scene: _Scene) -> QWidget:
+    """The first-run window."""
+    from desktop_agent.app.qt_first_run import FirstRunWindow
+    from desktop_agent.app.settings import AppSettings
+
+    first = FirstRunWindow(AppSettings(), scene.home, tray=True, settings_path=str(scene.tmp / "first.ini"))
+    first.show()
+    return first
+
+
+def _run_notifications(scene: _Scene, proposal: StepProposal) -> QWidget:
+    """The notifications of the finished run: a step waiting for approval, then the run's end."""
+    from desktop_agent.agent import RunOutcome
+    from desktop_agent.app.notifications import approval_note, run_note
+
+    task = "save the invoice, then export it as CSV"
+    notes = _notifications([approval_note(proposal),
+                            run_note(RunOutcome(scene.run_id, "failed", "step 4 needs a person's explicit approval",
+                                                5, 4), task)])
+    notes.show()
+    return notes
+
+
+def _windows(app: Any, scene: _Scene) -> dict[str, QWidget]:
+    """Every window of one scheme, shown, by the name of its PNG (in the order they are made and saved)."""
+    windows: dict[str, QWidget] = {}
+    windows["command-bar"] = _command_bar(scene)
+    windows["timeline"] = _timeline(scene)
+    # A run at work: the timeline following it, its busy line turning, the bar refusing a new task.
+    windows["timeline-busy"] = _busy_timeline(scene)
+    windows["command-bar-busy"] = _busy_command_bar(scene)
+    proposal = _delete_proposal(scene)
+    windows["approval"] = _approval_panel(proposal)
+    windows["settings"] = _settings_dialog(scene)
+    windows["no-tray-window"] = _fallback_window(app)
+    windows["first-run"] = _first_run(scene)
+    windows["notifications"] = _run_notifications(scene, proposal)
+    return windows
+
+
+def _close(windows: dict[str, QWidget], sample: QWidget) -> None:
+    """Close the windows and their run databases, then let Qt delete them (and the sample app's window)."""
+    from PySide6.QtWidgets import QApplication
+
+    from desktop_agent.app.qt_first_run import FirstRunWindow
+    from desktop_agent.app.qt_timeline import TimelineWindow
+
+    for w in windows.values():
+        if isinstance(w, FirstRunWindow):
+            w.finished.disconnect()  # (a picture of it: nothing to save)
+        w.close()
+    for w in windows.values():
+        if isinstance(w, TimelineWindow):  # the timeline, then the busy one
+            w.store.close()
+    # Qt deletes them now, in order, rather than Python's collector at exit.
+    for w in [*windows.values(), sample]:
+        w.deleteLater()
+    QApplication.processEvents()
+
+
+def _save(out: Path) -> list[Path]:
+    """Save every window, light and dark, into `out` with regions.json; return the PNGs' paths."""
+    from desktop_agent.app.controller import make_qapplication
+
     out.mkdir(parents=True, exist_ok=True)
     app = make_qapplication()
     written: list[Path] = []
     layout: dict[str, list[dict[str, Any]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for scheme in ("light", "dark"):
-            apply_scheme(app, scheme == "dark")
-            app.processEvents()
-            sample, boxes = _sample_screen()
-            app.processEvents()
-            before = _grab_bgr(sample)
-            sample.findChildren(QCheckBox)[0].setChecked(True)
-            app.processEvents()
-            after = _grab_bgr(sample)
-            sample.close()
-            home = Path(tmp) / scheme
-            run_id = _demo_run(home, before, after, boxes)
-            busy_run = _demo_run(home, before, after, boxes, upto=2)
-            settings = AppSettings(planner="openai", model="gpt-4o-mini", auto_approve=["scroll", "wait"],
-                                   auto_approve_app="libreoffice-calc",
-                                   history=["export this sheet as CSV to Documents"])
-            windows: dict[str, QWidget] = {}
-            bar = CommandBar(settings.history)
-            bar.set_planner(settings.planner_options().describe())
-            bar.edit.setText("save the invoice, then export it as CSV")
-            bar.summon()
-            windows["command-bar"] = bar
-            timeline = TimelineWindow(home)
-            timeline.show_run(run_id)
-            timeline.set_status("run failed: step 4 needs a person's explicit approval")
-            timeline.show()
-            windows["timeline"] = timeline
-            # A run at work: the timeline following it, its busy line turning, the bar refusing a new task.
-            busy_timeline = TimelineWindow(home)
-            busy_timeline.show_run(busy_run)
-            busy_timeline.set_running(True, False)
-            busy_timeline.set_status("step 3: asking the model…")
-            busy_timeline.show()
-            _start_busy(busy_timeline, "step 3: asking the model",
-                        '{"action": "click", "target": {"element": 12, "label": "Export CSV"}, "reason": "Export')
-            windows["timeline-busy"] = busy_timeline
-            busy_bar = CommandBar(settings.history)
-            busy_bar.set_planner(settings.planner_options().describe())
-            busy_bar.edit.setText("open the March invoices")
-            busy_bar.set_busy("A run is in progress")
-            _start_busy(busy_bar, "step 3: asking the model")
-            busy_bar.summon()
-            windows["command-bar-busy"] = busy_bar
-            approver = QtApprover()
-            panel = ApprovalPanel(approver)
-            frame = ScreenFrame.from_image(before)
-            b = boxes["Delete"]
-            el = Element(3, ElementKind.BUTTON, Rect(*b), "Delete", 0.93, "ocr+detector")
-            res = LocateResult(el.bbox.center, el.bbox, 0.97, el, parse_instruction("Delete"))
-            loc = Located(Target(element_id=3, monitor=1, label="Delete"), frame, res,
-                          DesktopPoint(int(el.bbox.center.x), int(el.bbox.center.y)))
-            planned = PlannedStep(Click(target=Target(element_id=3, monitor=1, label="Delete")),
-                                  "Remove the draft copy.", 0.41, {"prompt_tokens": 2300.0})
-            proposal = StepProposal(3, planned, [loc], "deleting or closing something")
-            panel.ask_step(proposal)
-            panel.arm()  # as the person sees it a moment later: the approve buttons armed
-            windows["approval"] = panel
-            settings_dialog = SettingsDialog(settings)
-            settings_dialog.show()
-            windows["settings"] = settings_dialog
-            fallback = FallbackWindow({k: QAction(v, app) for k, v in (
-                ("new", "New task"), ("timeline", "Timeline"), ("pause", "Pause"), ("stop", "Stop"),
-                ("settings", "Settings"), ("quit", "Quit"))})
-            fallback.status.setText("step 2: reading the screen…")
-            fallback.show()
-            windows["no-tray-window"] = fallback
-            first = FirstRunWindow(AppSettings(), home, tray=True, settings_path=str(Path(tmp) / "first.ini"))
-            first.show()
-            windows["first-run"] = first
-            task = "save the invoice, then export it as CSV"
-            notes = _notifications([approval_note(proposal),
-                                    run_note(RunOutcome(run_id, "failed", "step 4 needs a person's explicit approval",
-                                                        5, 4), task)])
-            notes.show()
-            windows["notifications"] = notes
+            scene, sample = _scene(app, Path(tmp), scheme)
+            windows = _windows(app, scene)
             for _ in range(3):
                 app.processEvents()
             for name, w in windows.items():
@@ -399,15 +561,6 @@ def _save(out: Path) -> list[Path]:
                 w.grab().save(str(path))
                 layout[path.name] = regions(w)
                 written.append(path)
-            for w in windows.values():
-                if isinstance(w, FirstRunWindow):
-                    w.finished.disconnect()  # (a picture of it: nothing to save)
-                w.close()
-            timeline.store.close()
-            busy_timeline.store.close()
-            # Qt deletes them now, in order, rather than Python's collector at exit.
-            for w in [*windows.values(), sample]:
-                w.deleteLater()
-            QApplication.processEvents()
+            _close(windows, sample)
     (out / "regions.json").write_text(json.dumps(layout, indent=1), encoding="utf-8")
     return written
