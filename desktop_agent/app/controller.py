@@ -87,6 +87,7 @@ class FallbackWindow(QWidget):
             self.buttons[name].setEnabled(act.isEnabled())
 
     def closeEvent(self, event: Any) -> None:
+        """Closing the window quits the app (it says `closed`)."""
         self.closed.emit()  # the tray's stand-in: closing it quits, as the tray's Quit does
         super().closeEvent(event)
 

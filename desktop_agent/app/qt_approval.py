@@ -46,6 +46,11 @@ OVERLAY_COLOUR = QColor(255, 0, 170)  # a colour apps rarely use, so a test can 
 APPROVE_KEYS = "Ctrl+Enter"  # routine steps
 FLOOR_KEYS = "Ctrl+Shift+Enter"  # any step, and the only shortcut for a step on the approval floor
 ARM_MS = 600  # a step shown this recently cannot be approved yet: keys or clicks meant for something else
+# The modifiers that make a chord with Enter (others, such as the keypad's, are left out), and the two chords.
+_CHORD_MODIFIERS = (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+                    | Qt.KeyboardModifier.AltModifier | Qt.KeyboardModifier.MetaModifier)
+_CTRL = Qt.KeyboardModifier.ControlModifier
+_CTRL_SHIFT = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
 
 
 def bgr_to_pixmap(image: np.ndarray) -> QPixmap:
@@ -391,6 +396,7 @@ class ApprovalPanel(QWidget):
         self.move(x, y)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Esc rejects; Enter with a deliberate chord approves (or sends the answer); other keys go on."""
         # Keys reach here from any child that does not use them (the text fields pass Enter on). Only a
         # deliberate chord approves, only once the person has clicked into the panel (it is the active
         # window), and only once the step has been on screen for ARM_MS: typeahead and stray keys never do.
@@ -404,19 +410,26 @@ class ApprovalPanel(QWidget):
         event.accept()
         if event.isAutoRepeat() or not self.armed or not self.isActiveWindow():
             return
-        mods = event.modifiers() & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
-                                    | Qt.KeyboardModifier.AltModifier | Qt.KeyboardModifier.MetaModifier)
-        ctrl = Qt.KeyboardModifier.ControlModifier
-        ctrl_shift = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+        mods = event.modifiers() & _CHORD_MODIFIERS
         if self._question:
-            typed = self.answer_edit.text().strip()
-            if typed and (mods in (ctrl, ctrl_shift) or (mods == Qt.KeyboardModifier.NoModifier
-                                                         and self.answer_edit.hasFocus())):
-                self.approver.reply(typed)
-            return
-        if mods == ctrl_shift or (mods == ctrl and not self.on_floor):
+            self._answer_by_keys(mods)
+        else:
+            self._approve_by_keys(mods)
+
+    def _answer_by_keys(self, mods: Qt.KeyboardModifier) -> None:
+        """Enter on a question (armed, in the active panel): send the typed answer on Ctrl(+Shift)+Enter, or on
+        a plain Enter in the answer field; nothing typed, nothing sent."""
+        typed = self.answer_edit.text().strip()
+        if typed and (mods in (_CTRL, _CTRL_SHIFT) or (mods == Qt.KeyboardModifier.NoModifier
+                                                       and self.answer_edit.hasFocus())):
+            self.approver.reply(typed)
+
+    def _approve_by_keys(self, mods: Qt.KeyboardModifier) -> None:
+        """Enter on a step (armed, in the active panel): Ctrl+Shift+Enter approves any step, Ctrl+Enter only one
+        off the floor; any other Enter approves nothing and says which keys would."""
+        if mods == _CTRL_SHIFT or (mods == _CTRL and not self.on_floor):
             self._decide(Decision.APPROVE)
-        elif mods == ctrl:
+        elif mods == _CTRL:
             self.keys_hint.setText(f"{APPROVE_KEYS} does not approve a step that needs your explicit approval: "
                                    f"click Approve or press {FLOOR_KEYS}.")
         else:
@@ -467,6 +480,7 @@ class ApprovalPanel(QWidget):
         self._question = False
 
     def closeEvent(self, event: Any) -> None:
+        """Closing the panel while a step or a question waits stops the run."""
         # Closing the panel while a step or a question waits stops the run: never an approval.
         if self.proposal is not None or self._question:
             self.approver.reply(Decision.QUIT)

@@ -39,6 +39,7 @@ class Spinner(QWidget):
             self.update()
 
     def paintEvent(self, event: QPaintEvent) -> None:
+        """Paint the arc at its angle: in the highlight colour while turning, the mid tone while held."""
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         pen = QPen(self.palette().highlight().color() if self.turning else self.palette().mid().color(), 2.2)

@@ -28,6 +28,7 @@ class TaskEdit(QLineEdit):
     dismissed = Signal()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
+        """↑/↓ walk the recent tasks, Esc dismisses; other keys edit the field."""
         if event.key() == Qt.Key.Key_Up:
             self.walked.emit(-1)
         elif event.key() == Qt.Key.Key_Down:

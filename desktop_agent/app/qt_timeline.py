@@ -89,6 +89,28 @@ def step_figures(s: StepRow) -> str:
     return " · ".join(f"{name}: {value}" for name, value in step_details(s))
 
 
+def _pair_fits(pictures: list[Picture], half: int) -> bool:
+    """Whether the step has a before and an after picture that both keep _SIDE_BY_SIDE_SCALE of their size
+    in half the width."""
+    pair = [p for p in pictures if p.caption in ("Before", "After")]
+    return len(pair) == 2 and all(min(1.0, half / p.image.shape[1]) >= _SIDE_BY_SIDE_SCALE for p in pair)
+
+
+def _picture_label(p: Picture, room: int) -> QLabel:
+    """A picture, scaled down to fit `room` pixels wide and _PICTURE_MAX_HEIGHT high (never up)."""
+    h, w = p.image.shape[:2]
+    scale = min(1.0, room / w, _PICTURE_MAX_HEIGHT / h)
+    pm: QPixmap = bgr_to_pixmap(p.image)
+    if scale < 1.0:
+        pm = pm.scaled(max(1, int(w * scale)), max(1, int(h * scale)), Qt.AspectRatioMode.KeepAspectRatio,
+                       Qt.TransformationMode.SmoothTransformation)
+    label = plain_label()
+    label.setPixmap(pm)
+    label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+    label.setToolTip(f"{p.caption.lower()}: the screen around the step's target and what changed")
+    return label
+
+
 class StepCard(QFrame):
     """One step of a run: the action, the result in words, before/after pictures, why, figures, details."""
 
@@ -143,25 +165,16 @@ class StepCard(QFrame):
         lay.addWidget(self.details)
 
     def _picture_grid(self, pictures: list[Picture], width: int) -> QGridLayout:
+        """The step's pictures, each under its caption: before and after side by side where both stay
+        readable at half the width, otherwise one above the other."""
         grid = QGridLayout()
         grid.setHorizontalSpacing(8)
-        pair = [p for p in pictures if p.caption in ("Before", "After")]
         half = max(120, (width - 8) // 2)
-        side = len(pair) == 2 and all(min(1.0, half / p.image.shape[1]) >= _SIDE_BY_SIDE_SCALE for p in pair)
+        side = _pair_fits(pictures, half)
         row = 0
         for p in pictures:
             in_pair = side and p.caption in ("Before", "After")
-            room = half if in_pair else width
-            h, w = p.image.shape[:2]
-            scale = min(1.0, room / w, _PICTURE_MAX_HEIGHT / h)
-            pm: QPixmap = bgr_to_pixmap(p.image)
-            if scale < 1.0:
-                pm = pm.scaled(max(1, int(w * scale)), max(1, int(h * scale)), Qt.AspectRatioMode.KeepAspectRatio,
-                               Qt.TransformationMode.SmoothTransformation)
-            label = plain_label()
-            label.setPixmap(pm)
-            label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
-            label.setToolTip(f"{p.caption.lower()}: the screen around the step's target and what changed")
+            label = _picture_label(p, half if in_pair else width)
             caption = plain_label(p.caption)
             caption.setEnabled(False)
             col = 1 if in_pair and p.caption == "After" else 0
@@ -170,12 +183,16 @@ class StepCard(QFrame):
             grid.addWidget(label, row + 1, col, 1, span)
             if not in_pair or p.caption == "After":
                 row += 2
-            self.picture_labels.append(label)
-            if p.caption == "After":
-                self.after = label
-            elif self.crop not in self.picture_labels:  # the first one
-                self.crop = label
+            self._keep_picture(p, label)
         return grid
+
+    def _keep_picture(self, p: Picture, label: QLabel) -> None:
+        """Note a picture's label: the after one as `after`, the first other one as `crop`."""
+        self.picture_labels.append(label)
+        if p.caption == "After":
+            self.after = label
+        elif self.crop not in self.picture_labels:  # the first one
+            self.crop = label
 
     @property
     def side_by_side(self) -> bool:
@@ -325,6 +342,7 @@ class TimelineWindow(QMainWindow):
             self.raise_()
 
     def showEvent(self, event: Any) -> None:
+        """Once shown, keep the window on its screen (also when it moves to another screen)."""
         super().showEvent(event)
         handle = self.windowHandle()
         if handle is not None and not self._screen_hooked:
@@ -333,6 +351,7 @@ class TimelineWindow(QMainWindow):
         QTimer.singleShot(0, self, self.keep_on_screen)
 
     def resizeEvent(self, event: Any) -> None:
+        """Shown wider than its screen's available area, or past its edges: brought back onto it."""
         super().resizeEvent(event)
         area, frame = self._available(), self.frameGeometry()
         if self.isVisible() and (frame.width() > area.width() or frame.right() > area.right()
