@@ -17,7 +17,7 @@ from desktop_agent.agent import AgentSettings, RunOutcome
 from desktop_agent.app.qt_busy import TAIL_CHARS, BusyIndicator
 from desktop_agent.planning.decision import parse_decision
 from desktop_agent.runs.store import RunStore
-from tests.app.test_app_runs import type_task, wait_for_step
+from tests.app.driving import type_task, wait_for_step
 from tests.display import TargetApp
 
 pytestmark = pytest.mark.display

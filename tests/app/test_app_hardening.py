@@ -32,6 +32,7 @@ from desktop_agent.perception.elements import Element, ElementKind
 from desktop_agent.planning.actions import Click, Target, TypeText
 from desktop_agent.planning.planner import PlannedStep
 from desktop_agent.runs.store import RunStore
+from tests.app.driving import type_task
 from tests.display import TargetApp
 from tests.e2e_helpers import ROOT
 
@@ -487,13 +488,6 @@ def test_sigterm_while_a_step_waits_for_approval_stops_the_run_and_exits_cleanly
 
 
 # -- 4. a run the person stopped shows as stopped --------------------------------------------------------
-def type_task(qtbot: Any, controller: Any, task: str) -> None:
-    controller.command_bar.summon()
-    qtbot.waitExposed(controller.command_bar)
-    qtbot.keyClicks(controller.command_bar.edit, task)
-    qtbot.keyClick(controller.command_bar.edit, Qt.Key.Key_Return)
-
-
 def test_a_run_you_stop_shows_as_stopped_by_you_not_as_failed(qtbot: Any, controller: Any, home: Path) -> None:
     with qtbot.waitSignal(controller.run_finished, timeout=90_000) as done:
         type_task(qtbot, controller, "wait 30")

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QApplication
 from desktop_agent.agent import RunOutcome
 from desktop_agent.app.qt_approval import OVERLAY_COLOUR, PickPointDialog
 from desktop_agent.runs.store import RunStore
+from tests.app.driving import type_task, wait_for_step
 from tests.display import TargetApp
 
 pytestmark = pytest.mark.display
@@ -31,20 +32,6 @@ def overlay_pixels(bgr: np.ndarray) -> int:
 def screen_now() -> np.ndarray:
     with mss.MSS() as sct:
         return np.array(sct.grab(sct.monitors[0]))[:, :, :3]
-
-
-def type_task(qtbot: Any, controller: Any, task: str) -> None:
-    controller.command_bar.summon()
-    qtbot.waitExposed(controller.command_bar)
-    qtbot.keyClicks(controller.command_bar.edit, task)
-    qtbot.keyClick(controller.command_bar.edit, Qt.Key.Key_Return)
-
-
-def wait_for_step(qtbot: Any, controller: Any, index: int) -> Any:
-    qtbot.waitUntil(lambda: controller.panel.isVisible() and controller.panel.proposal is not None
-                    and controller.panel.proposal.index == index, timeout=60_000)
-    qtbot.waitUntil(lambda: controller.panel.armed)  # the approve buttons arm a moment after a step shows
-    return controller.panel.proposal
 
 
 def inside(point: list[int], rect: list[int]) -> bool:

@@ -13,23 +13,15 @@ import pytest
 from PySide6.QtCore import QPoint, Qt, QTimer
 
 from desktop_agent.runs.store import RunStore
+from tests.app.driving import type_task, wait_for_step
 from tests.display import TargetApp
 
 pytestmark = pytest.mark.display
 
 
-def _type_task(qtbot: Any, controller: Any, task: str) -> None:
-    controller.command_bar.summon()
-    qtbot.waitExposed(controller.command_bar)
-    qtbot.keyClicks(controller.command_bar.edit, task)
-    qtbot.keyClick(controller.command_bar.edit, Qt.Key.Key_Return)
-
-
 def _approve(qtbot: Any, controller: Any, index: int, ready: list[int]) -> None:
     qtbot.waitUntil(lambda: index in ready, timeout=60_000)
-    qtbot.waitUntil(lambda: controller.panel.isVisible() and controller.panel.proposal is not None
-                    and controller.panel.proposal.index == index, timeout=60_000)
-    qtbot.waitUntil(lambda: controller.panel.armed)
+    wait_for_step(qtbot, controller, index)
     qtbot.mouseClick(controller.panel.approve, Qt.MouseButton.LeftButton)
 
 
@@ -93,7 +85,7 @@ def test_a_run_reads_as_a_story_in_the_timeline_and_the_report(qtbot: Any, contr
     controller.runner.agent_event.connect(on_event)
     try:
         with qtbot.waitSignal(controller.run_finished, timeout=120_000) as done:
-            _type_task(qtbot, controller, 'click "Save"; type "report" into "Name"; wait 0.5')
+            type_task(qtbot, controller, 'click "Save"; type "report" into "Name"; wait 0.5')
             _approve(qtbot, controller, 0, raised)
             _approve(qtbot, controller, 1, raised)
             _approve(qtbot, controller, 2, raised)
