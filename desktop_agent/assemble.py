@@ -13,6 +13,7 @@ from desktop_agent.capture.masked import ExcludedRegions, MaskedScreen
 from desktop_agent.capture.screen import Screen
 from desktop_agent.config import RunOptions
 from desktop_agent.execution.input_driver import InputDriver
+from desktop_agent.execution.tooltips import TooltipClearer
 from desktop_agent.perception.accessibility.source import AccessibilitySource
 from desktop_agent.runs.store import RunStore
 
@@ -59,6 +60,14 @@ def accessibility_source(options: RunOptions) -> AccessibilitySource | None:
     return default_source()
 
 
+def pointer_rest(driver: InputDriver) -> TooltipClearer | None:
+    """Moves the pointer off a tooltip it raised before the screen is read again: on X11 (the pyautogui
+    driver), where tooltip windows can be told apart; None elsewhere."""
+    from desktop_agent.execution.input_driver import PyAutoGuiDriver
+
+    return TooltipClearer(driver) if isinstance(driver, PyAutoGuiDriver) else None
+
+
 @dataclass
 class AssembledRun:
     """An agent ready to run, with the approval mode to run it in; `close` releases its accessibility reader."""
@@ -66,11 +75,14 @@ class AssembledRun:
     agent: Agent
     approve_mode: str
     accessibility: AccessibilitySource | None = None
+    tooltips: TooltipClearer | None = None
 
     def close(self) -> None:
         """Release what the assembly opened (not the screen, driver or store, which the caller owns)."""
         if self.accessibility is not None:
             self.accessibility.close()
+        if self.tooltips is not None:
+            self.tooltips.close()
 
 
 def assemble_run(options: RunOptions, *, screen: Screen, parser: Any, driver: InputDriver, store: RunStore,
@@ -83,6 +95,7 @@ def assemble_run(options: RunOptions, *, screen: Screen, parser: Any, driver: In
     if accessibility is None:
         accessibility = accessibility_source(options)
     agent_settings = replace(settings or AgentSettings(), max_steps=options.max_steps)
+    tooltips = pointer_rest(driver)
     agent = Agent(screen, parser, driver, store, approver, agent_settings, on_event=on_event,
-                  accessibility=accessibility)
-    return AssembledRun(agent, approve_mode(options), accessibility)
+                  accessibility=accessibility, pointer_rest=tooltips)
+    return AssembledRun(agent, approve_mode(options), accessibility, tooltips)

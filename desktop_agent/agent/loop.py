@@ -20,6 +20,7 @@ from desktop_agent.agent.step import StepRunner
 from desktop_agent.capture.screen import Screen
 from desktop_agent.errors import AgentError, RunAborted, StepFailed, TargetNotFound
 from desktop_agent.execution.input_driver import InputDriver
+from desktop_agent.geometry import DesktopPoint
 from desktop_agent.perception.accessibility.reader import TreeReader
 from desktop_agent.perception.accessibility.source import AccessibilitySource
 from desktop_agent.perception.parser import ScreenParser
@@ -47,7 +48,8 @@ class Agent:
     def __init__(self, screen: Screen, parser: ScreenParser, driver: InputDriver, store: RunStore,
                  approver: Approver, settings: AgentSettings | None = None,
                  on_event: Callable[[AgentEvent], None] | None = None,
-                 accessibility: AccessibilitySource | None = None) -> None:
+                 accessibility: AccessibilitySource | None = None,
+                 pointer_rest: Callable[[DesktopPoint], bool] | None = None) -> None:
         self.screen = screen
         self.parser = parser
         self.driver = driver
@@ -65,6 +67,7 @@ class Agent:
         self.recorder = StepRecorder(store, lambda event: self.on_event(event))
         self.guard = SecretGuard(accessibility)
         self.gate = ApprovalGate(approver)
+        self.pointer_rest = pointer_rest  # the pointer moved off a tooltip it raised (execution/tooltips.py)
 
     @property
     def accessibility(self) -> AccessibilitySource | None:
@@ -132,7 +135,7 @@ class Agent:
     def _steps(self, run: _Run) -> str:
         """Plan and run steps until the planner is done; the done step's summary ('' where it gave none)."""
         steps = StepRunner(self.reader, self.driver, self.recorder, self.gate, self.guard, self.settings,
-                           self._check_abort)
+                           self._check_abort, self.pointer_rest)
         while True:
             self._check_abort()
             if run.idx >= self.settings.max_steps and run.planner.needs_screen:

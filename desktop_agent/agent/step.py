@@ -19,6 +19,7 @@ from desktop_agent.errors import AgentError, ApprovalRefused, StepFailed, Target
 from desktop_agent.execution.acting import NO_CHANGE_SEEN, await_change, perform, prepare
 from desktop_agent.execution.input_driver import InputDriver
 from desktop_agent.execution.verify import Change
+from desktop_agent.geometry import DesktopPoint
 from desktop_agent.perception.elements import ElementKind
 from desktop_agent.planning.actions import Action, TypeText, Wait, WaitFor, action_targets
 from desktop_agent.planning.planner import HistoryEntry, PlannedStep
@@ -42,7 +43,8 @@ class StepRunner:
     """Runs planned steps for the loop over its reader, driver, recorder, approval gate and secret guard."""
 
     def __init__(self, reader: ScreenReader, driver: InputDriver, recorder: StepRecorder, gate: ApprovalGate,
-                 guard: SecretGuard, settings: AgentSettings, check_abort: Callable[[], None]) -> None:
+                 guard: SecretGuard, settings: AgentSettings, check_abort: Callable[[], None],
+                 pointer_rest: Callable[[DesktopPoint], bool] | None = None) -> None:
         self.reader = reader
         self.driver = driver
         self.recorder = recorder
@@ -50,6 +52,10 @@ class StepRunner:
         self.guard = guard
         self.settings = settings
         self.check_abort = check_abort
+        # Moves the pointer off a control whose tooltip shows, when the pointer is still where our last step
+        # left it (execution/tooltips.py); None: leave the pointer be.
+        self.pointer_rest = pointer_rest
+        self._pointer_left_at: DesktopPoint | None = None
 
     def run(self, idx: int, planned: PlannedStep, history: list[HistoryEntry],
             plan_timings: dict[str, float] | None = None) -> None:
@@ -105,6 +111,8 @@ class StepRunner:
     def _propose(self, step: _Step) -> tuple[StepProposal, bool]:
         """Locate the targets, weigh the step against the approval floor, and show it; True: typing a secret."""
         action = step.action
+        if self.pointer_rest is not None and self._pointer_left_at is not None and action_targets(action):
+            self.pointer_rest(self._pointer_left_at)
         prefer = ElementKind.INPUT if isinstance(action, TypeText) else None
         step.targets = [self.reader.locate(t, step.timings, prefer) for t in action_targets(action)]
         self._record_target(step.idx, step.targets, step.timings)
@@ -172,6 +180,8 @@ class StepRunner:
         self.check_abort()
         t1 = time.perf_counter()
         perform(self.driver, action, [t.desktop for t in step.targets])
+        if step.targets:
+            self._pointer_left_at = step.targets[-1].desktop
         timings["act"] = (time.perf_counter() - t1) * 1000
         self.recorder.update(step.idx, status=StepStatus.SENT)
         t2 = time.perf_counter()

@@ -213,10 +213,13 @@ def _send(steps: list[ReferenceStep]) -> None:
     import numpy as np
 
     from desktop_agent.execution.input_driver import PyAutoGuiDriver
+    from desktop_agent.execution.tooltips import TOOLTIP_DELAY, TooltipClearer
     from desktop_agent.execution.verify import visible_change, wait_until_settled
     from desktop_agent.geometry import DesktopPoint
 
     driver = PyAutoGuiDriver()
+    tooltips = TooltipClearer(driver)
+    last: DesktopPoint | None = None  # where the replayed input left the pointer
     sct = mss.MSS() if hasattr(mss, "MSS") else mss.mss()
 
     def grab() -> np.ndarray:
@@ -231,6 +234,8 @@ def _send(steps: list[ReferenceStep]) -> None:
         for step in steps:
             before, _ = wait_until_settled(grab, timeout=3.0)
             for e in step.events:
+                if e.point is not None and e.kind in ("move", "click", "scroll", "drag"):
+                    last = at(e.to if e.kind == "drag" else e.point)
                 if e.kind == "move":
                     driver.move(at(e.point))
                 elif e.kind == "click":
@@ -250,7 +255,11 @@ def _send(steps: list[ReferenceStep]) -> None:
                 while time.monotonic() < deadline and not visible_change(before, grab()).changed:
                     time.sleep(0.05)
             wait_until_settled(grab, timeout=3.0)
+        if last is not None:  # as the agent's next step does: the pointer off a tooltip it raised
+            time.sleep(TOOLTIP_DELAY)
+            tooltips(last)
     finally:
+        tooltips.close()
         driver.close()
         sct.close()
 

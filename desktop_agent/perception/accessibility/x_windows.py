@@ -88,3 +88,8 @@ def stacked_windows(display: str | None = None) -> list[ScreenWindow] | None:
         return order()
     finally:
         order.close()
+
+
+def windows_of(conn: Any) -> list[ScreenWindow]:
+    """Every mapped top-level window bottom to top, asked on an open python-xlib connection `conn`."""
+    return _windows(conn)
