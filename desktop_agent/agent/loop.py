@@ -6,14 +6,15 @@ Nothing here imports Qt. The parts: `ScreenReader` (perceive), `StepRunner` (one
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from desktop_agent.agent.approval import ApprovalGate, Approver
+from desktop_agent.agent.control import RunControl
 from desktop_agent.agent.events import AgentEvent, EventKind
+from desktop_agent.agent.outcome import run_summary
 from desktop_agent.agent.perceive import ScreenReader
-from desktop_agent.agent.proposal import PARTIAL_EXIT, AgentSettings, RunOutcome
+from desktop_agent.agent.proposal import AgentSettings, RunOutcome
 from desktop_agent.agent.recorder import StepRecorder
 from desktop_agent.agent.secrecy import SecretGuard
 from desktop_agent.agent.step import StepRunner
@@ -57,9 +58,8 @@ class Agent:
         self.approver = approver
         self.settings = settings or AgentSettings()
         self.on_event = on_event or (lambda e: None)
-        self._abort = threading.Event()
-        self._resumed = threading.Event()  # cleared while paused
-        self._resumed.set()
+        self.control = RunControl()
+        self._abort = self.control.aborted
         # The platform's accessibility tree, fused with the pixels at every look at the screen (exact names,
         # roles, states; a password field by its role); None: pixels only.
         tree = TreeReader(accessibility) if accessibility is not None else None
@@ -81,30 +81,23 @@ class Agent:
     # -- control -----------------------------------------------------------------------------------
     def abort(self) -> None:
         """Stop the run at the next safe point (between or during a step); no further input is sent."""
-        self._abort.set()
+        self.control.abort()
 
     def pause(self) -> None:
         """Hold the run at the next safe point (no input is sent while paused) until resume()."""
-        self._resumed.clear()
+        self.control.pause()
 
     def resume(self) -> None:
         """Let a paused run go on."""
-        self._resumed.set()
+        self.control.resume()
 
     @property
     def paused(self) -> bool:
         """Whether the run is held by pause()."""
-        return not self._resumed.is_set()
+        return self.control.paused
 
     def _check_abort(self) -> None:
-        if self._abort.is_set():
-            raise RunAborted("run stopped on request")
-        if not self._resumed.is_set():
-            self.recorder.emit(EventKind.PAUSED)
-            while not self._resumed.wait(0.1):
-                if self._abort.is_set():
-                    raise RunAborted("run stopped on request")
-            self.recorder.emit(EventKind.RESUMED)
+        self.control.check(lambda: self.recorder.emit(EventKind.PAUSED), lambda: self.recorder.emit(EventKind.RESUMED))
 
     # -- the loop ----------------------------------------------------------------------------------
     def run(self, task: str, planner: Planner, approve_mode: str = "ask") -> RunOutcome:
@@ -117,7 +110,8 @@ class Agent:
         run_id = self.recorder.start_run(self.guard.begin(task), planner.name, approve_mode, layout)
         run = _Run(task, planner)
         try:
-            status, message, code = self._summary(run, self._steps(run))
+            summary = self._steps(run)
+            status, message, code = run_summary(run.idx, run.history, summary)
         except RunAborted as exc:
             status, message, code = RunStatus.ABORTED, str(exc), exc.exit_code
         except KeyboardInterrupt:
@@ -170,21 +164,6 @@ class Agent:
             self.recorder.emit(EventKind.STATUS, run.idx, "asking the model")
         self._check_abort()
         return run.planner.next_step(PlanContext(run.task, run.idx, run.history, views, self._abort.is_set))
-
-    def _summary(self, run: _Run, message: str) -> tuple[RunStatus, str, int]:
-        """How a run that got to its end went: partial where steps were skipped, with the counts in words."""
-        idx = run.idx
-        skipped = sum(1 for h in run.history if h.outcome == "skipped")
-        unseen = sum(1 for h in run.history if h.outcome.startswith("done, no visible change"))
-        status, code = RunStatus.SUCCEEDED, 0
-        if skipped:
-            # The person's choice, but not every step ran: say so in the status and the exit code.
-            status, code = RunStatus.PARTIAL, PARTIAL_EXIT
-            message = message or f"{idx - skipped} steps ran and were verified, {skipped} skipped"
-        if unseen and not message:
-            message = (f"all {idx} steps ran; {idx - unseen} verified on screen, {unseen} with no visible "
-                       "change (a shortcut acting out of sight, or a target already selected)")
-        return status, message or f"all {idx} steps ran and were verified", code
 
     def _rejected(self, run: _Run, exc: PlanRejected, timings: dict[str, float]) -> None:
         """A model answer that could not become an action: recorded; too many in a row fail the run."""

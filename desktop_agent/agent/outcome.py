@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from desktop_agent.agent.proposal import Located
+from desktop_agent.agent.proposal import PARTIAL_EXIT, Located
 from desktop_agent.agent.risk import looks_selected
 from desktop_agent.agent.secrecy import tree_element_at
 from desktop_agent.capture.frame import ScreenFrame
@@ -17,7 +17,8 @@ from desktop_agent.geometry import ScreenLayout
 from desktop_agent.perception.accessibility.reader import TreeReader
 from desktop_agent.perception.ocr import OcrEngine
 from desktop_agent.planning.actions import Action, Click, Press, TypeText
-from desktop_agent.runs.record import StepStatus
+from desktop_agent.planning.planner import HistoryEntry
+from desktop_agent.runs.record import RunStatus, StepStatus
 from desktop_agent.secret_fields import MASK
 
 
@@ -97,3 +98,19 @@ def verdict(action: Action, targets: list[Located], change: Change) -> Verdict:
     if not change.changed:
         return Verdict(StepStatus.FAILED, "no visible effect", "failed: no visible effect")
     return Verdict(StepStatus.VERIFIED, change.describe(), "verified")
+
+
+def run_summary(idx: int, history: list[HistoryEntry], message: str) -> tuple[RunStatus, str, int]:
+    """How a run that got to its end after `idx` steps went: its status, message and exit code; partial where
+    steps were skipped, with the counts in words."""
+    skipped = sum(1 for h in history if h.outcome == "skipped")
+    unseen = sum(1 for h in history if h.outcome.startswith("done, no visible change"))
+    status, code = RunStatus.SUCCEEDED, 0
+    if skipped:
+        # The person's choice, but not every step ran: say so in the status and the exit code.
+        status, code = RunStatus.PARTIAL, PARTIAL_EXIT
+        message = message or f"{idx - skipped} steps ran and were verified, {skipped} skipped"
+    if unseen and not message:
+        message = (f"all {idx} steps ran; {idx - unseen} verified on screen, {unseen} with no visible "
+                   "change (a shortcut acting out of sight, or a target already selected)")
+    return status, message or f"all {idx} steps ran and were verified", code
