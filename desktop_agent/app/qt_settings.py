@@ -62,7 +62,8 @@ def _with_browse(edit: QLineEdit, title: str, folder: bool = False) -> tuple[QWi
 
 
 class SettingsDialog(QDialog):
-    """The settings dialog: planner and model, API keys, hotkeys, approval, data folder and autostart."""
+    """The settings dialog: planner and model, API keys, reading the screen, hotkeys, approval, data folder and
+    autostart."""
 
     def __init__(self, settings: AppSettings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -71,6 +72,7 @@ class SettingsDialog(QDialog):
         self.settings = settings
         lay = QVBoxLayout(self)
         lay.addWidget(self._planner_group(settings))
+        lay.addWidget(self._reading_group(settings))
         lay.addWidget(self._hotkeys_group(settings))
         lay.addWidget(self._approval_group(settings))
         lay.addWidget(self._data_group(settings))
@@ -112,6 +114,18 @@ class SettingsDialog(QDialog):
         pf.addRow(_label("API key", self.api_key), keyrow)
         pf.addRow(plain_label(), self.key_state)
         return planner
+
+    def _reading_group(self, settings: AppSettings) -> QGroupBox:
+        """How the screen is read: the apps' accessibility trees fused with the pixels, or pixels only."""
+        reading = QGroupBox("Reading the screen")
+        rf = QFormLayout(reading)
+        self.accessibility = QCheckBox("Use the apps' accessibility information (exact names, roles and states)")
+        self.accessibility.setToolTip("Where an app publishes it (AT-SPI: GTK, Qt, browsers), the names of "
+                                      "icon-only buttons, check box states and password fields come from the app; "
+                                      "off: read from the pixels only")
+        self.accessibility.setChecked(settings.accessibility)
+        rf.addRow(plain_label(), self.accessibility)
+        return reading
 
     def _key_row(self) -> QWidget:
         """The API key field with its Save and Forget buttons (and the key's state, shown below it)."""
@@ -230,6 +244,7 @@ class SettingsDialog(QDialog):
         s.base_url = self.base_url.text().strip()
         s.recent_images = self.images.value()
         s.text_only = self.text_only.isChecked()
+        s.accessibility = self.accessibility.isChecked()
         summon = self.summon.keySequence().toString().lower()
         stop = self.stop.keySequence().toString().lower()
         s.summon_hotkey = summon or s.summon_hotkey

@@ -34,7 +34,7 @@ class AppSettings:
     system_role: bool = True
     max_steps: int = 50
     monitors: str = ""  # an explicit monitor layout, as --monitors takes it
-    accessibility: bool = False  # fuse the accessibility tree (the command line's default is on)
+    accessibility: bool = True  # fuse the accessibility tree where apps publish one (off: pixels only)
     dry_run: bool = False
     summon_hotkey: str = "ctrl+alt+space"
     stop_hotkey: str = "ctrl+alt+escape"
