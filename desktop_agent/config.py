@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+import platformdirs
 from pydantic import BaseModel, ConfigDict, Field
 
 from desktop_agent.errors import UsageError, quote
@@ -71,6 +72,12 @@ def read_environment(environ: Mapping[str, str] | None = None) -> AgentEnvironme
     """The `DESKTOP_AGENT_*` variables of `environ` (default: this process's environment); an empty one is unset."""
     env = os.environ if environ is None else environ
     return AgentEnvironment(**{field: env.get(name) or None for field, name in ENV_NAMES.items()})
+
+
+def data_folder(environ: Mapping[str, str] | None = None) -> Path:
+    """The data folder (run database, screenshots, evals): $DESKTOP_AGENT_HOME, else the user's data directory."""
+    home = read_environment(environ).home
+    return Path(home) if home else Path(platformdirs.user_data_dir("desktop-agent", appauthor=False))
 
 
 class RunOptions(BaseModel):

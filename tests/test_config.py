@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import platformdirs
 import pytest
 
 from desktop_agent.agent.approval import AutoApprover, PolicyApprover, PreviewApprover, TerminalApprover
@@ -15,12 +16,12 @@ from desktop_agent.capture.masked import ExcludedRegions, MaskedScreen
 from desktop_agent.capture.scaled import ScaledScreen
 from desktop_agent.cli import main
 from desktop_agent.cli.arguments import build_parser, run_options
-from desktop_agent.config import ENV_NAMES, RunOptions, read_environment
+from desktop_agent.config import ENV_NAMES, RunOptions, data_folder, read_environment
 from desktop_agent.errors import UsageError
 from desktop_agent.execution.input_driver import RecordingDriver
 from desktop_agent.geometry import Monitor, ScreenLayout
 from desktop_agent.planning.choice import PlannerOptions
-from desktop_agent.runs.store import RunStore
+from desktop_agent.runs.store import RunStore, data_home
 
 
 @dataclass
@@ -41,6 +42,15 @@ def test_the_environment_is_read_in_one_place() -> None:
     assert read_environment({}).scale() is None
     with pytest.raises(UsageError, match="DESKTOP_AGENT_EMULATE_SCALE='two'"):
         read_environment({ENV_NAMES["emulate_scale"]: "two"}).scale()
+
+
+def test_the_data_folder_is_the_home_variable_else_the_users_data_directory(monkeypatch: pytest.MonkeyPatch,
+                                                                             tmp_path: Path) -> None:
+    default = Path(platformdirs.user_data_dir("desktop-agent", appauthor=False))
+    assert data_folder({ENV_NAMES["home"]: "/data"}) == Path("/data")
+    assert data_folder({ENV_NAMES["home"]: ""}) == default and data_folder({}) == default
+    monkeypatch.setenv(ENV_NAMES["home"], str(tmp_path))
+    assert data_folder() == tmp_path and data_home() == tmp_path
 
 
 def test_the_cli_arguments_become_run_options(monkeypatch: pytest.MonkeyPatch) -> None:

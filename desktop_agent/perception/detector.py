@@ -54,6 +54,20 @@ def _is_hollow(gray: np.ndarray, x: int, y: int, w: int, h: int) -> bool:
     return abs(float(np.median(inner)) - float(np.median(ring))) > 40
 
 
+def _frame_kind(gray: np.ndarray, x: int, y: int, bw: int, bh: int) -> ElementKind | None:
+    """What a closed frame of this size and shape is (None: a solid square, not a control)."""
+    aspect = bw / bh
+    if bw <= 26 and bh <= 26 and 0.75 <= aspect <= 1.33:
+        if not _is_hollow(gray, x, y, bw, bh):
+            return None  # a solid square is a bullet or a glyph, not a box to tick
+        return ElementKind.CHECKBOX
+    if bh <= 64 and aspect >= 5:
+        return ElementKind.INPUT
+    if bh <= 64 and bw <= 480:
+        return ElementKind.BUTTON
+    return ElementKind.CONTAINER
+
+
 class OpenCvDetector:
     """Framed boxes from contours, icons from compact non-text glyph clusters."""
 
@@ -82,18 +96,9 @@ class OpenCvDetector:
             if any(r.iou(s) > 0.8 for s in seen):
                 continue
             seen.append(r)
-            aspect = bw / bh
-            if bw <= 26 and bh <= 26 and 0.75 <= aspect <= 1.33:
-                if not _is_hollow(gray, x, y, bw, bh):
-                    continue  # a solid square is a bullet or a glyph, not a box to tick
-                kind = ElementKind.CHECKBOX
-            elif bh <= 64 and aspect >= 5:
-                kind = ElementKind.INPUT
-            elif bh <= 64 and bw <= 480:
-                kind = ElementKind.BUTTON
-            else:
-                kind = ElementKind.CONTAINER
-            out.append(Proposal(kind, r, round(score, 3)))
+            kind = _frame_kind(gray, x, y, bw, bh)
+            if kind is not None:
+                out.append(Proposal(kind, r, round(score, 3)))
         return out
 
     def _glyph_clusters(self, edges: np.ndarray, w: int, h: int) -> list[Proposal]:

@@ -135,24 +135,44 @@ def _ink_box(gray: np.ndarray, r: Rect) -> Rect | None:
 def _snap_edges(gray: np.ndarray, r: Rect) -> Rect:
     """Move each side to the nearest line of strong contrast along most of that side, if one is close."""
     h, w = gray.shape[:2]
-    g = gray.astype(np.int16)
-    x1, y1, x2, y2 = round(r.x1), round(r.y1), round(r.x2), round(r.y2)
-    dx, dy = max(2, int(0.12 * r.width)), max(2, int(0.25 * r.height))
-    ya, yb = y1 + (y2 - y1) // 5, y2 - (y2 - y1) // 5
-    xa, xb = x1 + (x2 - x1) // 5, x2 - (x2 - x1) // 5
+    snap = _EdgeSnap(gray, r)
+    x1, y1, x2, y2, dx, dy = snap.x1, snap.y1, snap.x2, snap.y2, snap.dx, snap.dy
+    nx1 = snap.best(range(max(1, x1 - dx), min(w, x1 + dx + 1)), x1, snap.col_step, -1, True)
+    nx2 = snap.best(range(max(1, x2 - dx), min(w - 1, x2 + dx + 1)), x2, snap.col_step, 1, True)
+    ny1 = snap.best(range(max(1, y1 - dy), min(h, y1 + dy + 1)), y1, snap.row_step, -1, False)
+    ny2 = snap.best(range(max(1, y2 - dy), min(h - 1, y2 + dy + 1)), y2, snap.row_step, 1, False)
+    out = Rect(float(nx1 if nx1 is not None else x1), float(ny1 if ny1 is not None else y1),
+               float(nx2 if nx2 is not None else x2), float(ny2 if ny2 is not None else y2))
+    return out if out.width >= 4 and out.height >= 4 and out.iou(r) >= 0.5 else r
 
-    ring = np.concatenate([g[max(0, y1 - dy), x1:x2], g[min(h - 1, y2 + dy - 1), x1:x2],
-                           g[y1:y2, max(0, x1 - dx)], g[y1:y2, min(w - 1, x2 + dx - 1)]])
-    bg = float(np.median(ring)) if ring.size else 0.0
 
-    def outside_is_background(p: int, outward: int, vertical: bool) -> bool:
+class _EdgeSnap:
+    """The pixels about a predicted box, and the steps of contrast its sides may move to: the box rounded
+    (x1..y2), how far a side may move (dx, dy), the middle of each side (ya..yb, xa..xb) and the background
+    just outside the box (bg)."""
+
+    def __init__(self, gray: np.ndarray, r: Rect) -> None:
+        self.h, self.w = h, w = gray.shape[:2]
+        self.g = g = gray.astype(np.int16)
+        self.x1, self.y1, self.x2, self.y2 = x1, y1, x2, y2 = round(r.x1), round(r.y1), round(r.x2), round(r.y2)
+        self.dx, self.dy = dx, dy = max(2, int(0.12 * r.width)), max(2, int(0.25 * r.height))
+        self.ya, self.yb = y1 + (y2 - y1) // 5, y2 - (y2 - y1) // 5
+        self.xa, self.xb = x1 + (x2 - x1) // 5, x2 - (x2 - x1) // 5
+        ring = np.concatenate([g[max(0, y1 - dy), x1:x2], g[min(h - 1, y2 + dy - 1), x1:x2],
+                               g[y1:y2, max(0, x1 - dx)], g[y1:y2, min(w - 1, x2 + dx - 1)]])
+        self.bg = float(np.median(ring)) if ring.size else 0.0
+
+    def outside_is_background(self, p: int, outward: int, vertical: bool) -> bool:
+        """Whether the pixels just beyond the step at `p`, away from the box, are the background."""
         q = p if outward > 0 else p - 1  # the first pixel beyond the step, away from the box
-        line = g[ya:yb, q] if vertical else g[q, xa:xb]
-        return line.size > 0 and abs(float(np.median(line)) - bg) < 25
+        line = self.g[self.ya:self.yb, q] if vertical else self.g[q, self.xa:self.xb]
+        return line.size > 0 and abs(float(np.median(line)) - self.bg) < 25
 
-    def runs_past(p: int, vertical: bool) -> bool:
+    def runs_past(self, p: int, vertical: bool) -> bool:
         """Whether the step at `p` goes on past both ends of the box's side: a separator or a panel's edge
         that the box sits on, not the box's own edge."""
+        g, h, w, dx, dy = self.g, self.h, self.w, self.dx, self.dy
+        x1, y1, x2, y2 = self.x1, self.y1, self.x2, self.y2
         if vertical:
             if p <= 0 or p >= w:
                 return False
@@ -167,7 +187,7 @@ def _snap_edges(gray: np.ndarray, r: Rect) -> Rect:
                     (g[p, min(w, x2 + 3):min(w, x2 + dx + 3)], g[p - 1, min(w, x2 + 3):min(w, x2 + dx + 3)]))
         return all(a.size > 1 and float(np.mean(np.abs(a - b) > 18)) >= 0.8 for a, b in ends)
 
-    def best(positions: range, side: int, profile: Callable[[int], float], outward: int, vertical: bool
+    def best(self, positions: range, side: int, profile: Callable[[int], float], outward: int, vertical: bool
              ) -> int | None:
         """The strong step nearest the predicted side with the background beyond it (else the nearest), not
         one that runs on past the box (else any), then outward across the frame line it belongs to (a line
@@ -175,29 +195,23 @@ def _snap_edges(gray: np.ndarray, r: Rect) -> Rect:
         picks = {p for p in positions if profile(p) >= 0.8}
         if not picks:
             return None
-        p = min(picks, key=lambda q: (not outside_is_background(q, outward, vertical), runs_past(q, vertical),
-                                      abs(q - side), -q * outward))
+        p = min(picks, key=lambda q: (not self.outside_is_background(q, outward, vertical),
+                                      self.runs_past(q, vertical), abs(q - side), -q * outward))
         while p + outward in picks or p + 2 * outward in picks:
             p += outward if p + outward in picks else 2 * outward
         return p
 
-    def col_step(x: int) -> float:  # share of rows where column x-1 and x differ strongly
-        if x <= 0 or x >= w or yb <= ya:
+    def col_step(self, x: int) -> float:
+        """The share of rows along the side's middle where column x-1 and x differ strongly."""
+        if x <= 0 or x >= self.w or self.yb <= self.ya:
             return 0.0
-        return float(np.mean(np.abs(g[ya:yb, x] - g[ya:yb, x - 1]) > 18))
+        return float(np.mean(np.abs(self.g[self.ya:self.yb, x] - self.g[self.ya:self.yb, x - 1]) > 18))
 
-    def row_step(y: int) -> float:
-        if y <= 0 or y >= h or xb <= xa:
+    def row_step(self, y: int) -> float:
+        """The share of columns along the side's middle where row y-1 and y differ strongly."""
+        if y <= 0 or y >= self.h or self.xb <= self.xa:
             return 0.0
-        return float(np.mean(np.abs(g[y, xa:xb] - g[y - 1, xa:xb]) > 18))
-
-    nx1 = best(range(max(1, x1 - dx), min(w, x1 + dx + 1)), x1, col_step, -1, True)
-    nx2 = best(range(max(1, x2 - dx), min(w - 1, x2 + dx + 1)), x2, col_step, 1, True)
-    ny1 = best(range(max(1, y1 - dy), min(h, y1 + dy + 1)), y1, row_step, -1, False)
-    ny2 = best(range(max(1, y2 - dy), min(h - 1, y2 + dy + 1)), y2, row_step, 1, False)
-    out = Rect(float(nx1 if nx1 is not None else x1), float(ny1 if ny1 is not None else y1),
-               float(nx2 if nx2 is not None else x2), float(ny2 if ny2 is not None else y2))
-    return out if out.width >= 4 and out.height >= 4 and out.iou(r) >= 0.5 else r
+        return float(np.mean(np.abs(self.g[y, self.xa:self.xb] - self.g[y - 1, self.xa:self.xb]) > 18))
 
 
 class CombinedDetector:

@@ -38,20 +38,36 @@ def split_at_wide_gaps(image: np.ndarray, line: TextLine, ratio: float = GAP_RAT
     crop = image[y1:y2, x1:x2]
     if crop.size == 0 or crop.shape[1] < 8:
         return [line]
-    gray = crop.astype(np.float32) if crop.ndim == 2 else crop[:, :, :3].astype(np.float32).mean(axis=2)
-    diff = np.abs(gray - float(np.median(gray)))
-    ink = diff > max(35.0, 0.3 * float(diff.max()))
-    rows = np.flatnonzero(ink.any(axis=1))
+    inked_rows, cols = _ink_profiles(crop)
+    rows = np.flatnonzero(inked_rows)
     if len(rows) < 4:
         return [line]
     letters_h = int(rows[-1] - rows[0] + 1)
-    gaps = [(a, b) for a, b in _blank_runs(ink.any(axis=0)) if b - a >= ratio * letters_h]
+    gaps = [(a, b) for a, b in _blank_runs(cols) if b - a >= ratio * letters_h]
     if not gaps:
         return [line]
-    # Where each gap falls in the text: the space nearest its proportional position, in order.
-    spaces = [i for i, c in enumerate(text) if c == " "]
     width = crop.shape[1]
-    cuts: list[tuple[int, int, int]] = []  # (space index, gap start, gap end) in crop pixels
+    cuts = _cuts(gaps, text, width)
+    if not cuts:
+        return [line]
+    out = _pieces(line, cols, cuts, x1, width)
+    return out if len(out) > 1 else [line]
+
+
+def _ink_profiles(crop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which rows and which columns of the crop hold ink: pixels that differ clearly from its background (the
+    median)."""
+    gray = crop.astype(np.float32) if crop.ndim == 2 else crop[:, :, :3].astype(np.float32).mean(axis=2)
+    diff = np.abs(gray - float(np.median(gray)))
+    ink = diff > max(35.0, 0.3 * float(diff.max()))
+    return ink.any(axis=1), ink.any(axis=0)
+
+
+def _cuts(gaps: list[tuple[int, int]], text: str, width: int) -> list[tuple[int, int, int]]:
+    """Where each gap falls in the text: the space nearest its proportional position, in order, as (space
+    index, gap start, gap end) in crop pixels; a gap with no space near enough is no cut."""
+    spaces = [i for i, c in enumerate(text) if c == " "]
+    cuts: list[tuple[int, int, int]] = []
     for a, b in gaps:
         at = (a + b) / 2 / width * len(text)
         free = [s for s in spaces if not cuts or s > cuts[-1][0]]
@@ -60,9 +76,14 @@ def split_at_wide_gaps(image: np.ndarray, line: TextLine, ratio: float = GAP_RAT
         s = min(free, key=lambda i: abs(i + 0.5 - at))
         if abs(s + 0.5 - at) <= max(3.0, 0.15 * len(text)):
             cuts.append((s, a, b))
-    if not cuts:
-        return [line]
-    cols = ink.any(axis=0)
+    return cuts
+
+
+def _pieces(line: TextLine, cols: np.ndarray, cuts: list[tuple[int, int, int]], x1: int, width: int
+            ) -> list[TextLine]:
+    """The line cut at `cuts`: each piece's text, with a box tight to its inked columns (`cols`, crop pixels
+    from `x1`); pieces without text or ink are left out."""
+    text = line.text
     out = []
     start_char, start_px = 0, 0
     for s, a, b in [*cuts, (len(text), width, width)]:
@@ -73,4 +94,4 @@ def split_at_wide_gaps(image: np.ndarray, line: TextLine, ratio: float = GAP_RAT
             out.append(TextLine(Rect(float(x1 + max(left - 1, 0)), line.bbox.y1, float(x1 + min(right + 1, width)),
                                      line.bbox.y2), piece, line.score))
         start_char, start_px = s + 1, b
-    return out if len(out) > 1 else [line]
+    return out

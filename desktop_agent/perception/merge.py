@@ -128,6 +128,7 @@ class _Merge:
                 and _overlap_fraction(ln.bbox, area) > 0.8]
 
     def add(self, draft: _Draft) -> None:
+        """Keep a drafted element; its box is claimed."""
         self.drafts.append(draft)
         self.claimed.append(draft.bbox)
 

@@ -154,34 +154,48 @@ class ScreenParser:
             return list(mem.lines), list(mem.proposals)
         h, w = image.shape[:2]
         t0 = time.perf_counter()
-        top = max(0, int(min(r.y1 for r in changed)) - _STRIP_MARGIN)
-        bottom = min(h, int(max(r.y2 for r in changed)) + _STRIP_MARGIN)
-        while True:
-            strip_gray = cv2.cvtColor(image[top:bottom], cv2.COLOR_BGR2GRAY)
-            blocks = [b.translated(0, top) for b in content_blocks(strip_gray)]
-            blocks, kept, dropped = _dirty_blocks(blocks, changed, mem.lines)
-            # A line to read again must lie whole inside the band: widen the band until it does.
-            new_top = max(0, min([top, *(int(ln.bbox.y1) - _STRIP_MARGIN for ln in dropped)]))
-            new_bottom = min(h, max([bottom, *(int(ln.bbox.y2) + _STRIP_MARGIN for ln in dropped)]))
-            if (new_top, new_bottom) == (top, bottom):
-                break
-            top, bottom = new_top, new_bottom
+        top, bottom, strip_gray, blocks, kept = _band(image, changed, mem.lines)
         strip_img = image[top:bottom]
         timings["regions"] = (time.perf_counter() - t0) * 1000
         lines = kept + (read_lines(self.ocr, image, blocks, timings) if blocks else [])
         t1 = time.perf_counter()
         inner = Rect(-1, top + 1 if top > 0 else -1, w + 1, bottom - 1 if bottom < h else h + 1)
-        # The band is detected again: its new proposals replace the old ones it holds whole. An old one cut
-        # by the band's edge survives unless the change touches it; a new one cut by the edge is dropped
-        # (that one is the old one, still in memory).
-        proposals = [p for p in mem.proposals
-                     if not _inside(p.bbox, inner) and not any(p.bbox.overlaps(c) for c in changed)]
-        for p in self.detector.propose(strip_img, strip_gray):
-            q = Proposal(p.kind, p.bbox.translated(0, top), p.score)
-            if _inside(q.bbox, inner) and not any(q.bbox.iou(o.bbox) > 0.9 for o in proposals):
-                proposals.append(q)
+        proposals = _band_proposals(mem.proposals, self.detector.propose(strip_img, strip_gray), changed, inner, top)
         timings["detect"] = (time.perf_counter() - t1) * 1000
         return lines, proposals
+
+
+def _band(image: np.ndarray, changed: list[Rect], lines: list[TextLine]
+          ) -> tuple[int, int, np.ndarray, list[Rect], list[TextLine]]:
+    """The full-width band around the changes, widened until every line to read again lies whole inside it:
+    its top and bottom rows, its grey pixels, the blocks to read again and the old lines to keep."""
+    h = image.shape[0]
+    top = max(0, int(min(r.y1 for r in changed)) - _STRIP_MARGIN)
+    bottom = min(h, int(max(r.y2 for r in changed)) + _STRIP_MARGIN)
+    while True:
+        strip_gray = cv2.cvtColor(image[top:bottom], cv2.COLOR_BGR2GRAY)
+        blocks = [b.translated(0, top) for b in content_blocks(strip_gray)]
+        blocks, kept, dropped = _dirty_blocks(blocks, changed, lines)
+        # A line to read again must lie whole inside the band: widen the band until it does.
+        new_top = max(0, min([top, *(int(ln.bbox.y1) - _STRIP_MARGIN for ln in dropped)]))
+        new_bottom = min(h, max([bottom, *(int(ln.bbox.y2) + _STRIP_MARGIN for ln in dropped)]))
+        if (new_top, new_bottom) == (top, bottom):
+            return top, bottom, strip_gray, blocks, kept
+        top, bottom = new_top, new_bottom
+
+
+def _band_proposals(old: list[Proposal], fresh: list[Proposal], changed: list[Rect], inner: Rect, top: int
+                    ) -> list[Proposal]:
+    """The proposals after the band (`inner`, rows from `top`) is detected again (`fresh`, in band pixels)."""
+    # The band is detected again: its new proposals replace the old ones it holds whole. An old one cut
+    # by the band's edge survives unless the change touches it; a new one cut by the edge is dropped
+    # (that one is the old one, still in memory).
+    proposals = [p for p in old if not _inside(p.bbox, inner) and not any(p.bbox.overlaps(c) for c in changed)]
+    for p in fresh:
+        q = Proposal(p.kind, p.bbox.translated(0, top), p.score)
+        if _inside(q.bbox, inner) and not any(q.bbox.iou(o.bbox) > 0.9 for o in proposals):
+            proposals.append(q)
+    return proposals
 
 
 def _inside(r: Rect, outer: Rect) -> bool:
@@ -193,17 +207,20 @@ def _dirty_blocks(blocks: list[Rect], changed: list[Rect], lines: list[TextLine]
     """The blocks to read again, the old lines to keep and the old lines dropped. A line is dropped when
     it touches a changed region or a block read again; a block is read again when it touches a dropped
     line, so that every dropped line is read anew. Each round checks only what the last one added."""
-    dirty = {i for i, b in enumerate(blocks) if any(b.overlaps(c) for c in changed)}
-    dropped = {j for j, ln in enumerate(lines) if any(ln.bbox.overlaps(c) for c in changed)}
+    line_boxes = [ln.bbox for ln in lines]
+    dirty = _touching(blocks, changed, set())
+    dropped = _touching(line_boxes, changed, set())
     new_blocks, new_lines = set(dirty), set(dropped)
     while new_blocks or new_lines:
-        more_lines = {j for j, ln in enumerate(lines)
-                      if j not in dropped and any(ln.bbox.overlaps(blocks[i]) for i in new_blocks)}
+        more_lines = _touching(line_boxes, [blocks[i] for i in new_blocks], dropped)
         dropped |= more_lines
-        fresh = new_lines | more_lines
-        more_blocks = {i for i, b in enumerate(blocks)
-                       if i not in dirty and any(b.overlaps(lines[j].bbox) for j in fresh)}
+        more_blocks = _touching(blocks, [line_boxes[j] for j in new_lines | more_lines], dirty)
         dirty |= more_blocks
         new_blocks, new_lines = more_blocks, more_lines
     kept = [ln for j, ln in enumerate(lines) if j not in dropped]
     return [blocks[i] for i in sorted(dirty)], kept, [lines[j] for j in sorted(dropped)]
+
+
+def _touching(boxes: list[Rect], others: list[Rect], skip: set[int]) -> set[int]:
+    """The indexes of `boxes`, except those in `skip`, that overlap any of `others`."""
+    return {i for i, b in enumerate(boxes) if i not in skip and any(b.overlaps(o) for o in others)}

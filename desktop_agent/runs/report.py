@@ -82,25 +82,48 @@ def _step_html(store: RunStore, s: StepRow) -> str:
     if result and not (s.status == "aborted" and not s.error):
         prefix = "" if result.startswith("Error: ") else "Result: "
         parts.append(f'<div class="result">{e(prefix + result)}</div>')
-    figs = []
-    for p in step_pictures(store.home, s):
-        data = _png(p.image)
-        if data:
-            figs.append(f'<figure><figcaption>{e(p.caption)}</figcaption><img src="{data}" alt="{e(p.caption)}">'
-                        "</figure>")
-    if figs:
-        parts.append('<div class="shots">' + "".join(figs) + "</div>")
+    parts.append(_pictures_html(store, s))
     if s.reason:
         conf = f" (confidence {s.usage['confidence']:.0%})" if "confidence" in s.usage else ""
         parts.append(f'<div class="reason">Why: {e(s.reason + conf)}</div>')
     summary = step_summary(s)
     if summary:
         parts.append(f'<div class="summary">{e(summary)}</div>')
+    parts.append(_details_html(store, s))
+    parts.append("</section>")
+    return "".join(parts)
+
+
+def _pictures_html(store: RunStore, s: StepRow) -> str:
+    """The step's before and after crops, side by side ('' when it has none)."""
+    e = html.escape
+    figs = []
+    for p in step_pictures(store.home, s):
+        data = _png(p.image)
+        if data:
+            figs.append(f'<figure><figcaption>{e(p.caption)}</figcaption><img src="{data}" alt="{e(p.caption)}">'
+                        "</figure>")
+    return '<div class="shots">' + "".join(figs) + "</div>" if figs else ""
+
+
+def _details_html(store: RunStore, s: StepRow) -> str:
+    """The step's developer figures and whole screenshots behind a "Details" toggle ('' when it has none)."""
+    e = html.escape
     rows = step_details(s)
     if s.target:
         t = TargetRecord.of(s.target)
         el = t.element
         rows.insert(0, ("target", f"{el.get('kind', '')} {el.get('text', '')!r} {target_place(t, 'at desktop')}"))
+    whole = _whole_screens(store, s)
+    if not (rows or whole):
+        return ""
+    cells = "".join(f"<tr><td>{e(name)}</td><td>{e(value)}</td></tr>" for name, value in rows)
+    return (f'<details><summary>Details</summary><table class="t">{cells}</table>'
+            + (f'<div class="shots">{"".join(whole)}</div>' if whole else "") + "</details>")
+
+
+def _whole_screens(store: RunStore, s: StepRow) -> list[str]:
+    """Figures of the whole screen before (the target marked) and after the step, those that could be read."""
     whole = []
     box = s.target.get("bbox") if s.target else None
     point = s.target.get("point") if s.target else None
@@ -114,12 +137,7 @@ def _step_html(store: RunStore, s: StepRow) -> str:
         if data:
             whole.append(f'<figure><img src="{data}" alt="the whole screen after"><figcaption>the whole screen '
                          "after</figcaption></figure>")
-    if rows or whole:
-        cells = "".join(f"<tr><td>{e(name)}</td><td>{e(value)}</td></tr>" for name, value in rows)
-        parts.append(f'<details><summary>Details</summary><table class="t">{cells}</table>'
-                     + (f'<div class="shots">{"".join(whole)}</div>' if whole else "") + "</details>")
-    parts.append("</section>")
-    return "".join(parts)
+    return whole
 
 
 def run_report_html(store: RunStore, run: RunRow) -> str:

@@ -23,13 +23,13 @@ from pathlib import Path
 from typing import Any
 
 import cv2
-import platformdirs
 
 from desktop_agent.capture.frame import ScreenFrame
+from desktop_agent.config import ENV_NAMES, data_folder
 from desktop_agent.errors import DataFolderError, RunNotFound
 from desktop_agent.runs.record import FINAL_RUN, RunStatus, StepStatus
 
-HOME_ENV = "DESKTOP_AGENT_HOME"
+HOME_ENV = ENV_NAMES["home"]
 # Steps not yet acting when the run ended; `sending`/`sent` keep their status (input may have arrived).
 _NOT_SENT = (str(StepStatus.PLANNED), str(StepStatus.APPROVED))
 _MAYBE_SENT = (str(StepStatus.SENDING), str(StepStatus.SENT))
@@ -75,9 +75,8 @@ CREATE TABLE IF NOT EXISTS steps (
 
 
 def data_home() -> Path:
-    """The data folder: $DESKTOP_AGENT_HOME, else the user's data directory."""
-    env = os.environ.get(HOME_ENV)
-    return Path(env) if env else Path(platformdirs.user_data_dir("desktop-agent", appauthor=False))
+    """The data folder: $DESKTOP_AGENT_HOME, else the user's data directory (read by `config.data_folder`)."""
+    return data_folder()
 
 
 @dataclass(frozen=True)

@@ -292,36 +292,59 @@ def step_pictures(home: Path, s: StepRow) -> list[Picture]:
     """A step's pictures: before and after crops of one area holding the whole target (with margin) and the
     changed area; where the two lie far apart (or on other monitors), the target's crop, then before and
     after crops of the changed area. Steps with neither a target nor a change have none."""
-    before = cv2.imread(str(home / s.before_path)) if s.before_path and (home / s.before_path).exists() else None
-    after = cv2.imread(str(home / s.after_path)) if s.after_path and (home / s.after_path).exists() else None
-    target = _box(s.target.get("element_bbox") or s.target.get("bbox")) if s.target else None
-    for key in ("bbox", "action_bbox"):  # the text's box and the box the click point is in
-        if target is not None and s.target and s.target.get(key):
-            more = _box(s.target[key])
-            target = target.union(more) if more is not None else target
+    before = _screenshot(home, s.before_path)
+    after = _screenshot(home, s.after_path)
+    target = _target_box(s.target)
     v = s.verify or {}
     change = _box(v.get("bbox")) if v.get("changed") else None
-    same_monitor = (before is not None and after is not None and before.shape == after.shape
-                    and _monitor_of(s.before_path) == _monitor_of(s.after_path))
+    if before is not None and after is not None and _same_screen(before, after, s) and (target or change):
+        return _paired_pictures(before, after, target, change)
     out: list[Picture] = []
-    if before is not None and after is not None and same_monitor and (target or change):
-        boxes = [(b, m) for b, m in ((target, _TARGET_MARGIN), (change, _CHANGE_MARGIN)) if b is not None]
-        h, w = after.shape[:2]
-        one = crop_box(boxes, w, h)  # type: ignore[arg-type]
-        if target is None or change is None or (one.width <= _ONE_CROP_MAX[0] and one.height <= _ONE_CROP_MAX[1]):
-            marks_before = [(target, TARGET_BGR)] if target is not None else []
-            marks_after = [(change, CHANGE_BGR)] if change is not None else []
-            return [Picture("Before", _cut(before, one, marks_before)), Picture("After", _cut(after, one, marks_after))]
-        out.append(Picture("The target", _cut(before, crop_box([(target, _TARGET_MARGIN)], w, h),
-                                               [(target, TARGET_BGR)])))
-        area = crop_box([(change, _CHANGE_MARGIN)], w, h)
-        return [*out, Picture("Before", _cut(before, area, [])),
-                Picture("After", _cut(after, area, [(change, CHANGE_BGR)]))]
     if before is not None and target is not None:
-        h, w = before.shape[:2]
-        out.append(Picture("The target", _cut(before, crop_box([(target, _TARGET_MARGIN)], w, h),
-                                               [(target, TARGET_BGR)])))
+        out.append(_target_picture(before, target))
     if after is not None and change is not None:
         h, w = after.shape[:2]
         out.append(Picture("After", _cut(after, crop_box([(change, _CHANGE_MARGIN)], w, h), [(change, CHANGE_BGR)])))
     return out
+
+
+def _screenshot(home: Path, path: str | None) -> np.ndarray | None:
+    """A recorded screenshot's pixels (None: none recorded, or the file is gone)."""
+    return cv2.imread(str(home / path)) if path and (home / path).exists() else None
+
+
+def _same_screen(before: np.ndarray, after: np.ndarray, s: StepRow) -> bool:
+    """Whether the step's before and after screenshots are of one monitor, at one size."""
+    return before.shape == after.shape and _monitor_of(s.before_path) == _monitor_of(s.after_path)
+
+
+def _target_box(target: dict[str, Any] | None) -> Rect | None:
+    """The whole target: the element's box with the text's box and the box the click point is in."""
+    box = _box(target.get("element_bbox") or target.get("bbox")) if target else None
+    for key in ("bbox", "action_bbox"):  # the text's box and the box the click point is in
+        if box is not None and target and target.get(key):
+            more = _box(target[key])
+            box = box.union(more) if more is not None else box
+    return box
+
+
+def _target_picture(before: np.ndarray, target: Rect) -> Picture:
+    """The target's crop of the screen before the step, the target marked."""
+    h, w = before.shape[:2]
+    return Picture("The target", _cut(before, crop_box([(target, _TARGET_MARGIN)], w, h), [(target, TARGET_BGR)]))
+
+
+def _paired_pictures(before: np.ndarray, after: np.ndarray, target: Rect | None, change: Rect | None
+                     ) -> list[Picture]:
+    """Before and after crops of one area holding the target and the change (screenshots of one size); the
+    target's crop, then the change's, where one area holding both would be too large."""
+    boxes = [(b, m) for b, m in ((target, _TARGET_MARGIN), (change, _CHANGE_MARGIN)) if b is not None]
+    h, w = after.shape[:2]
+    one = crop_box(boxes, w, h)  # type: ignore[arg-type]
+    if target is None or change is None or (one.width <= _ONE_CROP_MAX[0] and one.height <= _ONE_CROP_MAX[1]):
+        marks_before = [(target, TARGET_BGR)] if target is not None else []
+        marks_after = [(change, CHANGE_BGR)] if change is not None else []
+        return [Picture("Before", _cut(before, one, marks_before)), Picture("After", _cut(after, one, marks_after))]
+    area = crop_box([(change, _CHANGE_MARGIN)], w, h)
+    return [_target_picture(before, target), Picture("Before", _cut(before, area, [])),
+            Picture("After", _cut(after, area, [(change, CHANGE_BGR)]))]

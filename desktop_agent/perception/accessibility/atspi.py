@@ -13,6 +13,7 @@ import os
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -93,6 +94,42 @@ def _accessible(node: _Node, method: str, interface: str = ACCESSIBLE, signature
 
 def _property(bus_name: str, path: str, interface: str, name: str) -> _Request:
     return (bus_name, path, PROPERTIES, "Get", "ss", (interface, name))
+
+
+def _note_states(node: _Node, body: tuple[Any, ...]) -> None:
+    node.states = c.state_set(body[0])
+
+
+def _note_role(node: _Node, body: tuple[Any, ...]) -> None:
+    node.role = int(body[0])
+
+
+def _note_props(node: _Node, body: tuple[Any, ...]) -> None:
+    props = {k: v[1] for k, v in body[0].items()}
+    node.name = str(props.get("Name") or "")
+    node.description = str(props.get("Description") or "")
+    node.child_count = int(props.get("ChildCount") or 0)
+
+
+def _note_name(node: _Node, body: tuple[Any, ...]) -> None:
+    node.name = str(body[0][1] or "")
+
+
+def _note_count(node: _Node, body: tuple[Any, ...]) -> None:
+    node.child_count = int(body[0][1] or 0)
+
+
+def _note_extents(node: _Node, body: tuple[Any, ...]) -> None:
+    x, y, w, h = body[0]
+    if w > 0 and h > 0 and x > _NO_POSITION and y > _NO_POSITION:
+        node.box = DesktopRect.from_xywh(x, y, w, h)
+
+
+# How each kind of answer about a node is noted on it (`children` opens nodes: see `_answer_node`).
+_NODE_ANSWERS: dict[str, Callable[[_Node, tuple[Any, ...]], None]] = {
+    "state": _note_states, "role": _note_role, "props": _note_props, "name": _note_name, "count": _note_count,
+    "extents": _note_extents,
+}
 
 
 class AtspiSource:
@@ -183,48 +220,39 @@ class AtspiSource:
 
     def _answer(self, st: _Read, target: Any, what: str, body: tuple[Any, ...] | None) -> None:
         if what == "apps":
-            registered = [bus_name for bus_name, _path in (body[0] if body else [])]
-            # A bus name is never reused: what is known of an application stays true while it runs.
-            self._known = {b: k for b, k in self._known.items() if b in registered}
-            for i, bus_name in enumerate(registered):
-                app = _App(i, bus_name)
-                st.apps.append(app)
-                if bus_name in self._known:
-                    app.name, app.pid, app.toolkit = self._known[bus_name]
-                    if app.pid not in st.exclude_pids:
-                        self._ask(st, (app.bus_name, ROOT_PATH, ACCESSIBLE, "GetChildren", "", ()), app, "windows")
-                    continue
-                self._ask(st, ("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
-                               "GetConnectionUnixProcessID", "s", (bus_name,)), app, "pid")
-            return
-        if isinstance(target, _App):
+            self._answer_apps(st, body)
+        elif isinstance(target, _App):
             self._answer_app(st, target, what, body)
-            return
-        node: _Node = target
+        else:
+            self._answer_node(st, target, what, body)
+
+    def _answer_apps(self, st: _Read, body: tuple[Any, ...] | None) -> None:
+        """The registry's applications: open the windows of those known, ask the others' process ids."""
+        registered = [bus_name for bus_name, _path in (body[0] if body else [])]
+        # A bus name is never reused: what is known of an application stays true while it runs.
+        self._known = {b: k for b, k in self._known.items() if b in registered}
+        for i, bus_name in enumerate(registered):
+            app = _App(i, bus_name)
+            st.apps.append(app)
+            if bus_name in self._known:
+                app.name, app.pid, app.toolkit = self._known[bus_name]
+                if app.pid not in st.exclude_pids:
+                    self._ask(st, (app.bus_name, ROOT_PATH, ACCESSIBLE, "GetChildren", "", ()), app, "windows")
+                continue
+            self._ask(st, ("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                           "GetConnectionUnixProcessID", "s", (bus_name,)), app, "pid")
+
+    def _answer_node(self, st: _Read, node: _Node, what: str, body: tuple[Any, ...] | None) -> None:
+        """A node's answer: note it (or open its children), then settle the node once nothing is awaited."""
         node.app.outstanding -= 1
         node.waiting -= 1
         if body is not None:
-            if what == "state":
-                node.states = c.state_set(body[0])
-            elif what == "role":
-                node.role = int(body[0])
-            elif what == "props":
-                props = {k: v[1] for k, v in body[0].items()}
-                node.name = str(props.get("Name") or "")
-                node.description = str(props.get("Description") or "")
-                node.child_count = int(props.get("ChildCount") or 0)
-            elif what == "name":
-                node.name = str(body[0][1] or "")
-            elif what == "count":
-                node.child_count = int(body[0][1] or 0)
-            elif what == "extents":
-                x, y, w, h = body[0]
-                if w > 0 and h > 0 and x > _NO_POSITION and y > _NO_POSITION:
-                    node.box = DesktopRect.from_xywh(x, y, w, h)
-            elif what == "children":
+            if what == "children":
                 for i, (bus_name, path) in enumerate(body[0][: self.max_children]):
                     if path != NULL_PATH:
                         self._open(st, _Node(bus_name, path, node.app, (*node.order, i), node, node.depth + 1))
+            elif what in _NODE_ANSWERS:
+                _NODE_ANSWERS[what](node, body)
         if node.waiting == 0 and what != "children":
             self._settle(st, node)
 

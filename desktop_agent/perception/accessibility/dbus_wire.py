@@ -65,9 +65,11 @@ class _Reader:
         self.data, self.pos, self.endian = data, pos, endian
 
     def align(self, n: int) -> None:
+        """Skip the padding up to the next multiple of `n` bytes."""
         self.pos += _pad(self.pos, n)
 
     def read(self, sig: str) -> list[Any]:
+        """The values of a signature of complete types, in order."""
         out: list[Any] = []
         i = 0
         while i < len(sig):
@@ -77,6 +79,7 @@ class _Reader:
         return out
 
     def value(self, t: str) -> Any:
+        """One value of the single complete type `t`."""
         c = t[0]
         if c in _FIXED:
             fmt, size = _FIXED[c]

@@ -179,28 +179,36 @@ def _states(node: A11yNode) -> tuple[str, ...]:
 
 
 def _fused(fn: FrameNode, group: list[Element]) -> Element:
+    """The one element a node and the detected elements it holds make."""
     node = fn.node
     group = sorted(group, key=lambda e: (round(e.bbox.y1 / 10), e.bbox.x1))
     seen = " ".join(dict.fromkeys(e.text for e in group if e.text))  # a text twice (a field named by its label) once
-    # The name may agree with the whole or with one piece of it: a menu row's name without the shortcut
-    # drawn at its end ("Go to Line..." beside "Ctrl+L").
-    named = name_agrees(node.name, seen) or any(
-        len(_folded(e.text)) >= 3 and name_agrees(node.name, e.text) for e in group)
-    kind = ROLE_KIND[node.role]
-    text_like = kind == ElementKind.TEXT
-    if text_like:
-        # A label's or a row's box is its allocation, often wider than its text: keep the pixels' box.
-        kind = group[0].kind if len(group) == 1 else ElementKind.TEXT
-        box = group[0].bbox
-        for e in group[1:]:
-            box = box.union(e.bbox)
-    else:
-        box = fn.box
+    named = _names_group(node.name, seen, group)
+    kind, box = _kind_and_box(fn, group)
     icon = next((e for e in group if e.icon_vector), None)
     sources = "+".join(dict.fromkeys(p for e in group for p in e.source.split("+")))
     return Element(0, kind, box, node.name if named else seen, 1.0 if named else max(e.confidence for e in group),
                    sources, tuple(ln for e in group for ln in e.lines), icon.icon if icon else (),
                    icon.icon_vector if icon else (), "both", node.role, _states(node))
+
+
+def _names_group(name: str, seen: str, group: list[Element]) -> bool:
+    """Whether the node's name agrees with what was read in its group, in whole or in one piece of it: a menu
+    row's name without the shortcut drawn at its end ("Go to Line..." beside "Ctrl+L")."""
+    return name_agrees(name, seen) or any(len(_folded(e.text)) >= 3 and name_agrees(name, e.text) for e in group)
+
+
+def _kind_and_box(fn: FrameNode, group: list[Element]) -> tuple[ElementKind, Rect]:
+    """The fused element's kind and box: the role's kind and the node's box, except for a text-like role."""
+    kind = ROLE_KIND[fn.node.role]
+    if kind != ElementKind.TEXT:
+        return kind, fn.box
+    # A label's or a row's box is its allocation, often wider than its text: keep the pixels' box.
+    kind = group[0].kind if len(group) == 1 else ElementKind.TEXT
+    box = group[0].bbox
+    for e in group[1:]:
+        box = box.union(e.bbox)
+    return kind, box
 
 
 def _touching(elements: list[Element], nodes: list[FrameNode]) -> np.ndarray:
@@ -219,9 +227,39 @@ def fuse_elements(elements: list[Element], view: TreeView, image: np.ndarray) ->
     h, w = image.shape[:2]
     frame_area = float(w * h)
     nodes = list(view.nodes)
+    touching = _touching(elements, nodes)
+    groups = _groups(elements, nodes, touching, frame_area)
+    out, used = _fused_groups(elements, nodes, groups)
+    added, blank = _tree_only(elements, nodes, _Claims(groups, used, touching), image, frame_area)
+    out.extend(added)
+    out.extend(el for i, el in enumerate(elements) if i not in used)
+    out.sort(key=lambda e: (round(e.bbox.y1 / 10), e.bbox.x1))
+    out = [replace(e, id=k + 1) for k, e in enumerate(out)]
+    snap = view.snapshot
+    summary: dict[str, Any] = {
+        "source": snap.source, "complete": snap.complete, "read_ms": round(snap.elapsed_ms, 1),
+        "unanswered": list(snap.unanswered), "visible_nodes": len(nodes), "matched": len(groups),
+        "added": len(added), "hidden": view.hidden, "blank": blank,
+        "fuse_ms": round((time.perf_counter() - t0) * 1000, 1),
+    }
+    return out, summary
+
+
+@dataclass(frozen=True, slots=True)
+class _Claims:
+    """What matching settled: the nodes' groups of elements, the elements fused, which elements touch which
+    nodes."""
+
+    groups: dict[int, list[int]]
+    used: set[int]
+    touching: np.ndarray
+
+
+def _groups(elements: list[Element], nodes: list[FrameNode], touching: np.ndarray, frame_area: float
+            ) -> dict[int, list[int]]:
+    """The detected elements each node holds (node index -> element indexes)."""
     # Each detected element goes to the smallest control it matches, the most specific one; to a label
     # only where no control holds it (a button's caption is often a label node inside the button).
-    touching = _touching(elements, nodes)
     owner: dict[int, int] = {}
     for i, el in enumerate(elements):
         found = [int(j) for j in np.flatnonzero(touching[i]) if _match(el, nodes[j], frame_area)]
@@ -230,6 +268,12 @@ def fuse_elements(elements: list[Element], view: TreeView, image: np.ndarray) ->
     groups: dict[int, list[int]] = {}
     for i, j in owner.items():
         groups.setdefault(j, []).append(i)
+    return groups
+
+
+def _fused_groups(elements: list[Element], nodes: list[FrameNode], groups: dict[int, list[int]]
+                  ) -> tuple[list[Element], set[int]]:
+    """The elements the matched nodes make, and the indexes of the detected elements they took."""
     out: list[Element] = []
     used: set[int] = set()
     for j, members in groups.items():
@@ -243,32 +287,36 @@ def fuse_elements(elements: list[Element], view: TreeView, image: np.ndarray) ->
                 continue
         out.append(_fused(fn, [elements[i] for i in members]))
         used.update(members)
-    added = blank = 0
+    return out, used
+
+
+def _tree_only(elements: list[Element], nodes: list[FrameNode], claims: _Claims, image: np.ndarray,
+               frame_area: float) -> tuple[list[Element], int]:
+    """Elements of their own for the controls nothing was detected at, and how many of those lay on blank
+    pixels (left out)."""
+    out: list[Element] = []
+    blank = 0
     for j, fn in enumerate(nodes):
         node = fn.node
-        if j in groups or node.role in _NAMING_ONLY or (ROLE_KIND[node.role] == ElementKind.TEXT and not node.name):
-            continue
-        if not node.name and node.role not in _FIELD_ROLES:
-            continue  # nothing to find it by, nothing to tell a planner
-        if fn.box.area > _LARGE * frame_area and node.role not in _FIELD_ROLES:
+        if j in claims.groups or not _may_stand_alone(fn, frame_area):
             continue
         if any(elements[i].text and name_agrees(node.name, elements[i].text)
-               for i in np.flatnonzero(touching[:, j]) if i not in used):
+               for i in np.flatnonzero(claims.touching[:, j]) if i not in claims.used):
             continue  # vision has it already, in a box too loose to match: not twice
         if not shows_something(image, fn.box):
             blank += 1
             continue
         out.append(Element(0, ROLE_KIND[node.role], fn.box, node.name, 1.0, "accessibility",
                            origin="accessibility", role=node.role, states=_states(node)))
-        added += 1
-    out.extend(el for i, el in enumerate(elements) if i not in used)
-    out.sort(key=lambda e: (round(e.bbox.y1 / 10), e.bbox.x1))
-    out = [replace(e, id=k + 1) for k, e in enumerate(out)]
-    snap = view.snapshot
-    summary: dict[str, Any] = {
-        "source": snap.source, "complete": snap.complete, "read_ms": round(snap.elapsed_ms, 1),
-        "unanswered": list(snap.unanswered), "visible_nodes": len(nodes), "matched": len(groups),
-        "added": added, "hidden": view.hidden, "blank": blank,
-        "fuse_ms": round((time.perf_counter() - t0) * 1000, 1),
-    }
-    return out, summary
+    return out, blank
+
+
+def _may_stand_alone(fn: FrameNode, frame_area: float) -> bool:
+    """Whether an unmatched node may become an element of its own: a named control (or a field) that is no
+    mere label and no large region."""
+    node = fn.node
+    if node.role in _NAMING_ONLY or (ROLE_KIND[node.role] == ElementKind.TEXT and not node.name):
+        return False
+    if not node.name and node.role not in _FIELD_ROLES:
+        return False  # nothing to find it by, nothing to tell a planner
+    return not (fn.box.area > _LARGE * frame_area and node.role not in _FIELD_ROLES)
