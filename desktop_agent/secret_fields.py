@@ -85,6 +85,29 @@ def _mask_value(m: re.Match[str]) -> str:
     return m.group(0)[: m.start("value") - m.start(0)] + f"{quote}{MASK}{close}"
 
 
+def _redact_step(part: str, secret_focus: bool, all_typed: bool) -> tuple[str, bool]:
+    """One step of a script with its typed text masked when it goes into a secret field, and whether the
+    focus is on a secret field after it (`secret_focus`: before it)."""
+    tm = _TYPE_STEP.match(part)
+    if tm:
+        into = tm.group(4)
+        if all_typed or (into and is_secret_label(into)) or (not into and secret_focus):
+            part = f'{tm.group(1)}"{MASK}"{tm.group(3) or ""}'
+        return part, is_secret_label(into) if into else secret_focus
+    return part, _focus_after(part, secret_focus)
+
+
+def _focus_after(part: str, secret_focus: bool) -> bool:
+    """Whether the focus is on a secret field after a step that types nothing: a click decides it (by what
+    it clicks), a press with Tab in it moves it off, any other step leaves it as it was."""
+    cm = _CLICK_STEP.match(part)
+    if cm:
+        return is_secret_label(cm.group(1))
+    if part.strip() and not re.match(r"^\s*(wait|scroll)\b", part, re.I):
+        return False if re.match(r"^\s*press\b", part, re.I) and "tab" in part.lower() else secret_focus
+    return secret_focus
+
+
 def redact_task(task: str, secret_texts: tuple[str, ...] = (), all_typed: bool = False) -> str:
     """The task as it may be written or printed: text typed into a secret field replaced by ••••••••.
 
@@ -95,21 +118,8 @@ def redact_task(task: str, secret_texts: tuple[str, ...] = (), all_typed: bool =
     parts = _split_keeping_separators(task)
     secret_focus = False
     for i, part in enumerate(parts):
-        if part in (";", "\n"):
-            continue
-        tm = _TYPE_STEP.match(part)
-        if tm:
-            into = tm.group(4)
-            if all_typed or (into and is_secret_label(into)) or (not into and secret_focus):
-                parts[i] = f'{tm.group(1)}"{MASK}"{tm.group(3) or ""}'
-            if into:
-                secret_focus = is_secret_label(into)
-            continue
-        cm = _CLICK_STEP.match(part)
-        if cm:
-            secret_focus = is_secret_label(cm.group(1))
-        elif part.strip() and not re.match(r"^\s*(wait|scroll)\b", part, re.I):
-            secret_focus = False if re.match(r"^\s*press\b", part, re.I) and "tab" in part.lower() else secret_focus
+        if part not in (";", "\n"):
+            parts[i], secret_focus = _redact_step(part, secret_focus, all_typed)
     out = "".join(parts)
     out = _SAID_SECRET.sub(_mask_value, out)
     out = _WITH_SECRET.sub(_mask_value, out)

@@ -109,6 +109,121 @@ def _list(texts: list[str], limit: int = 3) -> str:
     return shown + (f" and {len(texts) - limit} more" if len(texts) > limit else "")
 
 
+def _read_in(lines: list[TextLine], change: Rect) -> list[TextLine]:
+    """The lines with text that touch the changed area."""
+    return [t for t in lines if _touches(t.bbox, change) and _norm(t.text)]
+
+
+def _unmatched(lines: list[TextLine], other: list[TextLine]) -> list[TextLine]:
+    """The lines of `lines`, in reading order, that `other` does not hold as well (texts counted: one of
+    two equal lines on one side and one on the other leaves one)."""
+    left = Counter(_key(t.text) for t in other)
+    out = []
+    for t in _reading_order(lines):
+        key = _key(t.text)
+        if left[key] > 0:
+            left[key] -= 1
+        else:
+            out.append(t)
+    return out
+
+
+def _field_box(field: tuple[list[TextLine], list[TextLine]] | None, target: Rect | None) -> Rect | None:
+    """The box typed into: the target, else the lines read in the field; None without a field."""
+    if field is None:
+        return None
+    if target is not None:
+        return target
+    boxes = [t.bbox for t in field[0] + field[1]]
+    if not boxes:
+        return None
+    box = boxes[0]
+    for b in boxes[1:]:
+        box = box.union(b)
+    return box
+
+
+@dataclass(frozen=True, slots=True)
+class _Wording:
+    """How a line read on the screen is written: the mask when it touches the secret field typed into
+    (`secret_box`), else its text with the run's secrets masked."""
+
+    secret_box: Rect | None
+    secrets: tuple[str, ...]
+
+    def __call__(self, line: TextLine) -> str:
+        if self.secret_box is not None and _touches(line.bbox, self.secret_box):
+            return MASK
+        return _masked(_norm(line.text), self.secrets)
+
+
+def _at_target(target: Rect | None, change: Rect) -> str:
+    return " at the target" if target is not None and _touches(target, change) else ""
+
+
+def _field_words(field: tuple[list[TextLine], list[TextLine]], secret_field: bool,
+                 secrets: tuple[str, ...]) -> str | None:
+    """What became of the field typed into, when its text tells the step's story."""
+    was = _norm(" ".join(t.text for t in _reading_order(field[0])))
+    now = _norm(" ".join(t.text for t in _reading_order(field[1])))
+    if now and _key(now) != _key(was):
+        now = MASK if secret_field else _masked(now, secrets)
+        return f"the field now reads {quote(now)}"
+    if secret_field:
+        return "the field changed (its text is secret)"
+    return None
+
+
+def _pairs(new: list[TextLine], gone: list[TextLine]) -> list[tuple[TextLine, TextLine]]:
+    """(gone, new) lines at one place: a text that now reads differently. Each gone line pairs once."""
+    pairs: list[tuple[TextLine, TextLine]] = []
+    for t in new:
+        mate = next((g for g in gone if _same_place(g.bbox, t.bbox) and all(g is not p[0] for p in pairs)), None)
+        if mate is not None:
+            pairs.append((mate, t))
+    return pairs
+
+
+def _unpaired(lines: list[TextLine], paired: Iterable[TextLine]) -> list[TextLine]:
+    ids = {id(t) for t in paired}
+    return [t for t in lines if id(t) not in ids]
+
+
+def _block_words(change: Rect, pairs: list[tuple[TextLine, TextLine]], only_new: list[TextLine],
+                 only_gone: list[TextLine], shown: _Wording) -> tuple[str, str] | None:
+    """(words, kind) when a large change is a window or menu that opened or closed."""
+    if not (change.width >= _BLOCK_SIZE[0] and change.height >= _BLOCK_SIZE[1]):
+        return None
+    if len(only_new) >= _BLOCK_LINES and len(only_new) > 2 * len(pairs) and len(only_new) >= len(only_gone):
+        return f"a window or menu opened, showing {_list([shown(t) for t in only_new])}", "opened"
+    if len(only_gone) >= _BLOCK_LINES and not only_new and not pairs:
+        return f"a window or menu closed ({_list([shown(t) for t in only_gone])} went away)", "closed"
+    return None
+
+
+def _text_words(pairs: list[tuple[TextLine, TextLine]], only_new: list[TextLine], only_gone: list[TextLine],
+                shown: _Wording) -> str:
+    """The texts that now read differently, appeared and went away, the first few of them."""
+    phrases = [f"{quote(shown(old))} now reads {quote(shown(now))}" for old, now in pairs]
+    for lines, verb in ((only_new, "appeared"), (only_gone, "went away")):
+        if lines:
+            phrases.append(f"{_list([shown(t) for t in lines], 2)} {verb}")
+    more = len(phrases) - _MAX_PHRASES
+    return "; ".join(phrases[:_MAX_PHRASES]) + (f"; and {more} more change{'s' if more > 1 else ''}"
+                                                 if more > 0 else "")
+
+
+def _text_change(change: Rect, new: list[TextLine], gone: list[TextLine], shown: _Wording) -> tuple[str, str]:
+    """(words, kind) for a change of text: a window or menu that opened or closed, else the texts changed."""
+    pairs = _pairs(new, gone)
+    only_new = _unpaired(new, (p[1] for p in pairs))
+    only_gone = _unpaired(gone, (p[0] for p in pairs))
+    block = _block_words(change, pairs, only_new, only_gone, shown)
+    if block is not None:
+        return block
+    return _text_words(pairs, only_new, only_gone, shown), "text"
+
+
 def tell_change(before_lines: list[TextLine], after_lines: list[TextLine], change: Rect | None,
                 field: tuple[list[TextLine], list[TextLine]] | None = None, secret_field: bool = False,
                 secrets: Iterable[str] = (), target: Rect | None = None) -> ChangeStory:
@@ -117,78 +232,19 @@ def tell_change(before_lines: list[TextLine], after_lines: list[TextLine], chang
     if change is None:
         return ChangeStory(NO_CHANGE, "none")
     secrets = tuple(secrets)
-
-    field_box = target if field is not None else None
-    if field_box is None and field is not None and field[0] + field[1]:
-        boxes = [t.bbox for t in field[0] + field[1]]
-        field_box = boxes[0]
-        for b in boxes[1:]:
-            field_box = field_box.union(b)
-
-    def shown(line: TextLine) -> str:
-        if secret_field and field_box is not None and _touches(line.bbox, field_box):
-            return MASK
-        return _masked(_norm(line.text), secrets)
-
-    before = [t for t in before_lines if _touches(t.bbox, change) and _norm(t.text)]
-    after = [t for t in after_lines if _touches(t.bbox, change) and _norm(t.text)]
-    before_count = Counter(_key(t.text) for t in before)
-    after_count = Counter(_key(t.text) for t in after)
-    new, gone = [], []
-    left = Counter(before_count)
-    for t in _reading_order(after):
-        key = _key(t.text)
-        if left[key] > 0:
-            left[key] -= 1
-        else:
-            new.append(t)
-    left = Counter(after_count)
-    for t in _reading_order(before):
-        key = _key(t.text)
-        if left[key] > 0:
-            left[key] -= 1
-        else:
-            gone.append(t)
+    shown = _Wording(_field_box(field, target) if secret_field else None, secrets)
+    before, after = _read_in(before_lines, change), _read_in(after_lines, change)
+    new, gone = _unmatched(after, before), _unmatched(before, after)
     _drop_splits(gone, new, after_lines)
     _drop_splits(new, gone, before_lines)
     appeared = tuple(shown(t) for t in new)
     went = tuple(shown(t) for t in gone)
-    if field is not None:
-        was = _norm(" ".join(t.text for t in _reading_order(field[0])))
-        now = _norm(" ".join(t.text for t in _reading_order(field[1])))
-        if now and _key(now) != _key(was):
-            now = MASK if secret_field else _masked(now, secrets)
-            return ChangeStory(f"the field now reads {quote(now)}", "field", appeared, went)
-        if secret_field:
-            return ChangeStory("the field changed (its text is secret)", "field", appeared, went)
+    field_words = _field_words(field, secret_field, secrets) if field is not None else None
+    if field_words is not None:
+        return ChangeStory(field_words, "field", appeared, went)
     if not new and not gone:
-        where = " at the target" if target is not None and _touches(target, change) else ""
-        return ChangeStory(f"the look changed{where} (no text changed)", "look")
-    big = change.width >= _BLOCK_SIZE[0] and change.height >= _BLOCK_SIZE[1]
-    pairs: list[tuple[TextLine, TextLine]] = []
-    for t in new:
-        mate = next((g for g in gone if _same_place(g.bbox, t.bbox) and all(g is not p[0] for p in pairs)), None)
-        if mate is not None:
-            pairs.append((mate, t))
-    paired_new = {id(p[1]) for p in pairs}
-    paired_gone = {id(p[0]) for p in pairs}
-    only_new = [t for t in new if id(t) not in paired_new]
-    only_gone = [t for t in gone if id(t) not in paired_gone]
-    if big and len(only_new) >= _BLOCK_LINES and len(only_new) > 2 * len(pairs) and len(only_new) >= len(only_gone):
-        return ChangeStory(f"a window or menu opened, showing {_list([shown(t) for t in only_new])}",
-                           "opened", appeared, went)
-    if big and len(only_gone) >= _BLOCK_LINES and not only_new and not pairs:
-        return ChangeStory(f"a window or menu closed ({_list([shown(t) for t in only_gone])} went away)",
-                           "closed", appeared, went)
-    phrases = [f"{quote(shown(old))} now reads {quote(shown(now))}" for old, now in pairs]
-    if only_new:
-        phrases.append(f"{_list([shown(t) for t in only_new], 2)} appeared")
-    if only_gone:
-        phrases.append(f"{_list([shown(t) for t in only_gone], 2)} went away")
-    more = len(phrases) - _MAX_PHRASES
-    words = "; ".join(phrases[:_MAX_PHRASES]) + (f"; and {more} more change{'s' if more > 1 else ''}"
-                                                  if more > 0 else "")
-    return ChangeStory(words, "text", appeared, went)
+        return ChangeStory(f"the look changed{_at_target(target, change)} (no text changed)", "look")
+    return ChangeStory(*_text_change(change, new, gone, shown), appeared, went)
 
 
 def describe_change(before: np.ndarray, after: np.ndarray, change: Rect | None, ocr: OcrEngine | None,
@@ -199,8 +255,7 @@ def describe_change(before: np.ndarray, after: np.ndarray, change: Rect | None, 
     if change is None:
         return ChangeStory(NO_CHANGE, "none")
     if ocr is None or before.shape != after.shape:
-        where = " at the target" if target is not None and _touches(target, change) else ""
-        return ChangeStory(f"the screen changed{where}", "look")
+        return ChangeStory(f"the screen changed{_at_target(target, change)}", "look")
     if secret_field and not (typed_into and target is not None):
         # A secret typed where the focus was: the field is not known, so no text of the change is read at all.
         return ChangeStory("the field changed (its text is secret)", "field")

@@ -118,6 +118,22 @@ class Keymap:
         return None
 
 
+def _next_batch(syms: list[int], pos: int, own: dict[int, tuple[int, bool]],
+                window: list[int]) -> tuple[dict[int, int], int]:
+    """The longest run of `syms` from `pos` whose keysyms missing from the keymap (not in `own`) fit the
+    keycodes of `window`: the keycode each of them is bound to, and where the run ends."""
+    assign: dict[int, int] = {}
+    end = pos
+    while end < len(syms):
+        s = syms[end]
+        if s not in own and s not in assign:
+            if len(assign) == len(window):
+                break
+            assign[s] = window[len(assign)]
+        end += 1
+    return assign, end
+
+
 def _cased(row: tuple[int, ...]) -> bool:
     """A letter key whose second level is the first one's capital: Caps Lock inverts these."""
     lo, up = (*row, 0, 0)[:2]
@@ -198,20 +214,17 @@ class X11KeysymTyper:
         window = km.window(len(missing))
         if not window:
             window = [km.first + len(km.rows) - 1]  # a strange keymap: borrow the last keycode alone
+        self._type_borrowing(km, syms, own, lock, window)
+
+    def _type_borrowing(self, km: Keymap, syms: list[int], own: dict[int, tuple[int, bool]], lock: bool,
+                        window: list[int]) -> None:
+        """Type `syms`, those missing from the keymap (not in `own`) on the keycodes of `window`, bound a
+        batch at a time; the keycodes' own symbols are written back at the end, whatever happens."""
         used = 0  # keycodes window[:used] are rebound
         try:
             pos = 0
             while pos < len(syms):
-                # The longest run of text whose characters missing from the keymap fit the window.
-                assign: dict[int, int] = {}
-                end = pos
-                while end < len(syms):
-                    s = syms[end]
-                    if s not in own and s not in assign:
-                        if len(assign) == len(window):
-                            break
-                        assign[s] = window[len(assign)]
-                    end += 1
+                assign, end = _next_batch(syms, pos, own, window)
                 if used:
                     self._wait_for_focused_window()  # the last batch's keys are read before rebinding
                 rows: list[tuple[int, ...]] = [(s, s) for s in assign]
@@ -377,17 +390,9 @@ class X11KeysymTyper:
     def _await(self, token: int | None, probe: Any) -> bool:
         """Read events until the pong carrying `token` and the frame estimate on `probe` have come (each
         when not None), or ANSWER_TIMEOUT passes. Returns whether everything awaited came."""
-        X = self._X
         deadline = time.monotonic() + self.ANSWER_TIMEOUT
         while token is not None or probe is not None:
-            while self._d.pending_events():
-                e = self._d.next_event()
-                if (token is not None and e.type == X.ClientMessage and e.client_type == self._wm_protocols
-                        and e.data[1][0] == self._net_wm_ping and e.data[1][1] == token):
-                    token = None
-                elif (probe is not None and e.type == X.PropertyNotify and e.window.id == probe.id
-                      and e.atom == self._frame_extents and e.state == X.PropertyNewValue):
-                    probe = None
+            token, probe = self._take_answers(token, probe)
             if token is None and probe is None:
                 return True
             left = deadline - time.monotonic()
@@ -396,6 +401,27 @@ class X11KeysymTyper:
                 return False
             select.select([self._d], [], [], min(left, 0.05))
         return True
+
+    def _take_answers(self, token: int | None, probe: Any) -> tuple[int | None, Any]:
+        """Read the pending events: `token` and `probe`, each None once its answer has come."""
+        while self._d.pending_events():
+            e = self._d.next_event()
+            if token is not None and self._is_pong(e, token):
+                token = None
+            elif probe is not None and self._is_frame_estimate(e, probe):
+                probe = None
+        return token, probe
+
+    def _is_pong(self, e: Any, token: int) -> bool:
+        """Whether event `e` is the answer to the _NET_WM_PING carrying `token`."""
+        return bool(e.type == self._X.ClientMessage and e.client_type == self._wm_protocols
+                    and e.data[1][0] == self._net_wm_ping and e.data[1][1] == token)
+
+    def _is_frame_estimate(self, e: Any, probe: Any) -> bool:
+        """Whether event `e` is the window manager's frame estimate set on our `probe` window."""
+        X = self._X
+        return bool(e.type == X.PropertyNotify and e.window.id == probe.id and e.atom == self._frame_extents
+                    and e.state == X.PropertyNewValue)
 
 
 class ClipboardTyper:

@@ -99,32 +99,42 @@ def features(ins: Instruction, cands: list[Scored]) -> np.ndarray:
     rows = np.zeros((len(cands), len(FEATURES)), np.float64)
     for i, c in enumerate(cands):
         others = [o for o in texts if o is not c and not same_target(o, c)]
-        best_other = max((o.score for o in others), default=0.0)
-        is_icon = c.how == "icon"
-        f = {
-            "bias": 1.0,
-            "coverage": c.coverage if not is_icon else 0.0,
-            "similarity": c.similarity if c.how == "fuzzy" else 0.0,
-            "named_by_label": float(c.via_label), "interactive": float(c.element.kind in _INTERACTIVE),
-            "phrase": float(c.phrase), "ocr_confidence": 0.0 if is_icon else c.conf,
-            "label_short": float(len(ins.label) <= 3),
-            "rivals_whole": math.log1p(sum(o.whole for o in others)),
-            "rivals_partial": math.log1p(sum(not o.whole and o.score >= 0.72 for o in others)),
-            "lead": 0.0 if is_icon else max(-0.5, min(0.5, c.score - best_other)),
-            "rest_words": math.log1p(len(c.rest.split())),
-            "rest_is_shortcut": float(bool(c.rest) and _SHORTCUT.fullmatch(c.rest.casefold()) is not None),
-        }
-        for how in _MATCHES:
-            f[how] = float(c.how == how)
-        # Spacing or OCR-confusable glyphs aside the text is the name: an exact read (the harvest has few
-        # such reads to learn their own weights from; theirs add to exact's).
-        f["exact"] = float(c.how in ("exact", "spacing", "folded"))
-        # How long the name is means something else for each kind of match: a long name read exactly is
-        # sure, a long name matched approximately or by its meaning much less.
-        for how in _MATCHES:
-            f[f"words_if_{how}"] = min(words, 4) / 4 if c.how == how else 0.0
+        f = _evidence_features(ins, c, others) | _match_features(c, words)
         rows[i] = [f[name] for name in FEATURES]
     return rows
+
+
+def _evidence_features(ins: Instruction, c: Scored, others: list[Scored]) -> dict[str, float]:
+    """The features of candidate `c` but its kind of match, given its rivals `others`."""
+    best_other = max((o.score for o in others), default=0.0)
+    is_icon = c.how == "icon"
+    return {
+        "bias": 1.0,
+        "coverage": c.coverage if not is_icon else 0.0,
+        "similarity": c.similarity if c.how == "fuzzy" else 0.0,
+        "named_by_label": float(c.via_label), "interactive": float(c.element.kind in _INTERACTIVE),
+        "phrase": float(c.phrase), "ocr_confidence": 0.0 if is_icon else c.conf,
+        "label_short": float(len(ins.label) <= 3),
+        "rivals_whole": math.log1p(sum(o.whole for o in others)),
+        "rivals_partial": math.log1p(sum(not o.whole and o.score >= 0.72 for o in others)),
+        "lead": 0.0 if is_icon else max(-0.5, min(0.5, c.score - best_other)),
+        "rest_words": math.log1p(len(c.rest.split())),
+        "rest_is_shortcut": float(bool(c.rest) and _SHORTCUT.fullmatch(c.rest.casefold()) is not None),
+    }
+
+
+def _match_features(c: Scored, words: int) -> dict[str, float]:
+    """The features of how candidate `c` carries a name of `words` words: its kind of match, and the name's
+    length for that kind."""
+    f = {how: float(c.how == how) for how in _MATCHES}
+    # Spacing or OCR-confusable glyphs aside the text is the name: an exact read (the harvest has few
+    # such reads to learn their own weights from; theirs add to exact's).
+    f["exact"] = float(c.how in ("exact", "spacing", "folded"))
+    # How long the name is means something else for each kind of match: a long name read exactly is
+    # sure, a long name matched approximately or by its meaning much less.
+    for how in _MATCHES:
+        f[f"words_if_{how}"] = min(words, 4) / 4 if c.how == how else 0.0
+    return f
 
 
 @dataclass(frozen=True, slots=True)

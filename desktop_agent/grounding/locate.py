@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
 from typing import Any, NamedTuple
@@ -237,37 +238,63 @@ class Match(NamedTuple):
 _NO_MATCH = Match(0.0, None, "", 0.0)
 
 
-def _match(label: str, text: str, strict: bool = False) -> Match:
-    """How well normalised `text` carries normalised `label`, and the span (in `text`) when partial.
-    `strict`: a fuzzy match must be a misreading, not another word (`_slip_only`)."""
-    if not label or not text:
-        return _NO_MATCH
+def _whole_match(label: str, text: str) -> Match | None:
+    """The match when `text` as a whole is `label`: exactly, but for spacing, or but for confusable glyphs."""
     if text == label:
         return Match(1.0, None, "exact")
     if text.replace(" ", "") == label.replace(" ", ""):
         return Match(0.97, None, "spacing")
     if text.translate(_FOLD).replace(" ", "") == label.translate(_FOLD).replace(" ", ""):
         return Match(0.93, None, "folded")
+    return None
+
+
+def _may_be(label: str, text: str, strict: bool) -> bool:
+    """Whether approximate `text` may be `label`: the same numbers, and (`strict`) only a misreading of it."""
+    return _same_numbers(label, text) and (not strict or _slip_only(label, text))
+
+
+def _word_windows(text: str, size: int) -> Iterator[tuple[int, int]]:
+    """The spans of `size` characters of `text` that start and end at word boundaries."""
+    for i in range(len(text) - size + 1):
+        j = i + size
+        if (i > 0 and text[i - 1].isalnum()) or (j < len(text) and text[j].isalnum()):
+            continue
+        yield i, j
+
+
+def _window_match(label: str, text: str, strict: bool) -> Match | None:
+    """A fuzzy match against a word-aligned window of a longer line, for an OCR slip in it; None if too weak."""
+    best, best_span = 0.0, None
+    for i, j in _word_windows(text, len(label)):
+        r = SequenceMatcher(None, label, text[i:j], autojunk=False).ratio()
+        if r > best and _may_be(label, text[i:j], strict):
+            best, best_span = r, (i, j)
+    if best >= 0.88:
+        return Match(0.7 + 0.2 * best, best_span, "fuzzy", best)
+    return None
+
+
+def _match(label: str, text: str, strict: bool = False) -> Match:
+    """How well normalised `text` carries normalised `label`, and the span (in `text`) when partial.
+    `strict`: a fuzzy match must be a misreading, not another word (`_slip_only`)."""
+    if not label or not text:
+        return _NO_MATCH
+    whole = _whole_match(label, text)
+    if whole is not None:
+        return whole
     span = _contains(label, text)
     if span:
         # The label as whole words of a longer line: a menu bar, a toolbar row, a sentence with a link.
         return Match(0.86 + 0.1 * len(label) / len(text), span, "contains")
     ratio = SequenceMatcher(None, label, text, autojunk=False).ratio()
     # Numbers are never approximate: "line 150" is not "line 130", "Item 40" not "Item 10".
-    if len(label) >= 4 and ratio >= 0.85 and _same_numbers(label, text) and (not strict or _slip_only(label, text)):
+    if len(label) >= 4 and ratio >= 0.85 and _may_be(label, text, strict):
         return Match(0.7 + 0.22 * ratio, None, "fuzzy", ratio)  # below any exact or glyph-folded match
     if len(text) > len(label) >= 5:
-        # A fuzzy match against a word-aligned window of the line, for an OCR slip in a longer line.
-        best, best_span = 0.0, None
-        for i in range(len(text) - len(label) + 1):
-            j = i + len(label)
-            if (i > 0 and text[i - 1].isalnum()) or (j < len(text) and text[j].isalnum()):
-                continue
-            r = SequenceMatcher(None, label, text[i:j], autojunk=False).ratio()
-            if r > best and _same_numbers(label, text[i:j]) and (not strict or _slip_only(label, text[i:j])):
-                best, best_span = r, (i, j)
-        if best >= 0.88:
-            return Match(0.7 + 0.2 * best, best_span, "fuzzy", best)
+        window = _window_match(label, text, strict)
+        if window is not None:
+            return window
     return Match(ratio * 0.7, None, "fuzzy" if ratio > 0 else "", ratio)
 
 
@@ -281,40 +308,69 @@ def _coverage(label: str, text: str, span: tuple[int, int] | None) -> float:
     return min(len(label), len(text)) / max(len(label), len(text), 1)
 
 
+@dataclass(frozen=True, slots=True)
+class _Evidence:
+    """How a candidate carries the name: the match, the box to click, whether the label beside a control
+    names it, the share of the text the name covers and the text beside the name."""
+
+    match: Match
+    box: Rect
+    via_label: bool = False
+    coverage: float = 0.0
+    rest: str = ""
+
+
+def _shown_evidence(ins: Instruction, cand: _Candidate, strict: bool) -> _Evidence:
+    """The match on the text the element shows: the point goes to that text (or the matching span of it)."""
+    el = cand.element
+    if not cand.lines:
+        return _Evidence(_NO_MATCH, el.bbox)
+    shown = " ".join(ln.text for ln in cand.lines)
+    norm, where = normalize_with_map(shown)
+    m = _match(ins.label, norm, strict)
+    if m.how == "fuzzy" and _inside_a_word(ins.label, norm):
+        m = _NO_MATCH  # a word that holds the name inside it is another word: "Preferences", not "References"
+    if m.score <= 0:
+        return _Evidence(m, el.bbox)
+    box = _span_box(cand, where[m.span[0]], where[m.span[1] - 1] + 1) if m.span else _text_box(cand)
+    rest = f"{norm[:m.span[0]]} {norm[m.span[1]:]}".strip() if m.span else ""
+    return _Evidence(m, box, False, _coverage(ins.label, norm, m.span), rest)
+
+
+def _label_evidence(ins: Instruction, cand: _Candidate, strict: bool, shown: _Evidence) -> _Evidence:
+    """`shown`, or better: a control named by the label beside it (a field, a checkbox), the point then on
+    the control. The whole label names it; a few words inside a longer line beside a field do not."""
+    el = cand.element
+    if not el.text or not (shown.match.score < 0.9 or el.kind in _LABELLED):
+        return shown
+    named = normalize_with_map(el.text)[0]
+    by_label = _match(ins.label, named, strict)
+    if by_label.score > shown.match.score and by_label.span is None:
+        return _Evidence(by_label, el.bbox, bool(cand.lines) or el.kind in _LABELLED,
+                         _coverage(ins.label, named, None), "")
+    return shown
+
+
+def _kind_bonus(ins: Instruction, kind: ElementKind) -> float:
+    """What the element's kind adds to the score: most when it is the kind asked for."""
+    if ins.kind is not None:
+        if kind == ins.kind:
+            return 0.04
+        if ins.kind in _INTERACTIVE and kind in _INTERACTIVE:
+            return 0.01
+        return 0.0
+    return 0.02 if kind in _INTERACTIVE else 0.0
+
+
 def _score(ins: Instruction, cand: _Candidate, strict: bool = False) -> Scored | None:
     """The candidate's evidence: its ordering score, the box to click, whether its text as a whole is the
     label, and how the text carries it."""
     el = cand.element
-    m, box, via_label, coverage, rest = _NO_MATCH, el.bbox, False, 0.0, ""
-    if cand.lines:
-        # Text the element shows: the point goes to that text (or the matching span of it).
-        shown = " ".join(ln.text for ln in cand.lines)
-        norm, where = normalize_with_map(shown)
-        m = _match(ins.label, norm, strict)
-        if m.how == "fuzzy" and _inside_a_word(ins.label, norm):
-            m = _NO_MATCH  # a word that holds the name inside it is another word: "Preferences", not "References"
-        if m.score > 0:
-            box = _span_box(cand, where[m.span[0]], where[m.span[1] - 1] + 1) if m.span else _text_box(cand)
-            coverage = _coverage(ins.label, norm, m.span)
-            rest = f"{norm[:m.span[0]]} {norm[m.span[1]:]}".strip() if m.span else ""
-    if el.text and (m.score < 0.9 or el.kind in _LABELLED):
-        # A control named by the label beside it (a field, a checkbox): the point goes to the control.
-        # The whole label names it; a few words inside a longer line beside a field do not.
-        named = normalize_with_map(el.text)[0]
-        by_label = _match(ins.label, named, strict)
-        if by_label.score > m.score and by_label.span is None:
-            m, box, via_label = by_label, el.bbox, bool(cand.lines) or el.kind in _LABELLED
-            coverage, rest = _coverage(ins.label, named, None), ""
+    ev = _label_evidence(ins, cand, strict, _shown_evidence(ins, cand, strict))
+    m = ev.match
     if m.score <= 0:
         return None
-    score = m.score
-    if ins.kind is not None:
-        if el.kind == ins.kind:
-            score += 0.04
-        elif ins.kind in _INTERACTIVE and el.kind in _INTERACTIVE:
-            score += 0.01
-    elif el.kind in _INTERACTIVE:
-        score += 0.02
+    score = m.score + _kind_bonus(ins, el.kind)
     phrase = cand.phrase or (len(cand.lines) > 1 and el.kind == ElementKind.TEXT)
     case_exact = bool(cand.lines) and m.score >= WHOLE and " ".join(ln.text for ln in cand.lines) in ins.raw
     if phrase:
@@ -323,8 +379,8 @@ def _score(ins: Instruction, cand: _Candidate, strict: bool = False) -> Scored |
         score += 0.005  # written exactly so, case included: breaks a tie with "bOOK" for "Book"
     conf = min((ln.score for ln in cand.lines), default=el.confidence)
     # The score may exceed 1 by the kind bonus: ties between a label and its control break here.
-    return Scored(score, m.span is None and m.score >= WHOLE, el, box, m.how, coverage, m.similarity, via_label,
-                  phrase, case_exact, conf, rest=rest)
+    return Scored(score, m.span is None and m.score >= WHOLE, el, ev.box, m.how, ev.coverage, m.similarity,
+                  ev.via_label, phrase, case_exact, conf, rest=ev.rest)
 
 
 def icon_evidence(parse: ParseResult, label: str, top: int = 3) -> list[tuple[Element, float, float]]:
@@ -435,11 +491,13 @@ def _ranked_reading(parse: ParseResult, ins: Instruction) -> tuple[Instruction, 
     # whole one (what a lenient match would take for it), nor a phrase with such a line in it: "Deselect All"
     # is not where "Select All" asks to select "All". A longer line that merely runs into the name
     # ("widthselect month ...", two words OCR read as one) stays.
-    def other_name(el: Element) -> bool:
-        return any(_match(whole.label, normalize(text)).score >= CANDIDATE_MIN
-                   for text in (el.text, *(ln.text for ln in el.lines)))
+    return ins, [t for t in _rank(parse, ins) if not _reads_as(t.element, whole.label)]
 
-    return ins, [t for t in _rank(parse, ins) if not other_name(t.element)]
+
+def _reads_as(el: Element, label: str) -> bool:
+    """Whether the element's text, or a line of it, is a candidate reading of `label`."""
+    return any(_match(label, normalize(text)).score >= CANDIDATE_MIN
+               for text in (el.text, *(ln.text for ln in el.lines)))
 
 
 def candidates(parse: ParseResult, ins: Instruction) -> tuple[Instruction, list[Scored]]:

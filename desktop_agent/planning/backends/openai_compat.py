@@ -70,44 +70,65 @@ class OpenAICompatBackend:
         messages = self._messages(request)
         last_error: Exception | None = None
         for mode in list(self._formats):
-            fmt = _response_format(mode, request)
-            args: dict[str, Any] = {"model": self.model, "messages": messages, "max_tokens": request.max_tokens,
-                                    "temperature": 0.0}
-            if fmt:
-                args["response_format"] = fmt
+            args = self._args(mode, request, messages)
             t0 = time.perf_counter()
             try:
-                try:
-                    answer = self._ask(args, request)
-                except self._openai.APIStatusError as exc:
-                    if not (self._stream_ok(request) and "stream" in str(exc).lower()):
-                        raise
-                    # The server does not stream (or not with usage): ask whole answers, from now on.
-                    self.stream = False
-                    answer = self._ask(args, request)
-            except self._openai.AuthenticationError:
-                raise BackendError(f"{self.base_url} refused the API key: set OPENAI_API_KEY or "
-                                   "`desktop-agent keys set openai`") from None
-            except self._openai.NotFoundError as exc:
-                raise BackendError(f"{self.base_url} has no model {self.model!r}: {_short(exc)}") from None
-            except self._openai.APIConnectionError:
-                raise BackendError(f"cannot reach the model server at {self.base_url} (is it running?)") from None
-            except self._openai.APIStatusError as exc:
-                msg = str(exc).lower()
-                if len(self._formats) > 1 and ("response_format" in msg or "json_schema" in msg or "schema" in msg):
-                    # The server does not take this way of asking for JSON (servers answer 400, 422 or even
-                    # 500): use the next way, from now on.
-                    last_error = exc
-                    self._formats.remove(mode)
-                    continue
-                raise BackendError(f"{self.base_url} refused the request: {_short(exc)}") from None
+                answer = self._ask_or_ask_whole(args, request)
             except self._openai.APIError as exc:
-                raise BackendError(f"{self.base_url}: {_short(exc)}") from None
+                if not self._format_refused(exc):
+                    raise self._backend_error(exc) from None
+                # The server does not take this way of asking for JSON (servers answer 400, 422 or even
+                # 500): use the next way, from now on.
+                last_error = exc
+                self._formats.remove(mode)
+                continue
             latency = (time.perf_counter() - t0) * 1000
             text, pt, ct = answer
             self._formats = [mode] + [m for m in self._formats if m != mode]
             return ModelReply(text, pt, ct, latency, cost_usd(self.price, pt, ct))
         raise BackendError(f"{self.base_url} accepts none of the ways to ask for JSON: {_short(last_error)}")
+
+    def _args(self, mode: str, request: ModelRequest, messages: list[dict[str, Any]]) -> dict[str, Any]:
+        """The chat completion's arguments, asking for JSON the way `mode` names."""
+        fmt = _response_format(mode, request)
+        args: dict[str, Any] = {"model": self.model, "messages": messages, "max_tokens": request.max_tokens,
+                                "temperature": 0.0}
+        if fmt:
+            args["response_format"] = fmt
+        return args
+
+    def _ask_or_ask_whole(self, args: dict[str, Any], request: ModelRequest) -> tuple[str, int, int]:
+        """`_ask`, and again for the whole answer when the server refuses to stream (or to stream with usage):
+        whole answers from then on."""
+        try:
+            return self._ask(args, request)
+        except self._openai.APIStatusError as exc:
+            if not (self._stream_ok(request) and "stream" in str(exc).lower()):
+                raise
+            self.stream = False
+            return self._ask(args, request)
+
+    def _format_refused(self, exc: Exception) -> bool:
+        """Whether `exc` is the server refusing the way JSON was asked for while another way is left to try."""
+        o = self._openai
+        if not isinstance(exc, o.APIStatusError) or isinstance(exc, (o.AuthenticationError, o.NotFoundError)):
+            return False
+        msg = str(exc).lower()
+        return len(self._formats) > 1 and ("response_format" in msg or "json_schema" in msg or "schema" in msg)
+
+    def _backend_error(self, exc: Exception) -> BackendError:
+        """The one-line BackendError for an error of the `openai` SDK."""
+        o = self._openai
+        if isinstance(exc, o.AuthenticationError):
+            return BackendError(f"{self.base_url} refused the API key: set OPENAI_API_KEY or "
+                                "`desktop-agent keys set openai`")
+        if isinstance(exc, o.NotFoundError):
+            return BackendError(f"{self.base_url} has no model {self.model!r}: {_short(exc)}")
+        if isinstance(exc, o.APIConnectionError):
+            return BackendError(f"cannot reach the model server at {self.base_url} (is it running?)")
+        if isinstance(exc, o.APIStatusError):
+            return BackendError(f"{self.base_url} refused the request: {_short(exc)}")
+        return BackendError(f"{self.base_url}: {_short(exc)}")
 
     def _stream_ok(self, request: ModelRequest) -> bool:
         return self.stream and request.on_token is not None
