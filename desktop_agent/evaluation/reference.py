@@ -22,6 +22,8 @@ from typing import Any
 
 from desktop_agent.errors import AgentError
 from desktop_agent.evaluation.task_suite import TaskSpec
+from desktop_agent.execution.input_driver import InputDriver
+from desktop_agent.geometry import DesktopPoint
 from desktop_agent.runs.store import StepRow
 
 # Steps whose status says their input reached the desktop and did what was meant.
@@ -207,6 +209,32 @@ def replay(recording: ReferenceRecording, steps: int, env: dict[str, str], cwd: 
         raise AgentError(f"replaying the reference of {recording.task}: {(r.stderr or r.stdout).strip()[-300:]}")
 
 
+def _at(p: tuple[float, float] | None) -> DesktopPoint:
+    assert p is not None
+    return DesktopPoint(round(p[0]), round(p[1]))
+
+
+def _send_event(driver: InputDriver, e: InputEvent) -> DesktopPoint | None:
+    """Send one recorded event; where it left the pointer (None: it did not move the pointer)."""
+    if e.kind == "move":
+        driver.move(_at(e.point))
+    elif e.kind == "click":
+        driver.click(_at(e.point), button=e.button, count=e.count)
+    elif e.kind == "type":
+        driver.type_text(e.text)
+    elif e.kind == "press":
+        driver.press(list(e.keys))
+    elif e.kind == "scroll":
+        driver.scroll(_at(e.point) if e.point else None, e.clicks)
+    elif e.kind == "drag":
+        driver.drag(_at(e.point), _at(e.to))
+    elif e.kind == "wait":
+        time.sleep(e.seconds)
+    if e.point is None or e.kind not in ("move", "click", "scroll", "drag"):
+        return None
+    return _at(e.to if e.kind == "drag" else e.point)
+
+
 def _send(steps: list[ReferenceStep]) -> None:
     """Send the steps' events with the agent's own input driver (in this process's $DISPLAY)."""
     import mss
@@ -215,7 +243,6 @@ def _send(steps: list[ReferenceStep]) -> None:
     from desktop_agent.execution.input_driver import PyAutoGuiDriver
     from desktop_agent.execution.tooltips import TOOLTIP_DELAY, TooltipClearer
     from desktop_agent.execution.verify import visible_change, wait_until_settled
-    from desktop_agent.geometry import DesktopPoint
 
     driver = PyAutoGuiDriver()
     tooltips = TooltipClearer(driver)
@@ -226,30 +253,11 @@ def _send(steps: list[ReferenceStep]) -> None:
         shot = sct.grab(sct.monitors[0])
         return np.frombuffer(shot.bgra, np.uint8).reshape(shot.height, shot.width, 4)[:, :, :3].copy()
 
-    def at(p: tuple[float, float] | None) -> DesktopPoint:
-        assert p is not None
-        return DesktopPoint(round(p[0]), round(p[1]))
-
     try:
         for step in steps:
             before, _ = wait_until_settled(grab, timeout=3.0)
             for e in step.events:
-                if e.point is not None and e.kind in ("move", "click", "scroll", "drag"):
-                    last = at(e.to if e.kind == "drag" else e.point)
-                if e.kind == "move":
-                    driver.move(at(e.point))
-                elif e.kind == "click":
-                    driver.click(at(e.point), button=e.button, count=e.count)
-                elif e.kind == "type":
-                    driver.type_text(e.text)
-                elif e.kind == "press":
-                    driver.press(list(e.keys))
-                elif e.kind == "scroll":
-                    driver.scroll(at(e.point) if e.point else None, e.clicks)
-                elif e.kind == "drag":
-                    driver.drag(at(e.point), at(e.to))
-                elif e.kind == "wait":
-                    time.sleep(e.seconds)
+                last = _send_event(driver, e) or last
             if step.changed:  # as the agent does: wait for the effect, then for the screen to settle
                 deadline = time.monotonic() + 5.0
                 while time.monotonic() < deadline and not visible_change(before, grab()).changed:
