@@ -51,6 +51,7 @@ class _Parser(argparse.ArgumentParser):
     """argparse, with its errors as one line (and exit 2) like every other error of the CLI."""
 
     def error(self, message: str) -> NoReturn:
+        """Print a usage error as one line and exit 2."""
         self.exit(2, f"desktop-agent: {one_line(message)} (see `{self.prog} --help`)\n")
 
 
