@@ -12,8 +12,16 @@ from desktop_agent.agent.risk import looks_selected
 from desktop_agent.agent.secrecy import tree_element_at
 from desktop_agent.capture.frame import ScreenFrame
 from desktop_agent.execution.change_words import NO_CHANGE, describe_change
-from desktop_agent.execution.verify import TOGGLE_ROLES, Change, StateChange, toggle_state
+from desktop_agent.execution.verify import (
+    TOGGLE_ROLES,
+    Change,
+    StateChange,
+    ValueChange,
+    toggle_state,
+    value_state,
+)
 from desktop_agent.geometry import ScreenLayout
+from desktop_agent.perception.accessibility.atspi_constants import VALUE_ROLES
 from desktop_agent.perception.accessibility.reader import TreeReader
 from desktop_agent.perception.ocr import OcrEngine
 from desktop_agent.planning.actions import Action, Click, Press, TypeText
@@ -46,7 +54,23 @@ def toggle_after(tree: TreeReader | None, layout: Callable[[], ScreenLayout], ac
     return toggle_state(read.snapshot, targets[0].desktop, el.role, "", "checked" in el.states)
 
 
-def verify_record(change: Change, toggle: StateChange | None) -> tuple[dict[str, Any], Change]:
+def value_after(tree: TreeReader | None, layout: Callable[[], ScreenLayout], action: Action,
+                targets: list[Located], secrets: set[str]) -> ValueChange | None:
+    """A text field's content read back from the accessibility tree after typing into it, against the fused
+    element's before: one bounded read, for fields whose content the tree gave (never a password field's,
+    never when the typed text is a secret)."""
+    if tree is None or not isinstance(action, TypeText) or action.text == MASK or not targets:
+        return None
+    el = tree_element_at(targets[0])
+    if el is None or el.role not in VALUE_ROLES or el.value is None:
+        return None
+    read = tree.read(layout())
+    if read is None:
+        return None
+    return value_state(read.snapshot, targets[0].desktop, el.role, el.value, tuple(secrets))
+
+
+def verify_record(change: Change, toggle: StateChange | ValueChange | None) -> tuple[dict[str, Any], Change]:
     """The step's `verify` JSON, and the change that counts (a toggle the app says flipped did its work)."""
     verify: dict[str, Any] = {"changed": change.changed, "pixels": change.pixels,
                               "bbox": change.bbox.as_list() if change.bbox else None, "detail": change.describe()}
@@ -59,7 +83,7 @@ def verify_record(change: Change, toggle: StateChange | None) -> tuple[dict[str,
 
 
 def change_words(ocr: OcrEngine, action: Action, targets: list[Located], change: Change, before: ScreenFrame | None,
-                 after: ScreenFrame | None, toggle: StateChange | None, secrets: set[str]) -> str:
+                 after: ScreenFrame | None, toggle: StateChange | ValueChange | None, secrets: set[str]) -> str:
     """The step's effect in words, from the text read in the changed area before and after (secrets
     masked); the app's word for a toggle. Never fails the step: words it cannot find are left out."""
     if toggle is not None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from desktop_agent.agent.approval import ApprovalGate, Decision
 from desktop_agent.agent.events import EventKind
-from desktop_agent.agent.outcome import change_words, toggle_after, verdict, verify_record
+from desktop_agent.agent.outcome import change_words, toggle_after, value_after, verdict, verify_record
 from desktop_agent.agent.perceive import ScreenReader, point_target
 from desktop_agent.agent.proposal import PASSWORD_RISK, AgentSettings, Located, StepProposal
 from desktop_agent.agent.recorder import StepRecorder
@@ -203,7 +203,8 @@ class StepRunner:
                                    verify={"detail": detail}, timings=timings)
             history.append(HistoryEntry(action, "done", step.planned.reason))
             return
-        toggle = toggle_after(self.reader.tree, self.reader.screen.layout, action, targets)
+        toggle = (toggle_after(self.reader.tree, self.reader.screen.layout, action, targets)
+                  or value_after(self.reader.tree, self.reader.screen.layout, action, targets, self.guard.texts))
         verify, change = verify_record(change, toggle)
         t_words = time.perf_counter()
         words = change_words(self.reader.parser.ocr, action, targets, change, before, after, toggle, self.guard.texts)

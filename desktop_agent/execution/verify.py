@@ -13,6 +13,7 @@ import numpy as np
 from desktop_agent.geometry import DesktopPoint, Rect
 from desktop_agent.perception.accessibility.nodes import A11ySnapshot
 from desktop_agent.perception.regions import difference_mask
+from desktop_agent.secret_fields import MASK
 
 # A text caret (1-2 px wide) blinks on its own; a change that thin is never an action's effect.
 _CARET_MAX_WIDTH = 3
@@ -149,3 +150,53 @@ def toggle_state(snapshot: A11ySnapshot, point: DesktopPoint, role: str, name: s
         return None
     node = min(hits, key=lambda n: n.box.area if n.box is not None else 0)
     return StateChange(role, node.name, was_checked, node.states.checked)
+
+
+SHOWN_VALUE = 60  # characters of a field's content shown in a step's words
+
+
+@dataclass(frozen=True, slots=True)
+class ValueChange:
+    """A text field's content before typing into it (the fused element's) and after (a fresh read). What it
+    holds is shown with the run's secrets masked, and cut short."""
+
+    role: str
+    name: str
+    before: str
+    after: str
+    secrets: tuple[str, ...] = ()
+
+    @property
+    def changed(self) -> bool:
+        """Whether the field's content changed."""
+        return self.before != self.after
+
+    def _shown(self, text: str) -> str:
+        for secret in self.secrets:
+            if secret:
+                text = text.replace(secret, MASK)
+        return text if len(text) <= SHOWN_VALUE else text[: SHOWN_VALUE - 1] + "…"
+
+    def describe(self) -> str:
+        """The field's content in the app's words."""
+        name = f" {self.name!r}" if self.name else ""
+        if not self.changed:
+            return f"the app says {self.role}{name} still holds {self._shown(self.after)!r}"
+        return f"the app says {self.role}{name} now holds {self._shown(self.after)!r}"
+
+    def to_dict(self) -> dict[str, object]:
+        """The change as the `verify` JSON's `tree` holds it (secrets masked)."""
+        return {"role": self.role, "name": self.name, "value_before": self._shown(self.before),
+                "value_after": self._shown(self.after)}
+
+
+def value_state(snapshot: A11ySnapshot, point: DesktopPoint, role: str, before: str,
+                secrets: tuple[str, ...] = ()) -> ValueChange | None:
+    """The content, after typing, of the field of `role` at `point` (the smallest such node there); None when
+    the tree has no such node there or did not read its content."""
+    hits = [n for n in snapshot.nodes if n.role == role and n.value is not None and n.box is not None
+            and n.box.contains(point)]
+    if not hits:
+        return None
+    node = min(hits, key=lambda n: n.box.area if n.box is not None else 0)
+    return ValueChange(role, node.name, before, node.value or "", secrets)

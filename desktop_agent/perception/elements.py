@@ -55,6 +55,7 @@ class Element:
     origin: str = "vision"
     role: str = ""  # the accessibility role ("push button", "check box", ...) where the tree named one
     states: tuple[str, ...] = ()  # the tree's states that are set ("enabled", "checked", "focused", ...)
+    value: str | None = None  # a text field's content as the tree gives it (never a password field's)
 
     @property
     def enabled(self) -> bool:
@@ -77,6 +78,8 @@ class Element:
         if self.role:
             out["role"] = self.role
             out["states"] = list(self.states)
+        if self.value is not None:
+            out["value"] = self.value
         if self.icon:
             out["icon"] = [{"name": n, "score": round(p, 3)} for n, p in self.icon]
         return out

@@ -11,9 +11,9 @@ from desktop_agent.perception.elements import Element, ElementKind, TextLine
 # Controls that show their own text (a button's caption, a tab's title, a drop-down's value).
 _HOLDS_TEXT = (ElementKind.BUTTON, ElementKind.TAB, ElementKind.MENU_ITEM, ElementKind.LINK)
 # Controls named by a label on their left (fields, drop-downs, sliders) or right (check boxes, switches).
-_LABEL_LEFT = (ElementKind.INPUT, ElementKind.DROPDOWN, ElementKind.SLIDER)
+LABEL_LEFT = (ElementKind.INPUT, ElementKind.DROPDOWN, ElementKind.SLIDER)
 _LABEL_RIGHT = (ElementKind.CHECKBOX, ElementKind.RADIO, ElementKind.TOGGLE)
-_FRAMED = _HOLDS_TEXT + _LABEL_LEFT + _LABEL_RIGHT + (ElementKind.SCROLLBAR,)
+_FRAMED = _HOLDS_TEXT + LABEL_LEFT + _LABEL_RIGHT + (ElementKind.SCROLLBAR,)
 
 
 def _reading_order(lines: list[TextLine]) -> tuple[TextLine, ...]:
@@ -34,8 +34,8 @@ def _overlap_fraction(inner: Rect, outer: Rect) -> float:
     return 0.0 if inter is None or inner.area == 0 else inter.area / inner.area
 
 
-def _label_near(box: Rect, lines: list[TextLine], used: set[int], side: str) -> int | None:
-    """Index of the text line that labels `box` from the given side (same row), if any."""
+def label_near(box: Rect, lines: list[TextLine], used: set[int], side: str) -> int | None:
+    """Index of the text line that labels `box` from the given side (same row), if any (not one in `used`)."""
     best, best_gap = None, 1e9
     for i, ln in enumerate(lines):
         if i in used:
@@ -155,7 +155,7 @@ def _labelled_left(m: _Merge, p: Proposal, inside: list[int]) -> None:
     """A field, drop-down or slider: the label on its left, then the text inside it."""
     m.used.update(inside)
     members, content = _text_of(m.lines, inside)
-    label_i = _label_near(p.bbox, m.lines, m.used, "left")
+    label_i = label_near(p.bbox, m.lines, m.used, "left")
     label = m.lines[label_i].text if label_i is not None else ""
     text = " ".join(s for s in (label, content) if s)
     m.add(_Draft(p.kind, p.bbox, text, p.score, "ocr+detector" if text else "detector", members))
@@ -163,7 +163,7 @@ def _labelled_left(m: _Merge, p: Proposal, inside: list[int]) -> None:
 
 def _labelled_right(m: _Merge, p: Proposal) -> None:
     """A check box, radio button or switch: its label is the text to its right."""
-    label_i = _label_near(p.bbox, m.lines, m.used, "right")
+    label_i = label_near(p.bbox, m.lines, m.used, "right")
     if label_i is None:
         m.add(_Draft(p.kind, p.bbox, "", p.score, "detector"))
         return
@@ -181,7 +181,7 @@ def _framed_controls(m: _Merge, proposals: list[Proposal]) -> None:
             _text_holder(m, p, m.lines_inside(p))
         elif p.kind == ElementKind.SCROLLBAR:
             m.add(_Draft(p.kind, p.bbox, "", p.score, "detector"))
-        elif p.kind in _LABEL_LEFT:
+        elif p.kind in LABEL_LEFT:
             _labelled_left(m, p, m.lines_inside(p))
         else:
             _labelled_right(m, p)

@@ -70,3 +70,39 @@ def test_a_clicked_check_box_is_verified_by_its_state(app: tuple[TargetApp, dict
     step = _last_step(home)
     verify, where = step.verify or {}, step.target or {}
     assert "tree" not in verify and "role" not in where["element"] and "origin" not in where["element"]
+
+
+def test_typing_into_a_field_is_verified_by_its_content_and_a_password_is_never_read(
+        app: tuple[TargetApp, dict[str, str]], tmp_path: Path) -> None:
+    target, env = app
+    home = tmp_path / "home"
+    r = cli("run", 'type "Ada Lovelace" into "Name"', "--approve", "auto", home=home, env_extra=env, timeout=240)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert [e["value"] for e in target.events("text")][-1:] == ["Ada Lovelace"], r.stdout + r.stderr
+    step = _last_step(home)
+    verify = step.verify or {}
+    assert verify["tree"]["value_before"] == "" and verify["tree"]["value_after"] == "Ada Lovelace", verify
+    assert "now holds 'Ada Lovelace'" in str(verify["detail"])
+    assert step.outcome is not None and "now holds 'Ada Lovelace'" in step.outcome
+    # The password field: typed, masked in the record, and its content never read from the tree.
+    r = cli("run", 'type "hunter2-secret" into "Password"', "--approve", "auto", home=home, env_extra=env,
+            timeout=240)
+    assert r.returncode == 0, r.stdout + r.stderr
+    step = _last_step(home)
+    assert "tree" not in (step.verify or {}) or "value_after" not in (step.verify or {}).get("tree", {})
+    db = b"".join(p.read_bytes() for p in home.rglob("runs.sqlite3*"))
+    assert b"hunter2-secret" not in db
+    # The reader in this process, on the test's bus: no node carries the password.
+    from desktop_agent.perception.accessibility.atspi import AtspiSource
+    from desktop_agent.perception.accessibility.atspi_bus import accessibility_bus_address
+
+    address = accessibility_bus_address({"DBUS_SESSION_BUS_ADDRESS": env["DBUS_SESSION_BUS_ADDRESS"]}, timeout=5.0)
+    source = AtspiSource(address)
+    try:
+        snap = source.read(budget_s=5.0)
+    finally:
+        source.close()
+    fields = {n.role: n for n in snap.nodes if n.role in ("text", "entry", "password text")}
+    assert "password text" in fields and fields["password text"].value is None
+    assert all("hunter2" not in (n.value or "") for n in snap.nodes)
+    assert any(n.value == "Ada Lovelace" for n in snap.nodes)

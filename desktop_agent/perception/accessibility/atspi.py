@@ -26,6 +26,8 @@ from desktop_agent.perception.accessibility.source import DEFAULT_BUDGET_S, Acce
 
 ACCESSIBLE = "org.a11y.atspi.Accessible"
 COMPONENT = "org.a11y.atspi.Component"
+TEXT = "org.a11y.atspi.Text"
+MAX_VALUE = 2000  # characters of a field's content kept (a long document is not a field's value)
 APPLICATION = "org.a11y.atspi.Application"
 PROPERTIES = "org.freedesktop.DBus.Properties"
 ROOT_PATH = "/org/a11y/atspi/accessible/root"
@@ -70,6 +72,8 @@ class _Node:
     child_count: int = 0
     window: A11yWindow | None = None
     index: int = -1
+    value: str | None = None
+    value_asked: bool = False
 
 
 @dataclass
@@ -125,10 +129,20 @@ def _note_extents(node: _Node, body: tuple[Any, ...]) -> None:
         node.box = DesktopRect.from_xywh(x, y, w, h)
 
 
+def _note_value(node: _Node, body: tuple[Any, ...]) -> None:
+    node.value = str(body[0])[:MAX_VALUE]
+
+
+def _wants_value(node: _Node) -> bool:
+    """An editable text field whose content is read: never a password field (its role says so)."""
+    return (not node.value_asked and node.role != c.ROLE_PASSWORD_TEXT and c.has(node.states, c.EDITABLE)
+            and c.role_name(node.role) in c.VALUE_ROLES)
+
+
 # How each kind of answer about a node is noted on it (`children` opens nodes: see `_answer_node`).
 _NODE_ANSWERS: dict[str, Callable[[_Node, tuple[Any, ...]], None]] = {
     "state": _note_states, "role": _note_role, "props": _note_props, "name": _note_name, "count": _note_count,
-    "extents": _note_extents,
+    "extents": _note_extents, "value": _note_value,
 }
 
 
@@ -301,6 +315,10 @@ class AtspiSource:
             return
         if node.stage != 1:
             return
+        if _wants_value(node):  # its role is known now: a field's content, asked once
+            node.value_asked = True
+            self._ask(st, _accessible(node, "GetText", TEXT, "ii", (0, MAX_VALUE)), node, "value")
+            return
         node.stage = 2
         if node.parent is None:
             if st.within is not None and node.box is not None and not node.box.on_layout(st.within):
@@ -332,7 +350,7 @@ class AtspiSource:
                 secret=n.role == c.ROLE_PASSWORD_TEXT, showing=True)
             nodes.append(A11yNode(n.index, c.role_name(n.role), n.name, states, n.box, n.window,
                                   n.parent.index if n.parent is not None else None, n.depth, n.child_count,
-                                  n.description))
+                                  n.description, n.value))
         unanswered = tuple(a.name or a.bus_name for a in st.apps if a.outstanding > 0)
         complete = not st.pending and not st.queue and not st.truncated
         stats = {"apps": len(st.apps), "read": st.read_count, "kept": len(nodes), "outstanding": len(st.pending)}

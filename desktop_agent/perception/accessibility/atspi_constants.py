@@ -25,6 +25,8 @@ _ROLES = (
     "footnote", "content deletion", "content insertion", "mark", "suggestion", "push button menu", "switch",
 )
 ROLE_PASSWORD_TEXT = 40
+# Roles whose text the person types: their content is read (never a password field's).
+VALUE_ROLES = frozenset({"text", "entry", "spin button"})
 
 
 def role_name(number: int) -> str:

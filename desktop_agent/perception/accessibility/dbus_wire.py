@@ -34,13 +34,13 @@ def _string(value: str, pos: int) -> bytes:
 
 def method_call(serial: int, destination: str, path: str, interface: str, member: str, signature: str = "",
                 args: tuple[str | int, ...] = ()) -> bytes:
-    """One little-endian METHOD_CALL. `signature` may hold only `s` and `u` arguments."""
+    """One little-endian METHOD_CALL. `signature` may hold only `s`, `u` and `i` arguments."""
     body = b""
     for code, value in zip(signature, args, strict=True):
         if code == "s":
             body += _string(str(value), len(body))
-        elif code == "u":
-            body += b"\0" * _pad(len(body), 4) + struct.pack("<I", int(value))
+        elif code in "ui":
+            body += b"\0" * _pad(len(body), 4) + struct.pack("<I" if code == "u" else "<i", int(value))
         else:
             raise ValueError(f"method_call cannot write a {code!r} argument")
     fields = b""

@@ -22,7 +22,8 @@ import numpy as np
 from desktop_agent.geometry import FrameGeometry, Rect
 from desktop_agent.perception.accessibility.nodes import A11yNode, A11ySnapshot, DesktopRect
 from desktop_agent.perception.accessibility.visibility import ScreenWindow, visible_nodes
-from desktop_agent.perception.elements import Element, ElementKind
+from desktop_agent.perception.elements import Element, ElementKind, TextLine
+from desktop_agent.perception.merge import LABEL_LEFT, label_near
 
 # The element kind of each role fusion uses. Roles not here (panels, fillers, tool bars, the window) are
 # structure, not targets.
@@ -189,7 +190,7 @@ def _fused(fn: FrameNode, group: list[Element]) -> Element:
     sources = "+".join(dict.fromkeys(p for e in group for p in e.source.split("+")))
     return Element(0, kind, box, node.name if named else seen, 1.0 if named else max(e.confidence for e in group),
                    sources, tuple(ln for e in group for ln in e.lines), icon.icon if icon else (),
-                   icon.icon_vector if icon else (), "both", node.role, _states(node))
+                   icon.icon_vector if icon else (), "both", node.role, _states(node), node.value)
 
 
 def _names_group(name: str, seen: str, group: list[Element]) -> bool:
@@ -233,6 +234,7 @@ def fuse_elements(elements: list[Element], view: TreeView, image: np.ndarray) ->
     added, blank = _tree_only(elements, nodes, _Claims(groups, used, touching), image, frame_area)
     out.extend(added)
     out.extend(el for i, el in enumerate(elements) if i not in used)
+    out = _label_unnamed_fields(out)
     out.sort(key=lambda e: (round(e.bbox.y1 / 10), e.bbox.x1))
     out = [replace(e, id=k + 1) for k, e in enumerate(out)]
     snap = view.snapshot
@@ -243,6 +245,24 @@ def fuse_elements(elements: list[Element], view: TreeView, image: np.ndarray) ->
         "fuse_ms": round((time.perf_counter() - t0) * 1000, 1),
     }
     return out, summary
+
+
+def _label_unnamed_fields(elements: list[Element]) -> list[Element]:
+    """A field the tree alone found, without a name of its own (a Qt line edit with no buddy label), is named
+    by the text on its left, as the vision parse names the fields it detects (`merge.label_near`): typing
+    "into" the label then reaches the field (the label stays a text of its own, as in the vision parse)."""
+    texts = [e for e in elements if e.kind == ElementKind.TEXT and e.text]
+    lines = [TextLine(e.bbox, e.text, e.confidence) for e in texts]
+    used: set[int] = set()
+    out = []
+    for e in elements:
+        k = (label_near(e.bbox, lines, used, "left")
+             if e.origin == "accessibility" and not e.text and e.kind in LABEL_LEFT else None)
+        if k is not None:
+            used.add(k)
+            e = replace(e, text=texts[k].text)
+        out.append(e)
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,7 +327,7 @@ def _tree_only(elements: list[Element], nodes: list[FrameNode], claims: _Claims,
             blank += 1
             continue
         out.append(Element(0, ROLE_KIND[node.role], fn.box, node.name, 1.0, "accessibility",
-                           origin="accessibility", role=node.role, states=_states(node)))
+                           origin="accessibility", role=node.role, states=_states(node), value=node.value))
     return out, blank
 
 

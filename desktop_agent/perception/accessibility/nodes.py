@@ -62,6 +62,7 @@ class A11yNode:
     depth: int
     child_count: int = 0
     description: str = ""
+    value: str | None = None  # an editable text field's content (never a password field's); None: not read
 
     @property
     def app(self) -> str:
@@ -77,6 +78,8 @@ class A11yNode:
         }
         if self.description:
             out["description"] = self.description
+        if self.value is not None:
+            out["value"] = self.value
         return out
 
 
