@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import subprocess
 import sys
-import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +23,7 @@ from desktop_agent.evaluation.task_suite import TaskSpec
 from desktop_agent.execution.input_driver import InputDriver
 from desktop_agent.geometry import DesktopPoint
 from desktop_agent.runs.store import StepRow
+from desktop_agent.secret_fields import MASK
 
 # Steps whose status says their input reached the desktop and did what was meant.
 _GOOD = ("verified", "unverified")
@@ -189,22 +188,34 @@ def recording_from_run(task: TaskSpec, run_id: str, rows: list[StepRow]) -> Refe
     return ReferenceRecording(task.name, task_fingerprint(task), run_id, steps)
 
 
-def replay(recording: ReferenceRecording, steps: int, env: dict[str, str], cwd: Path, timeout: float = 120.0) -> None:
+def with_typed_text(recording: ReferenceRecording, typed: list[str | None]) -> ReferenceRecording:
+    """The recording with each masked typing event (a secret is never recorded) given the text the task's
+    own script types at that step (`typed[i]`: step i's text, None for a step that types nothing)."""
+    steps = []
+    for i, step in enumerate(recording.steps):
+        text = typed[i] if i < len(typed) else None
+        events = tuple(replace(e, text=text) if e.kind == "type" and e.text == MASK and text else e
+                       for e in step.events)
+        steps.append(replace(step, events=events))
+    return replace(recording, steps=steps)
+
+
+def replay(recording: ReferenceRecording, steps: int, env: dict[str, str], cwd: Path, timeout: float = 120.0,
+           typed: list[str | None] | None = None) -> None:
     """Send the recorded input of the first `steps` steps on the display in `env`, each once the screen has
-    settled after the one before. AgentError if they cannot all be sent."""
+    settled after the one before; a masked typing event types `typed`'s text for its step (the task script's).
+    The recording goes to the replaying process on its stdin: nothing it types is written to a file.
+    AgentError if they cannot all be sent."""
     if steps > len(recording.steps):
         raise AgentError(f"the reference of {recording.task} has {len(recording.steps)} steps, not {steps}")
-    fd, name = tempfile.mkstemp(prefix="reference-", suffix=".json")  # not in the task's home: apps show it
-    path = Path(name)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(recording.to_json())
+    if typed:
+        recording = with_typed_text(recording, typed)
     try:
-        r = subprocess.run([sys.executable, "-m", "desktop_agent.evaluation.reference", str(path), str(steps)],
-                           env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+        r = subprocess.run([sys.executable, "-m", "desktop_agent.evaluation.reference", "-", str(steps)],
+                           input=recording.to_json(), env=env, cwd=cwd, capture_output=True, text=True,
+                           timeout=timeout)
     except subprocess.TimeoutExpired:
         raise AgentError(f"replaying {steps} reference steps of {recording.task} took over {timeout:g} s") from None
-    finally:
-        path.unlink(missing_ok=True)
     if r.returncode != 0:
         raise AgentError(f"replaying the reference of {recording.task}: {(r.stderr or r.stdout).strip()[-300:]}")
 
@@ -273,8 +284,9 @@ def _send(steps: list[ReferenceStep]) -> None:
 
 
 def main(argv: list[str]) -> int:
-    """Replay the first N steps of a recording (argv: the file, N) on this display."""
-    recording = ReferenceRecording.from_json(Path(argv[0]).read_text(encoding="utf-8"))
+    """Replay the first N steps of a recording (argv: the file, or - for stdin; N) on this display."""
+    text = sys.stdin.read() if argv[0] == "-" else Path(argv[0]).read_text(encoding="utf-8")
+    recording = ReferenceRecording.from_json(text)
     _send(recording.steps[:int(argv[1])])
     return 0
 

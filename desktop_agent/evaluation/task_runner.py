@@ -28,7 +28,8 @@ from desktop_agent.evaluation.reference import (
 from desktop_agent.evaluation.task_checks import check_outcome
 from desktop_agent.evaluation.task_env import TaskEnvironment, private_tmp_supported
 from desktop_agent.evaluation.task_suite import TaskSpec
-from desktop_agent.planning.script import split_steps
+from desktop_agent.planning.actions import TypeText
+from desktop_agent.planning.script import parse_step, split_steps
 from desktop_agent.runs.store import RunStore, StepRow
 
 SCALE_ENV = EMULATE_SCALE_ENV
@@ -252,6 +253,13 @@ def record_reference(task: TaskSpec, data_home: Path) -> tuple[TaskResult, Refer
     return whole, load_reference(data_home, task)
 
 
+def script_typed_text(task: TaskSpec) -> list[str | None]:
+    """What each step of the task's reference script types (None: a step that types nothing): the replay
+    types it where the recording holds only the mask of a secret."""
+    steps = [parse_step(text, n) for n, text in enumerate(split_steps(task.script), 1)]
+    return [a.text if isinstance(a, TypeText) else None for a in steps]
+
+
 def _reach(env: TaskEnvironment, reference: ReferenceRecording | None, k: int) -> str:
     """Bring the task's fresh desktop to the state before step k by the reference's input events.
     Returns "" when done, else why not."""
@@ -260,7 +268,7 @@ def _reach(env: TaskEnvironment, reference: ReferenceRecording | None, k: int) -
     if reference is None or len(reference.steps) < k:
         return UNREACHED
     try:
-        replay(reference, k, env.env(), env.home)
+        replay(reference, k, env.env(), env.home, typed=script_typed_text(env.task))
     except AgentError as exc:
         return f"{UNREACHED}: {one_line(str(exc))[:200]}"
     return ""
