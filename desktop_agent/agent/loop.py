@@ -50,7 +50,7 @@ class Agent:
                  approver: Approver, settings: AgentSettings | None = None,
                  on_event: Callable[[AgentEvent], None] | None = None,
                  accessibility: AccessibilitySource | None = None,
-                 pointer_rest: Callable[[DesktopPoint], bool] | None = None) -> None:
+                 pointer_rest: Callable[[DesktopPoint, float], bool] | None = None) -> None:
         self.screen = screen
         self.parser = parser
         self.driver = driver

@@ -44,7 +44,7 @@ class StepRunner:
 
     def __init__(self, reader: ScreenReader, driver: InputDriver, recorder: StepRecorder, gate: ApprovalGate,
                  guard: SecretGuard, settings: AgentSettings, check_abort: Callable[[], None],
-                 pointer_rest: Callable[[DesktopPoint], bool] | None = None) -> None:
+                 pointer_rest: Callable[[DesktopPoint, float], bool] | None = None) -> None:
         self.reader = reader
         self.driver = driver
         self.recorder = recorder
@@ -56,6 +56,7 @@ class StepRunner:
         # left it (execution/tooltips.py); None: leave the pointer be.
         self.pointer_rest = pointer_rest
         self._pointer_left_at: DesktopPoint | None = None
+        self._pointer_left_time = 0.0
 
     def run(self, idx: int, planned: PlannedStep, history: list[HistoryEntry],
             plan_timings: dict[str, float] | None = None) -> None:
@@ -112,7 +113,7 @@ class StepRunner:
         """Locate the targets, weigh the step against the approval floor, and show it; True: typing a secret."""
         action = step.action
         if self.pointer_rest is not None and self._pointer_left_at is not None and action_targets(action):
-            self.pointer_rest(self._pointer_left_at)
+            self.pointer_rest(self._pointer_left_at, self._pointer_left_time)
         prefer = ElementKind.INPUT if isinstance(action, TypeText) else None
         step.targets = [self.reader.locate(t, step.timings, prefer) for t in action_targets(action)]
         self._record_target(step.idx, step.targets, step.timings)
@@ -181,7 +182,7 @@ class StepRunner:
         t1 = time.perf_counter()
         perform(self.driver, action, [t.desktop for t in step.targets])
         if step.targets:
-            self._pointer_left_at = step.targets[-1].desktop
+            self._pointer_left_at, self._pointer_left_time = step.targets[-1].desktop, time.monotonic()
         timings["act"] = (time.perf_counter() - t1) * 1000
         self.recorder.update(step.idx, status=StepStatus.SENT)
         t2 = time.perf_counter()

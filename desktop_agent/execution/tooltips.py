@@ -123,17 +123,23 @@ class TooltipClearer:
             self.close()
             return []
 
-    def __call__(self, left_at: DesktopPoint) -> bool:
+    def __call__(self, left_at: DesktopPoint, since: float | None = None) -> bool:
         """Move the pointer aside if a tooltip shows and the pointer is still at `left_at`, where the agent's
-        last input left it (a pointer the person moved is theirs: left alone)."""
-        if not self.shown():
+        last input left it at `since` (time.monotonic; a pointer the person moved is theirs: left alone).
+        A tooltip takes a moment to appear: while the pointer has rested there for less than TOOLTIP_DELAY,
+        the rest of that moment is waited out first, so that it does not appear in the next capture."""
+        conn = self._connection()
+        if conn is None:
             return False
-        conn = self._conn
         try:
             root = conn.screen().root
             ptr = root.query_pointer()
             pointer = DesktopPoint(int(ptr.root_x), int(ptr.root_y))
             if pointer != left_at:
+                return False
+            if since is not None:
+                time.sleep(max(0.0, TOOLTIP_DELAY - (time.monotonic() - since)))
+            if not x_tooltips(conn):
                 return False
             windows = (self._windows or _stacked)(conn)
             screens = _screens(conn)
