@@ -155,3 +155,23 @@ def test_wire_replies_from_jeepney_parse(signature: str, body: tuple[object, ...
         assert (reply.kind, reply.reply_serial, reply.body) == (METHOD_RETURN, 9, body)
     err = _parse(new_error(call, "org.freedesktop.DBus.Error.UnknownMethod", "s", ("no",)).serialise(serial=12))
     assert (err.kind, err.error, err.body) == (ERROR, "org.freedesktop.DBus.Error.UnknownMethod", ("no",))
+
+
+def test_a_dialog_of_the_same_app_covers_its_main_window() -> None:
+    """A Save dialog nearly the size of its app's main window, on top of it: the main window's toolbar button
+    under the dialog is not offered (it once was: the dialog was taken for the main window itself)."""
+    main = A11yWindow("draft.txt - Geany", "frame", DesktopRect(40, 40, 1000, 700), "geany", 7)
+    dialog = A11yWindow("Save File", "dialog", DesktopRect(0, 0, 1100, 800), "geany", 7)
+    snap = FakeAccessibilitySource([
+        _node(0, "frame", main.title, main.box, None, window=main, depth=0),
+        _node(1, "push button", "Save", DesktopRect(203, 89, 246, 140), 0, window=main),
+        _node(2, "dialog", dialog.title, dialog.box, None, window=dialog, depth=0),
+        _node(3, "push button", "Save", DesktopRect(995, 755, 1091, 789), 2, window=dialog),
+    ]).read()
+    windows = [ScreenWindow(DesktopRect(40, 20, 1000, 700), 7),  # the main window with its title bar
+               ScreenWindow(DesktopRect(0, 0, 1100, 800), 7)]  # the dialog, on top
+    seen = [(v.node.name, v.node.window.title) for v in visible_nodes(snap, windows, DesktopRect(0, 0, 1280, 800))]
+    assert ("Save", "Save File") in seen and ("Save", main.title) not in seen
+    # Without the dialog the main window's button shows again.
+    alone = [v.node.name for v in visible_nodes(snap, windows[:1], DesktopRect(0, 0, 1280, 800))]
+    assert "Save" in alone

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from desktop_agent.perception.accessibility.nodes import A11yNode, A11ySnapshot, DesktopRect
+from desktop_agent.perception.accessibility.nodes import A11yNode, A11ySnapshot, A11yWindow, DesktopRect
 
 # Roles whose children sit in a popup window of their own, outside the box of the parent.
 POPUP_ROLES = frozenset({"menu", "popup menu", "combo box", "menu bar"})
@@ -58,19 +58,43 @@ def _clip_to_containers(node: A11yNode, by_id: dict[int, A11yNode]) -> DesktopRe
     return box
 
 
-def _owns(window: ScreenWindow, node: A11yNode, in_popup: bool) -> bool:
-    """Whether the window shown under a node is the one the node belongs to."""
-    if window.pid is not None and node.window.pid is not None and window.pid != node.window.pid:
+def _same_process(window: ScreenWindow, node: A11yNode) -> bool:
+    return window.pid is None or node.window.pid is None or window.pid == node.window.pid
+
+
+def _own_window(windows: list[ScreenWindow], node: A11yNode) -> int | None:
+    """The X window that is the node's top-level window: of its process, not a popup, the one whose box best
+    matches the tree's frame (two windows of one app can overlap: a dialog over its main window), at least
+    mostly. None where the tree gives no frame or no window matches."""
+    frame = node.window.box
+    if frame is None:
+        return None
+    best, best_iou = None, 0.0
+    for i, w in enumerate(windows):
+        if w.popup or not _same_process(w, node):
+            continue
+        inside = frame.intersection(w.box)
+        if inside is None:
+            continue
+        iou = inside.area / float(frame.area + w.box.area - inside.area)
+        if iou > best_iou:
+            best, best_iou = i, iou
+    # Toolkits disagree on whether a window's extents include the decorations: most of each is enough.
+    return best if best_iou >= 0.5 else None
+
+
+def _owns(windows: list[ScreenWindow], top: int, node: A11yNode, in_popup: bool,
+          own: dict[A11yWindow, int | None]) -> bool:
+    """Whether the window shown under a node (`windows[top]`) is the one the node belongs to (`own`: each
+    tree window's X window, found once)."""
+    window = windows[top]
+    if not _same_process(window, node):
         return False
     if in_popup:
         return window.popup
-    frame = node.window.box
-    if window.popup or frame is None:
-        return False
-    inside = frame.intersection(window.box)
-    # Toolkits disagree on whether a window's extents include the decorations: most of each is enough. Most
-    # of both: a small window of another process on top (whose pid may be unknown) lies inside the frame too.
-    return inside is not None and inside.area >= 0.7 * max(frame.area, window.box.area)
+    if node.window not in own:
+        own[node.window] = _own_window(windows, node)
+    return own[node.window] == top
 
 
 def visible_nodes(snapshot: A11ySnapshot, windows: list[ScreenWindow], screen: DesktopRect,
@@ -84,6 +108,7 @@ def visible_nodes(snapshot: A11ySnapshot, windows: list[ScreenWindow], screen: D
         if box is not None:
             owner[box.top - screen.top:box.bottom - screen.top, box.left - screen.left:box.right - screen.left] = i
     by_id = {n.id: n for n in snapshot.nodes}
+    own: dict[A11yWindow, int | None] = {}
     out = []
     for node in snapshot.nodes:
         if roles is not None and node.role not in roles:
@@ -97,7 +122,7 @@ def visible_nodes(snapshot: A11ySnapshot, windows: list[ScreenWindow], screen: D
         top = int(counts.argmax()) - 1
         if top < 0 or counts.max() < min_visible * region.size:
             continue
-        if not _owns(windows[top], node, _in_popup(node, by_id)):
+        if not _owns(windows, top, node, _in_popup(node, by_id), own):
             continue
         clipped = box.intersection(windows[top].box)
         if clipped is not None:
