@@ -17,45 +17,16 @@ from typing import Any
 from desktop_agent.execution.input_driver import InputDriver
 from desktop_agent.geometry import DesktopPoint, DesktopRect
 from desktop_agent.perception.accessibility.visibility import ScreenWindow
+from desktop_agent.perception.accessibility.x_windows import windows_of
 
 CORNER_MARGIN = 12  # pyautogui's fail-safe fires in a screen corner: a rest point keeps this far from them
 OUTSIDE_GAP = 3  # pixels between a window's edge and the rest point beside it
 TOOLTIP_DELAY = 0.8  # seconds a resting pointer takes to raise a tooltip (GTK 0.5, Qt 0.7), with a margin
 
 
-def _tooltip_atoms(conn: Any) -> tuple[int, int]:
-    return conn.intern_atom("_NET_WM_WINDOW_TYPE"), conn.intern_atom("_NET_WM_WINDOW_TYPE_TOOLTIP")
-
-
-def _is_tooltip(w: Any, type_atom: int, tooltip_atom: int) -> bool:
-    from Xlib import X
-
-    prop = w.get_full_property(type_atom, X.AnyPropertyType)
-    return prop is not None and tooltip_atom in list(prop.value)
-
-
 def x_tooltips(conn: Any) -> list[DesktopRect]:
     """The boxes of the tooltip windows mapped on an X display (`conn`: a python-xlib Display)."""
-    from Xlib import X
-
-    type_atom, tooltip_atom = _tooltip_atoms(conn)
-    out = []
-    root = conn.screen().root
-    for w in root.query_tree().children:
-        try:
-            attrs = w.get_attributes()
-            if attrs.map_state != X.IsViewable or not attrs.override_redirect:
-                continue
-            if not _is_tooltip(w, type_atom, tooltip_atom):
-                continue
-            g = w.get_geometry()
-            pos = w.translate_coords(root, 0, 0)
-        except Exception as exc:  # the window went away while we looked; a lost connection is not that
-            if type(exc).__name__ in ("ConnectionClosedError", "DisplayConnectionError"):
-                raise
-            continue
-        out.append(DesktopRect.from_xywh(-pos.x, -pos.y, g.width, g.height))
-    return out
+    return [w.box for w in windows_of(conn) if w.tooltip]
 
 
 def _clear_of_corners(p: DesktopPoint, screens: Sequence[DesktopRect]) -> bool:
@@ -141,7 +112,7 @@ class TooltipClearer:
                 time.sleep(max(0.0, TOOLTIP_DELAY - (time.monotonic() - since)))
             if not x_tooltips(conn):
                 return False
-            windows = (self._windows or _stacked)(conn)
+            windows = (self._windows or windows_of)(conn)
             screens = _screens(conn)
         except Exception:
             self.close()
@@ -161,12 +132,6 @@ class TooltipClearer:
             with contextlib.suppress(Exception):
                 self._conn.close()
             self._conn = None
-
-
-def _stacked(conn: Any) -> list[ScreenWindow]:
-    from desktop_agent.perception.accessibility.x_windows import windows_of
-
-    return windows_of(conn)
 
 
 def _screens(conn: Any) -> list[DesktopRect]:

@@ -18,11 +18,12 @@ WINDOW_LEVEL_ROLES = frozenset({"frame", "dialog", "window", "alert", "filler", 
 @dataclass(frozen=True, slots=True)
 class ScreenWindow:
     """A window as the display server stacks it: its box (decorations included), the process that owns it,
-    and whether it is a popup (menus, tooltips, combo lists: X override-redirect windows)."""
+    and whether it is a popup (menus, tooltips, combo lists: X override-redirect windows) and a tooltip."""
 
     box: DesktopRect
     pid: int | None
     popup: bool = False
+    tooltip: bool = False  # a popup of type _NET_WM_WINDOW_TYPE_TOOLTIP
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,12 +22,20 @@ def _pid(w: Any, atom: int) -> int | None:
     return None
 
 
+def _is_tooltip(w: Any, type_atom: int, tooltip_atom: int) -> bool:
+    from Xlib import X
+
+    prop = w.get_full_property(type_atom, X.AnyPropertyType)
+    return prop is not None and tooltip_atom in list(prop.value)
+
+
 def _windows(d: Any) -> list[ScreenWindow]:
     from Xlib import X
 
     out = []
     root = d.screen().root
     atom = d.intern_atom("_NET_WM_PID")
+    type_atom, tooltip_atom = d.intern_atom("_NET_WM_WINDOW_TYPE"), d.intern_atom("_NET_WM_WINDOW_TYPE_TOOLTIP")
     for w in root.query_tree().children:  # X lists a parent's children bottom to top
         try:
             attrs = w.get_attributes()
@@ -36,12 +44,13 @@ def _windows(d: Any) -> list[ScreenWindow]:
             g = w.get_geometry()
             pos = w.translate_coords(root, 0, 0)
             pid = _pid(w, atom)
+            tooltip = bool(attrs.override_redirect) and _is_tooltip(w, type_atom, tooltip_atom)
         except Exception as exc:  # the window went away while we looked; a lost connection is not that
             if type(exc).__name__ in ("ConnectionClosedError", "DisplayConnectionError"):
                 raise
             continue
         box = DesktopRect.from_xywh(-pos.x, -pos.y, g.width, g.height)
-        out.append(ScreenWindow(box, pid, popup=bool(attrs.override_redirect)))
+        out.append(ScreenWindow(box, pid, popup=bool(attrs.override_redirect), tooltip=tooltip))
     return out
 
 
