@@ -15,6 +15,7 @@ from desktop_agent.config import RunOptions
 from desktop_agent.execution.input_driver import InputDriver
 from desktop_agent.execution.tooltips import TooltipClearer
 from desktop_agent.perception.accessibility.source import AccessibilitySource
+from desktop_agent.perception.accessibility.x_windows import StackingOrder
 from desktop_agent.runs.store import RunStore
 
 
@@ -68,14 +69,25 @@ def pointer_rest(driver: InputDriver) -> TooltipClearer | None:
     return TooltipClearer(driver) if isinstance(driver, PyAutoGuiDriver) else None
 
 
+def window_stack(driver: InputDriver) -> StackingOrder | None:
+    """The display's windows, asked at each look to tell which one has the focus: on X11 (the pyautogui
+    driver), from the window manager's `_NET_ACTIVE_WINDOW`; None elsewhere (then rivals count on the whole
+    screen, as they always did)."""
+    from desktop_agent.execution.input_driver import PyAutoGuiDriver
+
+    return StackingOrder() if isinstance(driver, PyAutoGuiDriver) else None
+
+
 @dataclass
 class AssembledRun:
-    """An agent ready to run, with the approval mode to run it in; `close` releases its accessibility reader."""
+    """An agent ready to run, with the approval mode to run it in; `close` releases its accessibility reader
+    and the X connections it kept."""
 
     agent: Agent
     approve_mode: str
     accessibility: AccessibilitySource | None = None
     tooltips: TooltipClearer | None = None
+    windows: StackingOrder | None = None
 
     def close(self) -> None:
         """Release what the assembly opened (not the screen, driver or store, which the caller owns)."""
@@ -83,6 +95,8 @@ class AssembledRun:
             self.accessibility.close()
         if self.tooltips is not None:
             self.tooltips.close()
+        if self.windows is not None:
+            self.windows.close()
 
 
 def assemble_run(options: RunOptions, *, screen: Screen, parser: Any, driver: InputDriver, store: RunStore,
@@ -96,6 +110,7 @@ def assemble_run(options: RunOptions, *, screen: Screen, parser: Any, driver: In
         accessibility = accessibility_source(options)
     agent_settings = replace(settings or AgentSettings(), max_steps=options.max_steps)
     tooltips = pointer_rest(driver)
+    windows = window_stack(driver)
     agent = Agent(screen, parser, driver, store, approver, agent_settings, on_event=on_event,
-                  accessibility=accessibility, pointer_rest=tooltips)
-    return AssembledRun(agent, approve_mode(options), accessibility, tooltips)
+                  accessibility=accessibility, pointer_rest=tooltips, windows=windows)
+    return AssembledRun(agent, approve_mode(options), accessibility, tooltips, windows)

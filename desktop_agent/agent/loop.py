@@ -24,6 +24,7 @@ from desktop_agent.execution.input_driver import InputDriver
 from desktop_agent.geometry import DesktopPoint
 from desktop_agent.perception.accessibility.reader import TreeReader
 from desktop_agent.perception.accessibility.source import AccessibilitySource
+from desktop_agent.perception.accessibility.visibility import ScreenWindow
 from desktop_agent.perception.parser import ScreenParser
 from desktop_agent.planning.actions import AskUser, Done
 from desktop_agent.planning.decision import PlanRejected
@@ -50,7 +51,8 @@ class Agent:
                  approver: Approver, settings: AgentSettings | None = None,
                  on_event: Callable[[AgentEvent], None] | None = None,
                  accessibility: AccessibilitySource | None = None,
-                 pointer_rest: Callable[[DesktopPoint, float], bool] | None = None) -> None:
+                 pointer_rest: Callable[[DesktopPoint, float], bool] | None = None,
+                 windows: Callable[[], list[ScreenWindow] | None] | None = None) -> None:
         self.screen = screen
         self.parser = parser
         self.driver = driver
@@ -63,7 +65,8 @@ class Agent:
         # The platform's accessibility tree, fused with the pixels at every look at the screen (exact names,
         # roles, states; a password field by its role); None: pixels only.
         tree = TreeReader(accessibility) if accessibility is not None else None
-        self.reader = ScreenReader(screen, parser, self.settings, tree, self._abort)
+        # `windows`: the display's windows, to tell which has the focus (a dialog's "OK" before its main window's).
+        self.reader = ScreenReader(screen, parser, self.settings, tree, self._abort, windows)
         self.recorder = StepRecorder(store, lambda event: self.on_event(event))
         self.guard = SecretGuard(accessibility)
         self.gate = ApprovalGate(approver)

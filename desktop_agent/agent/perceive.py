@@ -16,11 +16,13 @@ from desktop_agent.capture.masked import blanked
 from desktop_agent.capture.screen import Screen
 from desktop_agent.errors import TargetNotFound
 from desktop_agent.execution.verify import visible_change, wait_until_settled
-from desktop_agent.geometry import Monitor, Point, Rect
+from desktop_agent.geometry import DesktopRect, Monitor, Point, Rect
 from desktop_agent.grounding.instruction import parse_instruction
 from desktop_agent.grounding.locate import LocateResult, locate_target
 from desktop_agent.perception.accessibility.fusion import TreeView
 from desktop_agent.perception.accessibility.reader import PendingRead, TreeReader
+from desktop_agent.perception.accessibility.visibility import ScreenWindow
+from desktop_agent.perception.accessibility.x_windows import active_window
 from desktop_agent.perception.elements import Element, ElementKind
 from desktop_agent.perception.parser import ScreenParser
 from desktop_agent.planning.actions import Target, WaitFor
@@ -44,11 +46,12 @@ class ScreenReader:
     """Reads all monitors of a `Screen` with one parser memory per monitor, and finds targets on them."""
 
     def __init__(self, screen: Screen, parser: ScreenParser, settings: AgentSettings, tree: TreeReader | None,
-                 abort: threading.Event) -> None:
+                 abort: threading.Event, windows: Callable[[], list[ScreenWindow] | None] | None = None) -> None:
         self.screen = screen
         self.parser = parser
         self.settings = settings
         self.tree = tree
+        self.windows = windows  # the display's windows, to tell which has the focus (None: not known)
         self._abort = abort
         self._parsers: dict[int, ScreenParser] = {}
         self.plan_views: dict[int, ScreenView] = {}  # what a looking planner was shown this step
@@ -79,18 +82,21 @@ class ScreenReader:
         out = []
         layout = self.screen.layout()
         pending: PendingRead | None = None
-        for monitor in layout.monitors:
+        focus: DesktopRect | None = None
+        for i, monitor in enumerate(layout.monitors):
             t0 = time.perf_counter()
             frame = self.settled(monitor)
-            if pending is None and self.tree is not None:
+            if i == 0:
                 # Once the screen is still: the tree is read while the pixels are parsed.
-                pending = self.tree.start(layout)
+                pending = self.tree.start(layout) if self.tree is not None else None
+                focus = active_window(self.windows()) if self.windows is not None else None
             t1 = time.perf_counter()
             parsed = self._parser_for(monitor).parse(frame.image, tree=_tree_view(pending, frame))
             masks = blanked(self.screen, frame)
             if masks:
                 parsed = replace(parsed, elements=[e for e in parsed.elements
                                                    if not any(m.contains(e.bbox.center) for m in masks)])
+            parsed = replace(parsed, focus=_focus_in(focus, frame))
             t2 = time.perf_counter()
             _add(timings, "settle_capture", (t1 - t0) * 1000)
             _add(timings, "parse", (t2 - t1) * 1000)
@@ -166,6 +172,13 @@ class ScreenReader:
                 if time.monotonic() > deadline:
                     raise TargetNotFound(f"{action.target.describe()} did not appear within {timeout:g} s") from None
                 time.sleep(0.25)
+
+
+def _focus_in(focus: DesktopRect | None, frame: ScreenFrame) -> Rect | None:
+    """The focused window's box in the frame's pixels, clipped to it; None where it is not on that monitor."""
+    if focus is None:
+        return None
+    return focus.to_image(frame.geometry).intersection(Rect(0, 0, frame.width, frame.height))
 
 
 def _tree_view(pending: PendingRead | None, frame: ScreenFrame) -> Callable[[], TreeView | None] | None:

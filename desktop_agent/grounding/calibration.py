@@ -6,7 +6,8 @@ model's own calibration (models/icon_embed), which offers an icon only above its
 The evidence is what `locate` knows of a candidate: how its text carries the name (exact, with spacing or
 confusable glyphs folded, as whole words inside a longer text and how much of it, approximately), whether it
 is named by the label beside it, its kind against the kind asked for, the OCR confidence, how long the name is,
-how many other places on the screen carry the name as well.
+how many other places on the screen carry the name as well (for a candidate in the window that has the focus,
+those in that window).
 No weight is written by hand: models/locate/fit.py learns them all.
 """
 
@@ -89,16 +90,25 @@ def shared(cands: list[Scored], p: np.ndarray) -> np.ndarray:
     return out
 
 
-def features(ins: Instruction, cands: list[Scored]) -> np.ndarray:
+def _apart(c: Scored, o: Scored, focus: Rect | None) -> bool:
+    """Whether `o` is in another window than `c` while `c` is in the one that has the focus (`focus`): then
+    `o` is not a rival of `c`. The person works in the focused window (a dialog's "OK", not a toolbar's
+    behind it), and a rival is counted within one window, as on the single-window screens the weights were
+    learned from."""
+    return focus is not None and focus.contains(c.box.center) and not focus.contains(o.box.center)
+
+
+def features(ins: Instruction, cands: list[Scored], focus: Rect | None = None) -> np.ndarray:
     """One row of FEATURES per candidate. Rivals are the other texts, elsewhere on the screen, that carry
-    the name too (as a whole, or in part or approximately); `lead` is how far this candidate's match is ahead
+    the name too (as a whole, or in part or approximately), not counting those outside the focused window
+    (`focus`, where known) for a candidate inside it; `lead` is how far this candidate's match is ahead
     of the best of them. The rest of a text that carries the name in part is counted in words, and told apart
     when it is a key combination (a menu row's "Ctrl+S")."""
     texts = [c for c in cands if c.how != "icon"]
     words = len(ins.label.split())
     rows = np.zeros((len(cands), len(FEATURES)), np.float64)
     for i, c in enumerate(cands):
-        others = [o for o in texts if o is not c and not same_target(o, c)]
+        others = [o for o in texts if o is not c and not same_target(o, c) and not _apart(c, o, focus)]
         f = _evidence_features(ins, c, others) | _match_features(c, words)
         rows[i] = [f[name] for name in FEATURES]
     return rows
@@ -144,10 +154,12 @@ class LocateCalibration:
     weights: dict[str, float]
     threshold: float
 
-    def probabilities(self, ins: Instruction, cands: list[Scored]) -> np.ndarray:
-        """A text's probability from this model; an icon's is the icon model's own calibrated one."""
+    def probabilities(self, ins: Instruction, cands: list[Scored], focus: Rect | None = None) -> np.ndarray:
+        """A text's probability from this model (rivals counted as `features` says, given the focused
+        window's box `focus`); an icon's is the icon model's own calibrated one."""
         w = np.array([self.weights.get(name, 0.0) for name in FEATURES])
-        z = np.where([c.how == "icon" for c in cands], [c.icon_logit for c in cands], features(ins, cands) @ w)
+        z = np.where([c.how == "icon" for c in cands], [c.icon_logit for c in cands],
+                     features(ins, cands, focus) @ w)
         return np.asarray(1.0 / (1.0 + np.exp(-np.clip(z, -40, 40))))
 
 

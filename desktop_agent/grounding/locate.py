@@ -513,7 +513,7 @@ def weighed_candidates(parse: ParseResult, ins: Instruction) -> tuple[Instructio
     ins, cands = candidates(parse, ins)
     if not cands:
         return ins, [], np.zeros(0)
-    p = shared(cands, shared_calibration().probabilities(ins, cands))
+    p = shared(cands, shared_calibration().probabilities(ins, cands, parse.focus))
     return ins, *choice_order(cands, p)
 
 

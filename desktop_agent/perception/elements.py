@@ -97,6 +97,10 @@ class ParseResult:
     # What the accessibility tree contributed (None: vision only, no tree was given): its source, whether
     # the read was complete and in time, and how many of its nodes were used, added and left out.
     accessibility: dict[str, Any] | None = None
+    # The box of the window that has the focus, in this frame's pixels, where the platform says which it is
+    # (None: not known, or on another monitor). A control there is what a person means before a same-named
+    # one in a window behind it (the main window under its dialog).
+    focus: Rect | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The result as `parse --json` prints it: size, timings and elements."""

@@ -1,6 +1,6 @@
 """A small real Qt application for the tests: it logs every input it receives as JSON lines.
 
-Run: python target_app.py LOG_FILE --main X,Y --second X,Y
+Run: python target_app.py LOG_FILE --main X,Y --second X,Y [--dialog X,Y]
 The first log line is {"event": "ready", "widgets": {name: [x1, y1, x2, y2]}} in global (desktop)
 coordinates, so tests can check where things are and then assert on what the app received.
 """
@@ -17,6 +17,7 @@ from PySide6.QtGui import QAction, QColor, QIcon, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
+    QDialog,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -196,6 +197,25 @@ class SecondWindow(QWidget):
         lay.addWidget(self.status)
 
 
+class ConfirmDialog(QDialog):
+    """A modal dialog of the main window with its own "Save", as a Save dialog over an editor's toolbar."""
+
+    def __init__(self, parent: QWidget, log: Log) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Unsaved changes")
+        self.setModal(True)
+        lay = QVBoxLayout(self)
+        lay.addWidget(QLabel("Keep the changes to this report?"))
+        row = QHBoxLayout()
+        self.buttons: dict[str, QPushButton] = {}
+        for text in ("Cancel", "Save"):
+            b = QPushButton(text)
+            b.clicked.connect(lambda _=False, t=text: log(event="dialog_clicked", widget=t))
+            row.addWidget(b)
+            self.buttons[text] = b
+        lay.addLayout(row)
+
+
 def _rect(w: QWidget) -> list[int]:
     tl = w.mapToGlobal(QPoint(0, 0))
     return [tl.x(), tl.y(), tl.x() + w.width(), tl.y() + w.height()]
@@ -210,6 +230,7 @@ def main() -> int:
     ap.add_argument("--password", action="store_true")
     ap.add_argument("--token", action="store_true")
     ap.add_argument("--code", action="store_true")
+    ap.add_argument("--dialog", default="", help="X,Y: open a modal dialog with its own Save there")
     args = ap.parse_args()
     app = QApplication(sys.argv[:1])
     app.setStyle("Fusion")
@@ -224,6 +245,12 @@ def main() -> int:
         sx, sy = (int(v) for v in args.second.split(","))
         second.setGeometry(sx, sy, 320, 160)
         second.show()
+    dialog = None
+    if args.dialog:
+        dialog = ConfirmDialog(win, log)
+        dx, dy = (int(v) for v in args.dialog.split(","))
+        dialog.setGeometry(dx, dy, 360, 110)
+        QTimer.singleShot(200, dialog.show)
 
     def ready() -> None:
         widgets = {k: _rect(w) for k, w in win.named.items()}
@@ -232,6 +259,8 @@ def main() -> int:
         widgets["window"] = _rect(win)
         if second is not None:
             widgets["Confirm Transfer"] = _rect(second.button)
+        if dialog is not None:
+            widgets.update({f"dialog:{k}": _rect(b) for k, b in dialog.buttons.items()})
         log(event="ready", widgets=widgets)
 
     QTimer.singleShot(400, ready)

@@ -8,6 +8,7 @@ two places is less sure than one shown once), and that the fit learns them from 
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -54,6 +55,22 @@ def test_a_name_shown_in_two_places_is_less_sure_than_one_shown_once() -> None:
     twice = rank_targets(_screen(_el(1, Rect(100, 100, 160, 120), "Export"),
                                  _el(2, Rect(700, 500, 760, 520), "Export")), "Export")[0][0]
     assert twice < once
+
+
+def test_a_rival_outside_the_focused_window_does_not_count_for_a_candidate_inside_it() -> None:
+    # A dialog's "OK" (the focused window) and a toolbar's "OK" in the main window behind it.
+    dialog, toolbar = _el(1, Rect(600, 500, 640, 520), "OK", ElementKind.BUTTON), _el(2, Rect(300, 160, 330, 180), "OK")
+    screen = _screen(toolbar, dialog)
+    with pytest.raises(TargetNotFound):  # two places carry it and none is known to be where the person works
+        locate_target(screen, "OK")
+    focused = replace(screen, focus=Rect(330, 150, 750, 690))
+    res = locate_target(focused, "OK")
+    assert res.element.id == 1 and res.score >= MIN_SCORE
+    once = locate_target(_screen(dialog), "OK").score
+    assert res.score == pytest.approx(once)  # as sure as if the dialog's were the only one
+    # The toolbar's, outside the focused window, still has the dialog's as its rival.
+    ranked = {el.id: p for p, el, _ in rank_targets(focused, "OK")}
+    assert ranked[2] < MIN_SCORE
 
 
 def test_a_different_word_close_to_the_name_is_not_clicked() -> None:

@@ -18,12 +18,14 @@ WINDOW_LEVEL_ROLES = frozenset({"frame", "dialog", "window", "alert", "filler", 
 @dataclass(frozen=True, slots=True)
 class ScreenWindow:
     """A window as the display server stacks it: its box (decorations included), the process that owns it,
-    and whether it is a popup (menus, tooltips, combo lists: X override-redirect windows) and a tooltip."""
+    whether it is a popup (menus, tooltips, combo lists: X override-redirect windows) or a tooltip, and whether
+    it is the one that has the focus (the window manager's active window)."""
 
     box: DesktopRect
     pid: int | None
     popup: bool = False
     tooltip: bool = False  # a popup of type _NET_WM_WINDOW_TYPE_TOOLTIP
+    active: bool = False  # the window manager's _NET_ACTIVE_WINDOW (or the frame holding it)
 
 
 @dataclass(frozen=True, slots=True)

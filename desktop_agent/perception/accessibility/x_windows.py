@@ -29,6 +29,24 @@ def _is_tooltip(w: Any, type_atom: int, tooltip_atom: int) -> bool:
     return prop is not None and tooltip_atom in list(prop.value)
 
 
+def _active_id(d: Any, root: Any) -> int | None:
+    """The window the window manager says has the focus (`_NET_ACTIVE_WINDOW`); None without one."""
+    from Xlib import X
+
+    prop = root.get_full_property(d.intern_atom("_NET_ACTIVE_WINDOW"), X.AnyPropertyType)
+    return int(prop.value[0]) if prop is not None and len(prop.value) and prop.value[0] else None
+
+
+def _holds(w: Any, window_id: int | None, depth: int = 2) -> bool:
+    """Whether top-level `w` is window `window_id` or its frame (a reparenting window manager puts the
+    client a level or two inside the frame)."""
+    if window_id is None:
+        return False
+    if w.id == window_id:
+        return True
+    return depth > 0 and any(_holds(c, window_id, depth - 1) for c in w.query_tree().children)
+
+
 def _windows(d: Any) -> list[ScreenWindow]:
     from Xlib import X
 
@@ -36,6 +54,7 @@ def _windows(d: Any) -> list[ScreenWindow]:
     root = d.screen().root
     atom = d.intern_atom("_NET_WM_PID")
     type_atom, tooltip_atom = d.intern_atom("_NET_WM_WINDOW_TYPE"), d.intern_atom("_NET_WM_WINDOW_TYPE_TOOLTIP")
+    active_id = _active_id(d, root)
     for w in root.query_tree().children:  # X lists a parent's children bottom to top
         try:
             attrs = w.get_attributes()
@@ -44,13 +63,17 @@ def _windows(d: Any) -> list[ScreenWindow]:
             g = w.get_geometry()
             pos = w.translate_coords(root, 0, 0)
             pid = _pid(w, atom)
-            tooltip = bool(attrs.override_redirect) and _is_tooltip(w, type_atom, tooltip_atom)
+            popup = bool(attrs.override_redirect)
+            tooltip = popup and _is_tooltip(w, type_atom, tooltip_atom)
+            active = not popup and _holds(w, active_id)
+            if active:
+                active_id = None  # one window has the focus: no need to look inside the others
         except Exception as exc:  # the window went away while we looked; a lost connection is not that
             if type(exc).__name__ in ("ConnectionClosedError", "DisplayConnectionError"):
                 raise
             continue
         box = DesktopRect.from_xywh(-pos.x, -pos.y, g.width, g.height)
-        out.append(ScreenWindow(box, pid, popup=bool(attrs.override_redirect), tooltip=tooltip))
+        out.append(ScreenWindow(box, pid, popup=popup, tooltip=tooltip, active=active))
     return out
 
 
@@ -86,6 +109,12 @@ class StackingOrder:
             with contextlib.suppress(Exception):
                 self._conn.close()
             self._conn = None
+
+
+def active_window(windows: list[ScreenWindow] | None) -> DesktopRect | None:
+    """The box of the window that has the focus (the window manager's `_NET_ACTIVE_WINDOW`), or None where
+    none is known (no window manager, nothing focused, another platform)."""
+    return next((w.box for w in windows or [] if w.active), None)
 
 
 def stacked_windows(display: str | None = None) -> list[ScreenWindow] | None:
