@@ -159,7 +159,8 @@ def test_the_suite_list_installs_every_program_the_suite_runs() -> None:
     listed = set(_packages(ROOT / "packaging/debian-packages.txt")) | set(
         _packages(ROOT / "packaging/debian-packages-suite.txt"))
     apps = {a.cmd[0] for t in load_suite(DEFAULT_SUITE) for a in t.apps}
-    programs = {*SUITE_PROGRAMS, *CHECK_PROGRAMS.values(), *apps}
+    programs = {*(p for kind in SUITE_PROGRAMS.values() for p in kind),
+                *(p for kind in CHECK_PROGRAMS.values() for p in kind.values()), *apps}
     unlisted = []
     for program in sorted(programs):
         path = shutil.which(program)

@@ -38,7 +38,7 @@ class HeadlessOutput:
 
 def missing_packages() -> list[str]:
     """The Debian packages a headless sway with the wlroots backend needs that are not installed."""
-    need = {"sway": "sway", "swaymsg": "sway", "grim": "grim", "wtype": "wtype"}
+    need = {"sway": "sway", "swaymsg": "sway", "grim": "grim"}
     out = sorted({pkg for tool, pkg in need.items() if shutil.which(tool) is None})
     if os.geteuid() == 0 and shutil.which("setpriv") is None:
         out.append("util-linux")

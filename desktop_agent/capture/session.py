@@ -22,8 +22,7 @@ BACKEND_ENV = ENV_NAMES["backend"]
 BACKENDS = ("x11", "wlroots")
 
 # What a missing part of the wlroots backend is, and where it comes from.
-_TOOLS = {"grim": "grim (Debian/Ubuntu/Fedora package grim; captures wlroots outputs)",
-          "wtype": "wtype (Debian/Ubuntu/Fedora package wtype; types through the virtual keyboard)"}
+_TOOLS = {"grim": "grim (Debian/Ubuntu/Fedora package grim; captures wlroots outputs)"}
 
 
 @dataclass(frozen=True)

@@ -256,6 +256,10 @@ def _add_eval(sub: Any) -> None:
                     help="off (default): apps without their accessibility trees, pixels only; on: an AT-SPI bus "
                          "per task and the agent fusing the tree with the pixels; both: the suite both ways, one "
                          "report each (in --out's accessibility-on/ and accessibility-off/)")
+    e2.add_argument("--session", choices=["x11", "wayland"], default="x11",
+                    help="x11 (default): each task on an X display with openbox; wayland: on a headless wlroots "
+                         "compositor (sway) with the apps as native Wayland clients (tasks whose apps are X11 only "
+                         "are skipped)")
     for flag in ("--model", "--mmproj", "--base-url", "--api-key-env", "--price"):
         e2.add_argument(flag, help="passed to `desktop-agent run` (model planners)")
     e2.add_argument("--text-only", action="store_true", help="passed to `desktop-agent run`: the model takes no images")

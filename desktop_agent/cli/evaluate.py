@@ -96,10 +96,19 @@ def cmd_eval_tasks(args: argparse.Namespace) -> int:
                               api_key_env=args.api_key_env, price=args.price, text_only=args.text_only).run_args()
     if args.accessibility != "off" and args.stepwise:
         raise UsageError("--accessibility on/both runs whole tasks: leave out --stepwise")
-    _check_suite_programs(tasks, args.accessibility != "off")
+    if args.session == "wayland" and (args.stepwise or args.accessibility != "off"):
+        raise UsageError("--session wayland runs whole tasks, pixels only: leave out --stepwise and --accessibility")
+    _check_suite_programs(tasks, args.accessibility != "off", args.session)
     home = data_home()
     out = out_arg or home / "evals" / time.strftime("%Y%m%d-%H%M%S")
     _stop_on_signals()
+    if args.session == "wayland":
+        from desktop_agent.evaluation.task_wayland import WaylandTaskEnvironment
+
+        report = _run_suite_with_progress(args, tasks, home, planner_args, "eval tasks (Wayland)",
+                                          WaylandTaskEnvironment)
+        report.mode = f"{report.mode}, Wayland (headless sway)"
+        return _finish_suite(report, out)
     if args.accessibility == "off":
         report = _run_suite_with_progress(args, tasks, home, planner_args, "eval tasks")
         return _finish_suite(report, out)
@@ -108,36 +117,38 @@ def cmd_eval_tasks(args: argparse.Namespace) -> int:
 
 # Programs the task suite itself runs, beside each task's apps (Debian packages of
 # packaging/debian-packages-suite.txt, installed by `./scripts/setup.sh --suite`).
-SUITE_PROGRAMS = ("openbox", "xdotool")
-CHECK_PROGRAMS = {"cells": "ssconvert", "clipboard": "xclip"}
+SUITE_PROGRAMS = {"x11": ("openbox", "xdotool"), "wayland": ("sway", "swaymsg", "grim")}
+CHECK_PROGRAMS = {"x11": {"cells": "ssconvert", "clipboard": "xclip"},
+                  "wayland": {"cells": "ssconvert", "clipboard": "wl-paste"}}
 SETUP_SUITE_HINT = "install the task suite's applications: ./scripts/setup.sh --suite"
 
 
-def _needed_programs(tasks: list[Any], accessibility: bool) -> dict[str, list[str]]:
-    """Each program the chosen tasks need, with the tasks that need it ([]: the suite itself)."""
-    needed: dict[str, list[str]] = {p: [] for p in SUITE_PROGRAMS}
+def _needed_programs(tasks: list[Any], accessibility: bool, session: str = "x11") -> dict[str, list[str]]:
+    """Each program the chosen tasks need in a session of that kind, with the tasks that need it ([]: the suite
+    itself)."""
+    needed: dict[str, list[str]] = {p: [] for p in SUITE_PROGRAMS[session]}
     if accessibility:
         needed["dbus-daemon"] = []
     for t in tasks:
         for app in t.apps:
             needed.setdefault(app.cmd[0], []).append(t.name)
         for c in t.check:
-            if c.kind in CHECK_PROGRAMS:
-                needed.setdefault(CHECK_PROGRAMS[c.kind], []).append(t.name)
+            if c.kind in CHECK_PROGRAMS[session]:
+                needed.setdefault(CHECK_PROGRAMS[session][c.kind], []).append(t.name)
     return needed
 
 
-def _check_suite_programs(tasks: list[Any], accessibility: bool) -> None:
+def _check_suite_programs(tasks: list[Any], accessibility: bool, session: str = "x11") -> None:
     """Every program the chosen tasks need is installed, or one line saying which are not and how to get them
     (before any desktop is started)."""
     import shutil
 
     from desktop_agent.capture.monitor_display import dummy_available
 
-    needed = _needed_programs(tasks, accessibility)  # program -> the tasks that need it
+    needed = _needed_programs(tasks, accessibility, session)  # program -> the tasks that need it
     missing = sorted(p for p in needed if "/" not in p and shutil.which(p) is None)
     multi = [t.name for t in tasks if t.monitors]
-    if multi and not dummy_available():  # the second-monitor tasks run on Xorg with the dummy video driver
+    if multi and session == "x11" and not dummy_available():  # X11: second monitors on Xorg's dummy driver
         missing.append(dummy := "Xorg's dummy driver")
         needed[dummy] = multi
 
@@ -160,7 +171,7 @@ def _run_suite_with_progress(args: argparse.Namespace, tasks: list[Any], home: P
     bar = Progress(len(tasks), label, "task")
 
     def progress(r: Any) -> None:
-        bar.write(f"{r.name:40s} {'ok  ' if r.success else 'FAIL'} {r.steps:3d} steps {r.seconds:6.1f} s  "
+        bar.write(f"{r.name:40s} {r.verdict} {r.steps:3d} steps {r.seconds:6.1f} s  "
                   f"{r.failure + ': ' if r.failure else ''}{r.detail}")
         bar.update(bar.done + 1)
 
@@ -180,7 +191,7 @@ def _finish_suite(report: Any, out: Path) -> int:
     if report.interrupted:
         error_line(f"interrupted: {report.partial_note()}")
         return 130
-    return 0 if all(r.success for r in report.results) else 1
+    return 0 if all(r.success or r.verdict == "SKIP" for r in report.results) else 1
 
 
 def _eval_tasks_accessibility(args: argparse.Namespace, tasks: list[Any], home: Path, out: Path,

@@ -26,7 +26,7 @@ from desktop_agent.evaluation.reference import (
     replay,
 )
 from desktop_agent.evaluation.task_checks import check_outcome
-from desktop_agent.evaluation.task_env import TaskEnvironment, private_tmp_supported
+from desktop_agent.evaluation.task_env import TaskEnvironment, TaskSkipped, private_tmp_supported
 from desktop_agent.evaluation.task_suite import TaskSpec
 from desktop_agent.planning.actions import TypeText
 from desktop_agent.planning.script import parse_step, split_steps
@@ -40,6 +40,7 @@ SCALE_ENV = EMULATE_SCALE_ENV
 TIMEOUT, ABSTAINED, WRONG_ELEMENT = "timeout", "abstained", "wrong element"
 LOST_INPUT, NO_EFFECT, WRONG_OUTCOME, ERROR = "lost input", "no effect", "wrong outcome", "error"
 UNREACHED = "not reached"  # step-controlled: no known-good input leads to the state before this step
+SKIPPED = "skipped"  # the task's app does not run in this kind of session (an X11-only app on Wayland)
 
 
 @dataclass
@@ -59,6 +60,11 @@ class TaskResult:
     step_results: list[bool | None] = field(default_factory=list)
     step_notes: list[str] = field(default_factory=list)  # why a step missed (a failure kind, or the plan's)
     reference_run: str = ""  # step-controlled: the verified run whose input events were replayed
+
+    @property
+    def verdict(self) -> str:
+        """"ok", "FAIL" or "SKIP" (the task could not run in this session), four characters wide."""
+        return "ok  " if self.success else "SKIP" if self.failure == SKIPPED else "FAIL"
 
     @property
     def seconds_per_step(self) -> float:
@@ -360,6 +366,14 @@ def run_task_stepwise(task: TaskSpec, data_home: Path, reference: ReferenceRecor
     return _stepwise_result(task, whole, results, notes, time.monotonic() - t0, whole.tokens, reference, "steps")
 
 
+def _step_counts(ran: list[TaskResult]) -> dict[str, Any]:
+    """Median steps, median seconds per step and tokens over the tasks that ran."""
+    per_step = [r.seconds_per_step for r in ran if r.steps]
+    return {"median_steps": statistics.median(r.steps for r in ran),
+            "median_seconds_per_step": round(statistics.median(per_step), 2) if per_step else 0.0,
+            "tokens": sum(r.tokens for r in ran)}
+
+
 def _stepwise_result(task: TaskSpec, whole: TaskResult, results: list[bool | None], notes: list[str], seconds: float,
                      tokens: int, reference: ReferenceRecording | None, what: str) -> TaskResult:
     hits, scored = _score(results)
@@ -394,21 +408,21 @@ class SuiteReport:
 
     def summary(self) -> dict[str, Any]:
         """The suite's figures as JSON-ready data (tasks.json's "summary")."""
-        n = len(self.results)
-        ok = sum(r.success for r in self.results)
+        ran = [r for r in self.results if r.failure != SKIPPED]  # skipped tasks are in no figure
+        n = len(ran)
+        ok = sum(r.success for r in ran)
         out: dict[str, Any] = {"planner": self.planner, "mode": self.mode, "tasks": n, "succeeded": ok,
                                "success_rate": round(100 * ok / n, 1) if n else 0.0,
-                               "failures": dict(Counter(r.failure for r in self.results if not r.success))}
+                               "failures": dict(Counter(r.failure for r in ran if not r.success))}
+        if len(ran) < len(self.results):
+            out["skipped"] = len(self.results) - len(ran)
         if self.isolation:
             out["isolation"] = self.isolation
         if self.interrupted:
             out["partial"] = True
             out["tasks_planned"] = self.planned
-        if self.results:
-            out["median_steps"] = statistics.median(r.steps for r in self.results)
-            per_step = [r.seconds_per_step for r in self.results if r.steps]
-            out["median_seconds_per_step"] = round(statistics.median(per_step), 2) if per_step else 0.0
-            out["tokens"] = sum(r.tokens for r in self.results)
+        if ran:
+            out.update(_step_counts(ran))
         if self.mode == "step-controlled":
             out.update(self._step_figures())
         return out
@@ -426,13 +440,15 @@ class SuiteReport:
     def format(self) -> str:
         """The report as text: a line per task, then the figures."""
         s = self.summary()
-        lines = [f"{r.name:40s} {'ok  ' if r.success else 'FAIL'} {r.steps:3d} steps {r.seconds:6.1f} s  "
+        lines = [f"{r.name:40s} {r.verdict} {r.steps:3d} steps {r.seconds:6.1f} s  "
                  f"{r.failure + ': ' if r.failure else ''}{r.detail}" for r in self.results]
         if self.interrupted:
             lines.append(self.partial_note())
         lines.append(f"{s['succeeded']}/{s['tasks']} tasks succeeded ({s['success_rate']}%) with the {self.planner} "
                      f"planner, {self.mode}")
-        if self.results:
+        if s.get("skipped"):
+            lines.append(f"skipped: {s['skipped']} tasks whose apps do not run in this session")
+        if "median_steps" in s:
             lines.append(f"median {s['median_steps']} steps, {s['median_seconds_per_step']} s per step, "
                          f"{s['tokens']} tokens")
         if "per_step_accuracy" in s:
@@ -462,7 +478,7 @@ class SuiteReport:
         e = html.escape
         s = self.summary()
         rows = "".join(
-            f"<tr class='{'ok' if r.success else 'fail'}'><td>{e(r.name)}</td><td>{'ok' if r.success else 'FAIL'}</td>"
+            f"<tr class='{'ok' if r.success else 'fail'}'><td>{e(r.name)}</td><td>{r.verdict.strip()}</td>"
             f"<td>{r.steps}</td><td>{r.seconds:.1f}</td><td>{r.seconds_per_step:.2f}</td><td>{r.tokens}</td>"
             f"<td>{e(r.failure)}</td><td>{e(r.detail)}</td><td><code>{e(r.run_id)}</code></td></tr>"
             for r in self.results)
@@ -501,6 +517,8 @@ def run_suite(tasks: list[TaskSpec], data_home: Path, planner: str = "direct", p
                          else run_task_stepwise_planner(task, data_home, planner, planner_args))
                 else:
                     r = run_task(task, data_home, planner, planner_args, environment=environment)
+            except TaskSkipped as exc:  # its app does not run in this kind of session: not the agent's failure
+                r = TaskResult(task.name, False, SKIPPED, one_line(str(exc)), 0, time.monotonic() - t0)
             except Exception as exc:  # a task that cannot be set up or checked fails alone; the report is written
                 r = TaskResult(task.name, False, "error", f"{type(exc).__name__}: {one_line(str(exc))}", 0,
                                time.monotonic() - t0)

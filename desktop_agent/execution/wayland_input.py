@@ -1,5 +1,6 @@
-"""Input on a wlroots Wayland compositor: a virtual pointer (wlr-virtual-pointer-unstable-v1) spoken over
-pywayland, and a virtual keyboard (virtual-keyboard-unstable-v1) through wtype, which types any Unicode text.
+"""Input on a wlroots Wayland compositor: a virtual pointer (wlr-virtual-pointer-unstable-v1) and a virtual
+keyboard (virtual-keyboard-unstable-v1) spoken over pywayland, both kept for the driver's life; the keyboard
+types any Unicode text with a keymap of its own (`wayland_keys.py`).
 
 The pointer moves in absolute coordinates over the compositor's whole output layout, the logical space the
 layout's monitors are given in (`WlrootsScreen`), so a desktop point lands on the same logical pixel on a
@@ -10,8 +11,6 @@ from the protocol's definition (requests only: it has no events).
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 import time
 from typing import Any
 
@@ -20,6 +19,17 @@ from pywayland.protocol_core import Argument, ArgumentType, Interface, Proxy
 
 from desktop_agent.capture.wayland import VIRTUAL_KEYBOARD, VIRTUAL_POINTER, WaylandConnection
 from desktop_agent.errors import AgentError, NoDisplayError
+from desktop_agent.execution.wayland_keys import (
+    BASE_KEYMAP,
+    KEY_PRESSED,
+    KEY_RELEASED,
+    XKB_V1,
+    Keymap,
+    chord,
+    keymap_file,
+    keymap_for,
+    text_batches,
+)
 from desktop_agent.geometry import DesktopPoint
 
 BTN_LEFT, BTN_RIGHT, BTN_MIDDLE = 0x110, 0x111, 0x112  # linux/input-event-codes.h
@@ -186,64 +196,12 @@ ZwpVirtualKeyboardV1.proxy_class = ZwpVirtualKeyboardV1Proxy
 ZwpVirtualKeyboardManagerV1._gen_c()
 ZwpVirtualKeyboardManagerV1.proxy_class = ZwpVirtualKeyboardManagerV1Proxy
 
-# pyautogui-style key names (what scripts and planners give) -> XKB keysym names (what wtype takes).
-_KEYSYMS = {
-    "enter": "Return", "return": "Return", "tab": "Tab", "esc": "Escape", "escape": "Escape", "space": "space",
-    "backspace": "BackSpace", "delete": "Delete", "del": "Delete", "insert": "Insert", "home": "Home",
-    "end": "End", "pageup": "Prior", "pagedown": "Next", "pgup": "Prior", "pgdn": "Next", "up": "Up",
-    "down": "Down", "left": "Left", "right": "Right", "capslock": "Caps_Lock", "printscreen": "Print",
-    "menu": "Menu", "apps": "Menu", "numlock": "Num_Lock", "scrolllock": "Scroll_Lock", "pause": "Pause",
-    **{f"f{i}": f"F{i}" for i in range(1, 25)},
-}
-# wtype's modifier names (-M/-m).
-_MODIFIERS = {"ctrl": "ctrl", "control": "ctrl", "shift": "shift", "alt": "alt", "option": "alt",
-              "super": "logo", "win": "logo", "winleft": "logo", "cmd": "logo", "command": "logo",
-              "meta": "logo", "altgr": "altgr"}
-
-
-def wtype_args(keys: list[str]) -> list[str]:
-    """wtype's arguments that hold the modifiers among `keys`, tap the other keys, and release them."""
-    mods = [_MODIFIERS[k.lower()] for k in keys if k.lower() in _MODIFIERS]
-    plain = [k for k in keys if k.lower() not in _MODIFIERS]
-    args: list[str] = []
-    for m in mods:
-        args += ["-M", m]
-    for k in plain:
-        low = k.lower()
-        if low in _KEYSYMS:
-            args += ["-k", _KEYSYMS[low]]
-        elif len(k) == 1:
-            # A character: its own keysym (wtype binds it); a letter stays small so Shift is what shifts it.
-            args += ["-k", low] if k.isascii() and k.isalnum() else [k]
-        else:
-            args += ["-k", k]  # an XKB keysym name such as XF86AudioMute
-    for m in reversed(mods):
-        args += ["-m", m]
-    return args
-
-
-def text_args(text: str) -> list[str]:
-    """wtype's arguments that type `text`, with newlines pressed as Return (wtype's own would be Linefeed) and
-    a leading minus pressed as a key."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    args: list[str] = []
-    for i, line in enumerate(text.split("\n")):
-        if i:
-            args += ["-k", "Return"]
-        while line.startswith("-"):  # wtype would read it as an option, and after `--` everything is text
-            args += ["-k", "minus"]
-            line = line[1:]
-        if line:
-            args.append(line)
-    return args
-
-
 class WlrootsDriver:
-    """An `InputDriver` on a wlroots compositor (sway, Hyprland, river, labwc...): a virtual pointer kept
-    for the driver's life, and wtype's virtual keyboard for typing and keys."""
+    """An `InputDriver` on a wlroots compositor (sway, Hyprland, river, labwc...): a virtual pointer and a
+    virtual keyboard kept for the driver's life."""
 
     SETTLE = 0.03  # after a press or release: the client reads it before the next one
-    KEY_DELAY_MS = 4  # between wtype's keys, as pyautogui.write's interval
+    KEY_DELAY = 0.004  # between keys, as pyautogui.write's interval
 
     def __init__(self, connection: WaylandConnection | None = None) -> None:
         self._conn = connection or WaylandConnection()
@@ -252,10 +210,6 @@ class WlrootsDriver:
                                  "(GNOME and KDE need the remote-desktop portal, not supported yet)")
         if VIRTUAL_KEYBOARD not in self._conn.globals:
             raise NoDisplayError("this Wayland compositor has no virtual-keyboard protocol for typing")
-        wtype = shutil.which("wtype")
-        if wtype is None:
-            raise NoDisplayError("wtype is not installed: it types on wlroots compositors (Debian package wtype)")
-        self._wtype = wtype
         self._caps = 0  # the seat's capabilities as the compositor last announced them
         with self._conn.lock:
             self._seat = self._conn.bind(WlSeat, 1) if "wl_seat" in self._conn.globals else None
@@ -263,14 +217,15 @@ class WlrootsDriver:
                 self._seat.dispatcher["capabilities"] = lambda _p, caps: setattr(self, "_caps", caps)
             self._manager = self._conn.bind(ZwlrVirtualPointerManagerV1, 1)
             self._pointer: Any = self._manager.create_virtual_pointer(self._seat)
-            # A keyboard that stays while the driver lives and types nothing: with it the seat keeps its
-            # keyboard, so clients keep theirs bound and focused, and the first keys of each wtype (a new
-            # keyboard every time) are not lost while a client binds a keyboard only then.
+            # One keyboard for the driver's life (see wayland_keys.py: a keyboard per call loses GTK's keys).
             self._kb_manager: Any = None
-            self._holder: Any = None
+            self._keyboard: Any = None
+            self._keymap: Keymap | None = None
             if self._seat is not None:
                 self._kb_manager = self._conn.bind(ZwpVirtualKeyboardManagerV1, 1)
-                self._holder = self._kb_manager.create_virtual_keyboard(self._seat)
+                self._keyboard = self._kb_manager.create_virtual_keyboard(self._seat)
+        if self._keyboard is not None:
+            self._use_keymap(BASE_KEYMAP)
         self._conn.roundtrip()
         if self._seat is not None:
             # The compositor announces the seat's new pointer and keyboard to every client at once: once this
@@ -349,28 +304,52 @@ class WlrootsDriver:
         self._conn.roundtrip()
         time.sleep(self.SETTLE)
 
-    def _run_wtype(self, args: list[str]) -> None:
-        env = dict(os.environ, WAYLAND_DISPLAY=self._conn.socket or "")
+    def _use_keymap(self, keymap: Keymap) -> None:
+        """Give the keyboard this keymap, unless it has it already."""
+        if keymap is self._keymap:
+            return
+        fd, size = keymap_file(keymap)
         try:
-            done = subprocess.run([self._wtype, "-d", str(self.KEY_DELAY_MS), *args], env=env,
-                                  capture_output=True, timeout=60, check=False)
-        except subprocess.TimeoutExpired:
-            raise AgentError("typing through wtype took over 60 s") from None
-        if done.returncode != 0:
-            why = " ".join(done.stderr.decode(errors="replace").split())[:200]
-            raise AgentError(f"wtype failed: {why or f'exit {done.returncode}'}")
+            with self._conn.lock:
+                self._keyboard.keymap(XKB_V1, fd, size)
+            self._conn.roundtrip()
+        finally:
+            os.close(fd)
+        self._keymap = keymap
+
+    def _tap(self, keysyms: list[str], mods: int = 0) -> None:
+        """Press and release each keysym of the current keymap in turn, with `mods` held throughout."""
+        if self._keyboard is None or self._keymap is None:
+            raise AgentError("the Wayland compositor gave no seat to type on")
+        with self._conn.lock:
+            self._keyboard.modifiers(mods, 0, 0, 0)
+        try:
+            for sym in keysyms:
+                code = self._keymap.code(sym)
+                for state in (KEY_PRESSED, KEY_RELEASED):
+                    with self._conn.lock:
+                        self._keyboard.key(self._now(), code, state)
+                    self._conn.roundtrip()
+                    time.sleep(self.KEY_DELAY)
+        finally:
+            with self._conn.lock:
+                self._keyboard.modifiers(0, 0, 0, 0)
+            self._conn.roundtrip()
         time.sleep(self.SETTLE)
 
     def type_text(self, text: str) -> None:
-        """Type `text` where the focus is."""
-        args = text_args(text)
-        if args:
-            self._run_wtype(args)
+        """Type `text` where the focus is (any Unicode; a newline is Return)."""
+        for keymap, keysyms in text_batches(text):
+            self._use_keymap(keymap)
+            self._tap(keysyms)
 
     def press(self, keys: list[str]) -> None:
         """Press a key or a chord."""
-        if keys:
-            self._run_wtype(wtype_args(keys))
+        mods, keysyms = chord(keys)
+        if not keysyms and not mods:
+            return
+        self._use_keymap(keymap_for(keysyms))
+        self._tap(keysyms, mods)
 
     def close(self) -> None:
         """Remove the virtual pointer and close the connection."""
@@ -378,8 +357,8 @@ class WlrootsDriver:
             with self._conn.lock:
                 self._pointer.destroy()
                 self._manager.destroy()
-                if self._holder is not None:
-                    self._holder.destroy()
+                if self._keyboard is not None:
+                    self._keyboard.destroy()
             self._conn.roundtrip()
         except Exception:  # the compositor went away
             pass

@@ -4,6 +4,9 @@ keyboard, on a native Wayland Qt window, on a scale-1 and on a scale-2 output.""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,8 +16,10 @@ pytest.importorskip("pywayland", reason="the wlroots backend needs the Python pa
 
 from desktop_agent.capture.headless_wayland import HeadlessOutput, HeadlessSway, missing_packages
 from desktop_agent.capture.session import default_driver, default_screen, detect_session
+from desktop_agent.capture.virtual_display import stop_process
 from desktop_agent.capture.wayland import WaylandConnection, WlrootsScreen
-from desktop_agent.execution.wayland_input import WlrootsDriver, text_args, wtype_args
+from desktop_agent.execution.wayland_input import WlrootsDriver
+from desktop_agent.execution.wayland_keys import BASE_KEYMAP, ROOM, chord, keymap_for, text_batches
 from desktop_agent.geometry import DesktopPoint
 from desktop_agent.perception.parser import ScreenParser
 from tests.e2e_helpers import cli
@@ -160,12 +165,51 @@ def test_pointer_refuses_points_off_the_outputs(wayland_session: HeadlessSway, d
         driver.move(DesktopPoint(100, 800))  # below the first output: the layout's box is not all outputs
 
 
-def test_wtype_arguments() -> None:
-    assert text_args("a\n-b") == ["a", "-k", "Return", "-k", "minus", "b"]
-    assert text_args("--") == ["-k", "minus", "-k", "minus"]
-    assert wtype_args(["ctrl", "shift", "T"]) == ["-M", "ctrl", "-M", "shift", "-k", "t", "-m", "shift", "-m", "ctrl"]
-    assert wtype_args(["enter"]) == ["-k", "Return"]
-    assert wtype_args(["ctrl", "+"]) == ["-M", "ctrl", "+", "-m", "ctrl"]
+def test_keymap_and_chords() -> None:
+    assert chord(["ctrl", "shift", "T"]) == (4 | 1, ["U0074"])  # the small letter: Shift is what shifts it
+    assert chord(["enter"]) == (0, ["Return"]) and chord(["ctrl", "+"]) == (4, ["U002B"])
+    assert chord(["alt", "f4"]) == (8, ["F4"])
+    [(keymap, syms)] = text_batches("a\n-b€")
+    assert syms == ["U0061", "Return", "U002D", "U0062", "U20AC"] and keymap.keysyms[-1] == "U20AC"
+    assert text_batches("plain ASCII only")[0][0] is BASE_KEYMAP  # no keymap change for ASCII
+    assert keymap.code("Return") == BASE_KEYMAP.code("Return")  # added keys come after the base ones
+    text = BASE_KEYMAP.text()
+    assert "xkb_keycodes" in text and "key <K0> {[ Return ]};" in text and "<K0> = 9;" in text
+    many = "".join(chr(0x4E00 + i) for i in range(ROOM + 5))  # more new characters than one keymap holds
+    batches = text_batches(many)
+    assert len(batches) == 2 and sum(len(b[1]) for b in batches) == ROOM + 5
+    with pytest.raises(ValueError):
+        keymap_for([f"U{0x4E00 + i:04X}" for i in range(ROOM + 1)])
+
+
+@pytest.mark.skipif(not shutil.which("mousepad"), reason="needs the task suite's mousepad (./scripts/setup.sh --suite)")
+def test_keys_reach_a_gtk_app_call_after_call(wayland_session: HeadlessSway, driver: WlrootsDriver,
+                                              tmp_path: Path) -> None:
+    """GTK 3 lost every key after the first call when each call made a new keyboard (as wtype does): text,
+    a shortcut, more text and Ctrl+S, in separate calls, must all reach a real GTK app (mousepad), which saves
+    what it got."""
+    doc = tmp_path / "note.txt"
+    doc.write_text("old\n", encoding="utf-8")
+    env = wayland_session.client_env()
+    env.update(GDK_BACKEND="wayland", HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path / ".config"))
+    app = subprocess.Popen(["mousepad", str(doc)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 20
+        while not any("note.txt" in str(w.get("name")) for w in wayland_session.windows()):
+            assert time.monotonic() < deadline, "mousepad showed no window"
+            time.sleep(0.1)
+        time.sleep(0.5)
+        driver.type_text("first")
+        driver.press(["ctrl", "a"])
+        driver.type_text("Zürich ✓\nsecond")
+        driver.press(["backspace"])
+        driver.press(["ctrl", "s"])
+        deadline = time.monotonic() + 10
+        while doc.read_text(encoding="utf-8") != "Zürich ✓\nsecon":
+            assert time.monotonic() < deadline, f"mousepad saved {doc.read_text(encoding='utf-8')!r}"
+            time.sleep(0.1)
+    finally:
+        stop_process(app)
 
 
 def test_ppm_parsing() -> None:
