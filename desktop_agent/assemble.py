@@ -3,6 +3,7 @@ agent, so each capability (scaling, masking, the approval policy, the planner's 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -11,6 +12,7 @@ from desktop_agent.agent import Agent, AgentEvent, AgentSettings
 from desktop_agent.agent.approval import Approver, AutoApprover, PolicyApprover, PreviewApprover, TerminalApprover
 from desktop_agent.capture.masked import ExcludedRegions, MaskedScreen
 from desktop_agent.capture.screen import Screen
+from desktop_agent.capture.sway_windows import SwayWindows
 from desktop_agent.config import RunOptions
 from desktop_agent.execution.input_driver import InputDriver
 from desktop_agent.execution.tooltips import TooltipClearer
@@ -69,13 +71,25 @@ def pointer_rest(driver: InputDriver) -> TooltipClearer | None:
     return TooltipClearer(driver) if isinstance(driver, PyAutoGuiDriver) else None
 
 
-def window_stack(driver: InputDriver) -> StackingOrder | None:
+def window_stack(driver: InputDriver) -> StackingOrder | SwayWindows | None:
     """The display's windows, asked at each look to tell which one has the focus: on X11 (the pyautogui
-    driver), from the window manager's `_NET_ACTIVE_WINDOW`; None elsewhere (then rivals count on the whole
-    screen, as they always did)."""
+    driver), from the window manager's `_NET_ACTIVE_WINDOW`; on sway, from its IPC; None elsewhere (then
+    rivals count on the whole screen, as they always did)."""
     from desktop_agent.execution.input_driver import PyAutoGuiDriver
 
-    return StackingOrder() if isinstance(driver, PyAutoGuiDriver) else None
+    if isinstance(driver, PyAutoGuiDriver):
+        return StackingOrder()
+    if os.environ.get("SWAYSOCK") and _is_wlroots(driver):
+        return SwayWindows()
+    return None
+
+
+def _is_wlroots(driver: InputDriver) -> bool:
+    try:
+        from desktop_agent.execution.wayland_input import WlrootsDriver
+    except ImportError:  # no pywayland: no wlroots driver either
+        return False
+    return isinstance(driver, WlrootsDriver)
 
 
 @dataclass
@@ -87,7 +101,7 @@ class AssembledRun:
     approve_mode: str
     accessibility: AccessibilitySource | None = None
     tooltips: TooltipClearer | None = None
-    windows: StackingOrder | None = None
+    windows: StackingOrder | SwayWindows | None = None
 
     def close(self) -> None:
         """Release what the assembly opened (not the screen, driver or store, which the caller owns)."""

@@ -22,6 +22,7 @@ from desktop_agent.execution.wayland_input import WlrootsDriver
 from desktop_agent.execution.wayland_keys import BASE_KEYMAP, ROOM, chord, keymap_for, text_batches
 from desktop_agent.geometry import DesktopPoint
 from desktop_agent.perception.parser import ScreenParser
+from tests.display import TargetApp
 from tests.e2e_helpers import cli
 from tests.wayland.conftest import WaylandApp
 
@@ -234,3 +235,40 @@ def test_desktop_agent_run_on_the_scale_2_output(wayland_app: WaylandApp, home: 
     assert [e["value"] for e in got if e["event"] == "text"][-1] == "Zürich — 東京 ✓"
     assert {"event": "checked", "widget": "Remember me", "value": True} in got
     assert {"event": "dropped", "source": "Drag me", "target": "Drop here"} in got
+
+
+def test_sway_tree_windows_and_focus() -> None:
+    from desktop_agent.capture.sway_windows import windows_from_tree
+
+    tree = {"type": "root", "nodes": [{"type": "output", "nodes": [{"type": "workspace", "nodes": [
+        {"type": "con", "app_id": "editor", "pid": 7, "focused": False, "visible": True,
+         "rect": {"x": 0, "y": 0, "width": 640, "height": 800}}],
+        "floating_nodes": [{"type": "floating_con", "app_id": "editor", "pid": 7, "focused": True, "visible": True,
+                            "rect": {"x": 300, "y": 200, "width": 360, "height": 110}}]}]}]}
+    wins = windows_from_tree(tree)
+    assert [(w.box.as_list(), w.pid, w.active) for w in wins] == [([0, 0, 640, 800], 7, False),
+                                                                  ([300, 200, 660, 310], 7, True)]
+
+
+@pytest.mark.timeout(300)
+def test_the_focused_dialogs_save_is_clicked_on_sway(wayland_session: HeadlessSway, tmp_path: Path,
+                                                     home: Path) -> None:
+    """As on X11 (tests/agent/test_focused_window.py): sway says which window has the focus, so the modal
+    dialog's "Save" is clicked, not the main window's "Save" that also shows."""
+    env = wayland_session.client_env()
+    env.update(QT_QPA_PLATFORM="wayland", QT_WAYLAND_DISABLE_WINDOWDECORATION="1")
+    app = TargetApp.start(tmp_path / "events.jsonl", env, extra=("--dialog", "0,0"))
+    try:
+        deadline = time.monotonic() + 10
+        while not any(w.get("name") == "Unsaved changes" and w.get("focused") for w in wayland_session.windows()):
+            assert time.monotonic() < deadline, f"the dialog never had the focus: {wayland_session.windows()}"
+            time.sleep(0.1)
+        wayland_session.swaymsg('[title="^Target$"]', "move", "absolute", "position", "20", "20")
+        time.sleep(0.5)
+        r = cli("run", 'click "Save"', "--approve", "auto", home=home, timeout=240)
+        got = app.events()
+        assert r.returncode == 0, f"{r.stdout}{r.stderr}the app logged: {got}"
+        assert {"event": "dialog_clicked", "widget": "Save"} in got
+        assert app.events("clicked") == []
+    finally:
+        app.stop()
