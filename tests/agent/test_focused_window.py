@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from desktop_agent.capture.virtual_display import VirtualDisplay, stop_process
-from desktop_agent.geometry import DesktopPoint
+from desktop_agent.geometry import DesktopPoint, DesktopRect
+from desktop_agent.perception.accessibility.visibility import ScreenWindow
 from desktop_agent.perception.accessibility.x_windows import active_window, stacked_windows
 from tests.display import TargetApp
 from tests.e2e_helpers import cli
@@ -23,6 +24,19 @@ from tests.e2e_helpers import cli
 pytestmark = [pytest.mark.display,
               pytest.mark.skipif(not (shutil.which("openbox") and shutil.which("Xvfb")),
                                  reason="needs Xvfb and the task suite's openbox (./scripts/setup.sh --suite)")]
+
+
+def test_an_open_menu_over_the_focused_window_is_where_the_input_goes() -> None:
+    main = ScreenWindow(DesktopRect(40, 40, 1040, 760), pid=5, active=True)
+    other = ScreenWindow(DesktopRect(600, 100, 1200, 700), pid=6)
+    menu = ScreenWindow(DesktopRect(107, 85, 331, 437), pid=None, popup=True)
+    tip = ScreenWindow(DesktopRect(300, 300, 360, 320), pid=None, popup=True, tooltip=True)
+    far = ScreenWindow(DesktopRect(1500, 0, 1600, 50), pid=None, popup=True)  # a popup away from it
+    assert active_window([other, main]) == main.box
+    assert active_window([other, main, menu, tip]) == menu.box  # a tooltip over it takes no input
+    assert active_window([other, main, far]) == main.box
+    assert active_window([menu, other, main]) == main.box  # a popup below the focused window is not open over it
+    assert active_window([other]) is None and active_window(None) is None
 
 
 def _centre(rect: list[int]) -> DesktopPoint:

@@ -112,9 +112,20 @@ class StackingOrder:
 
 
 def active_window(windows: list[ScreenWindow] | None) -> DesktopRect | None:
-    """The box of the window that has the focus (the window manager's `_NET_ACTIVE_WINDOW`), or None where
-    none is known (no window manager, nothing focused, another platform)."""
-    return next((w.box for w in windows or [] if w.active), None)
+    """The box of what takes the person's input: the window that has the focus (the window manager's
+    `_NET_ACTIVE_WINDOW`) or, while a menu or a drop-down list is open over it, that popup (the topmost popup
+    above the focused window that touches it: a click elsewhere only closes it). None where no focus is known
+    (no window manager, nothing focused, another platform)."""
+    windows = windows or []
+    active = next((w for w in windows if w.active), None)
+    if active is None:
+        return None
+    for w in reversed(windows):  # top to bottom, down to the focused window
+        if w is active:
+            break
+        if w.popup and not w.tooltip and w.box.intersection(active.box) is not None:
+            return w.box
+    return active.box
 
 
 def stacked_windows(display: str | None = None) -> list[ScreenWindow] | None:
