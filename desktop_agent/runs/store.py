@@ -157,6 +157,19 @@ def _private_dir(path: Path) -> None:
         pass  # not ours to change; writing into it fails later with a clear line
 
 
+def _connect_readonly(path: Path) -> sqlite3.Connection:
+    """A read-only connection to the database at `path`: through its WAL where it can, else (a read-only
+    folder without the WAL's -shm file) the file as it is."""
+    uri = path.resolve().as_uri()
+    db = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=10, isolation_level=None, check_same_thread=False)
+    try:
+        db.execute("PRAGMA application_id").fetchone()
+    except sqlite3.OperationalError:
+        db.close()
+        db = sqlite3.connect(f"{uri}?immutable=1", uri=True, isolation_level=None, check_same_thread=False)
+    return db
+
+
 def _not_ours(path: Path, why: str) -> DataFolderError:
     return DataFolderError(
         f"{path} is not a desktop-agent run database ({why}); it was left untouched: move it away, or "
@@ -228,37 +241,34 @@ class RunStore:
                     db.execute(stmt)
             return db
         self._check_ours(self.path)
-        uri = f"{self.path.resolve().as_uri()}?mode=ro"
-        db = sqlite3.connect(uri, uri=True, timeout=10, isolation_level=None, check_same_thread=False)
-        try:
-            db.execute("SELECT COUNT(*) FROM runs").fetchone()
-        except sqlite3.OperationalError:
-            # WAL needs its -shm file; in a read-only folder without one, read the file as it is.
-            db.close()
-            db = sqlite3.connect(f"{self.path.resolve().as_uri()}?immutable=1", uri=True,
-                                 isolation_level=None, check_same_thread=False)
-        return db
+        return _connect_readonly(self.path)
 
     @staticmethod
     def _check_ours(path: Path) -> None:
-        """Refuse a file that is not our run database: not SQLite, or SQLite with other tables."""
+        """Refuse a file that is not our run database: not SQLite, or SQLite with other tables. The file is
+        read through SQLite only: closing a descriptor of our own on it would drop the locks that another
+        connection of this process holds on it (POSIX advisory locks are per process), letting a writer
+        elsewhere change it under that connection."""
         try:
-            with path.open("rb") as f:
-                head = f.read(100)
+            if path.stat().st_size == 0:
+                return  # new and empty: ours to initialise
         except OSError as exc:
             raise DataFolderError(f"cannot read the run database {path}: {exc.strerror or exc}") from None
-        if not head:
-            return  # new and empty: ours to initialise
-        if not head.startswith(b"SQLite format 3\x00"):
-            raise _not_ours(path, "not an SQLite file")
-        if int.from_bytes(head[68:72], "big") == APPLICATION_ID:
-            return
-        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
         try:
+            db = _connect_readonly(path)
+        except sqlite3.OperationalError as exc:
+            raise DataFolderError(f"cannot read the run database {path}: {exc}") from None
+        except sqlite3.DatabaseError as exc:
+            raise _not_ours(path, str(exc)) from None
+        try:
+            if db.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID:
+                return
             tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
             if not tables:
                 return
             cols = {r[1] for r in db.execute("PRAGMA table_info(runs)")}
+        except sqlite3.OperationalError as exc:  # cannot open it, or locked past the timeout
+            raise DataFolderError(f"cannot read the run database {path}: {exc}") from None
         except sqlite3.DatabaseError as exc:
             raise _not_ours(path, str(exc)) from None
         finally:

@@ -155,3 +155,24 @@ def test_a_rewritten_task_leaves_no_trace_of_the_old_text(tmp_path: Path) -> Non
     store.set_task(run_id, 'type "••••••••" into "Field"')
     for f in tmp_path.iterdir():
         assert b"swordfish-77" not in f.read_bytes(), f
+
+
+def test_a_second_store_reads_the_file_through_sqlite_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Closing a descriptor of our own on the database would drop the POSIX locks an open connection of this
+    process holds on it (the app keeps a timeline's store and a runner's at once): the file is only opened by
+    SQLite."""
+    first = RunStore(tmp_path)
+    first.start_run("t", "direct", "auto", [])
+    db_path = first.path
+    real_open = Path.open
+
+    def guarded(self: Path, *args: object, **kwargs: object) -> object:
+        assert self != db_path, "the run database was opened outside SQLite"
+        return real_open(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "open", guarded)
+    for readonly in (False, True):
+        second = RunStore(tmp_path, readonly=readonly)
+        assert [r.task for r in second.list_runs()] == ["t"]
+        second.close()
+    first.close()
