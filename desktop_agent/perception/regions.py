@@ -92,35 +92,35 @@ def pack_mosaic(image: np.ndarray, blocks: list[Rect], width: int) -> tuple[np.n
     detector sees no seams), returning the mosaic and where each block went."""
     order = sorted(range(len(blocks)), key=lambda i: -blocks[i].height)
     slots: list[MosaicSlot | None] = [None] * len(blocks)
-    pad = GAP // 2
-    # Every block keeps its whole margin, those on the mosaic's edges too: a lone digit on a key at the
-    # left edge, its margin cut off, went unseen.
-    x = y = pad
-    shelf_h = 0
+    x = y = shelf_h = 0
     for i in order:
         b = blocks[i]
         bw, bh = int(b.width), int(b.height)
-        if x > pad and x + bw > width:
+        if x > 0 and x + bw > width:
             y += shelf_h + GAP
-            x, shelf_h = pad, 0
+            x = shelf_h = 0
         slots[i] = MosaicSlot(b, x, y)
         x += bw + GAP
         shelf_h = max(shelf_h, bh)
-    total_h = y + shelf_h + pad
-    used_w = max(s.left + int(s.source.width) for s in slots if s is not None) + pad
+    total_h = y + shelf_h
+    used_w = max(s.left + int(s.source.width) for s in slots if s is not None)
     mosaic_h = (total_h + 31) // 32 * 32
     mosaic_w = (used_w + 31) // 32 * 32
     fill = np.median(image[::16, ::16].reshape(-1, 3), axis=0).astype(np.uint8)
     mosaic = np.empty((max(mosaic_h, 32), mosaic_w, 3), np.uint8)
     mosaic[:] = fill
     final = []
+    pad = GAP // 2
     for s in slots:
         assert s is not None
         x1, y1, x2, y2 = (int(v) for v in (s.source.x1, s.source.y1, s.source.x2, s.source.y2))
         # Each block sits in a margin of its own edge colours, as if it were read alone: a dialog's grey
         # next to a black desktop must not look like a frame around its text.
         tile = cv2.copyMakeBorder(image[y1:y2, x1:x2], pad, pad, pad, pad, cv2.BORDER_REPLICATE)
-        top, left = s.top - pad, s.left - pad  # whole: every slot lies at least `pad` inside the mosaic
-        mosaic[top:top + tile.shape[0], left:left + tile.shape[1]] = tile
+        top, left = s.top - pad, s.left - pad
+        ty, tx = max(0, -top), max(0, -left)
+        h = min(tile.shape[0] - ty, mosaic.shape[0] - max(top, 0))
+        w = min(tile.shape[1] - tx, mosaic.shape[1] - max(left, 0))
+        mosaic[max(top, 0):max(top, 0) + h, max(left, 0):max(left, 0) + w] = tile[ty:ty + h, tx:tx + w]
         final.append(s)
     return mosaic, final
