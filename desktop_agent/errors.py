@@ -155,3 +155,12 @@ class InputFailSafe(RunAborted):
 
     def __init__(self) -> None:
         super().__init__("pyautogui fail-safe: mouse moved to a screen corner")
+
+
+class TaskSkipped(AgentError):
+    """An evaluation task that cannot run in this kind of session (its app does not run there): skipped, not
+    failed."""
+
+
+class NotOnWayland(TaskSkipped):
+    """A task's app cannot run as a native Wayland client (an X11-only toolkit): the task is skipped."""

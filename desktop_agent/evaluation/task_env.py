@@ -63,10 +63,6 @@ SESSION_BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bu
 """  # no service folders: nothing is started on demand, so the bus leaves no daemons behind
 
 
-class TaskSkipped(AgentError):
-    """The task cannot run in this kind of session (its app does not run there): skipped, not failed."""
-
-
 @functools.cache
 def private_tmp_supported() -> bool:
     """Whether this process may give an app its own /tmp (a mount namespace with mounts in it)."""

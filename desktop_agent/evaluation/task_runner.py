@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop_agent.config import EMULATE_SCALE_ENV, ENV_NAMES
-from desktop_agent.errors import AgentError, StepFailed, StepSkipped, TargetNotFound, one_line
+from desktop_agent.errors import AgentError, StepFailed, StepSkipped, TargetNotFound, TaskSkipped, one_line
 from desktop_agent.evaluation.reference import (
     ReferenceRecording,
     ReferenceStep,
@@ -26,7 +26,7 @@ from desktop_agent.evaluation.reference import (
     replay,
 )
 from desktop_agent.evaluation.task_checks import check_outcome
-from desktop_agent.evaluation.task_env import TaskEnvironment, TaskSkipped, private_tmp_supported
+from desktop_agent.evaluation.task_env import TaskEnvironment, private_tmp_supported
 from desktop_agent.evaluation.task_suite import TaskSpec
 from desktop_agent.planning.actions import TypeText
 from desktop_agent.planning.script import parse_step, split_steps

@@ -16,16 +16,12 @@ import time
 from pathlib import Path
 
 from desktop_agent.capture.headless_wayland import HeadlessOutput, HeadlessSway
-from desktop_agent.errors import AgentError
-from desktop_agent.evaluation.task_env import PRIVATE_TMP, UNSHARE, TaskEnvironment, TaskSkipped, _kept_in_tmp
+from desktop_agent.errors import AgentError, NotOnWayland
+from desktop_agent.evaluation.task_env import PRIVATE_TMP, UNSHARE, TaskEnvironment, _kept_in_tmp
 from desktop_agent.evaluation.task_suite import AppSpec, TaskSpec
 from desktop_agent.geometry import parse_monitor_spec
 
 CHROMIUM = frozenset({"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"})
-
-
-class NotOnWayland(TaskSkipped):
-    """A task's app cannot run as a native Wayland client (an X11-only toolkit): the task is skipped."""
 
 
 def task_outputs(task: TaskSpec) -> list[HeadlessOutput]:
