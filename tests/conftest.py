@@ -8,6 +8,7 @@ import pytest
 
 from desktop_agent.capture.virtual_display import VirtualDisplay
 from tests.display import MONITORS, TargetApp, Xvfb
+from tests.sessions import E2E_OUTPUTS, DesktopSession, running_sway
 
 DEV_SET = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "grounding-dev"
 
@@ -45,6 +46,25 @@ def target_app(xvfb: VirtualDisplay, tmp_path: Path) -> Iterator[TargetApp]:
     """The Qt target app: main window on the primary monitor, a second window on the left monitor."""
     env = dict(os.environ, QT_QPA_PLATFORM="xcb")
     app = TargetApp.start(tmp_path / "events.jsonl", env, main="1100,40", second="100,120")
+    yield app
+    app.stop()
+
+
+@pytest.fixture(scope="module", params=["x11", "wayland"])
+def desktop_session(request: pytest.FixtureRequest) -> Iterator[DesktopSession]:
+    """Each session kind in turn for a module's tests: Xvfb, then a headless sway with the same two monitors."""
+    if request.param == "x11":
+        request.getfixturevalue("xvfb")
+        yield DesktopSession("x11")
+        return
+    with running_sway(E2E_OUTPUTS) as sway:
+        yield DesktopSession("wayland", sway)
+
+
+@pytest.fixture
+def session_app(desktop_session: DesktopSession, tmp_path: Path) -> Iterator[TargetApp]:
+    """The Qt target app as `target_app` places it, on X11 and on Wayland (a native Wayland client there)."""
+    app = desktop_session.start_app(tmp_path / "events.jsonl", main="1100,40", second="100,120")
     yield app
     app.stop()
 

@@ -10,6 +10,7 @@ from desktop_agent.agent import Agent
 from desktop_agent.agent.approval import AutoApprover
 from desktop_agent.capture.scaled import ScaledScreen
 from desktop_agent.capture.screen import MssScreen
+from desktop_agent.capture.session import default_screen
 from desktop_agent.execution.input_driver import PyAutoGuiDriver
 from desktop_agent.geometry import Rect
 from desktop_agent.perception.elements import ElementKind
@@ -38,14 +39,20 @@ def test_clicks_land_when_captures_are_at_scale_two(target_app: TargetApp, home:
     assert x1 <= dx < x2 and y1 <= dy < y2
 
 
-def test_parse_finds_the_16px_icon_buttons(target_app: TargetApp, parser) -> None:  # type: ignore[no-untyped-def]
-    screen = MssScreen()
-    mon = screen.layout().primary
-    frame = screen.grab(mon)
+def test_parse_finds_the_16px_icon_buttons(session_app: TargetApp, parser) -> None:  # type: ignore[no-untyped-def]
+    """On X11 and on Wayland: the monitor that shows the main window, captured by the session's own screen."""
+    screen = default_screen()
+    try:
+        x1, y1, *_ = session_app.widgets["window"]
+        mon = next(m for m in screen.layout().monitors
+                   if m.left <= x1 < m.left + m.width and m.top <= y1 < m.top + m.height)
+        frame = screen.grab(mon)
+    finally:
+        getattr(screen, "close", lambda: None)()
     parsed = parser.parse(frame.image, incremental=False)
     icons = [e for e in parsed.elements if e.kind in (ElementKind.ICON, ElementKind.BUTTON, ElementKind.CHECKBOX)]
     for name in ("icon:star", "icon:play", "icon:pause", "icon:trash"):
-        x1, y1, x2, y2 = target_app.widgets[name]
+        x1, y1, x2, y2 = session_app.widgets[name]
         truth = Rect(x1 - mon.left, y1 - mon.top, x2 - mon.left, y2 - mon.top)
         # The 16 px glyph sits in a 24 px button: a detected box must hold the glyph's centre and be small.
         found = [e for e in icons if e.bbox.contains(truth.center) and e.bbox.width <= 32 and e.bbox.height <= 32]

@@ -1,4 +1,5 @@
-"""Whole tasks on a real Xvfb display against the real Qt target app, through the real CLI.
+"""Whole tasks against the real Qt target app through the real CLI, on a real Xvfb display and again on a real
+headless Wayland compositor (sway, the app a native Wayland client): the same tasks, the same assertions.
 Assertions are on what the app received (its event log) and what the run database holds."""
 
 from __future__ import annotations
@@ -19,12 +20,12 @@ def _inside(point: list[int], rect: list[int]) -> bool:
     return rect[0] <= point[0] < rect[2] and rect[1] <= point[1] < rect[3]
 
 
-def test_a_task_across_both_monitors(target_app: TargetApp, home: Path) -> None:
+def test_a_task_across_both_monitors(session_app: TargetApp, home: Path) -> None:
     task = ('click "Save"; type "Zürich — 東京 ✓" into "Name"; click "Remember me"; '
             'click "Confirm Transfer"; click "File"; click "Export CSV"')
     r = cli("run", task, "--approve", "auto", home=home)
     assert r.returncode == 0, r.stdout + r.stderr
-    got = [e for e in target_app.events() if e["event"] != "ready"]
+    got = [e for e in session_app.events() if e["event"] != "ready"]
     assert {"event": "clicked", "widget": "Save"} in got
     texts = [e["value"] for e in got if e["event"] == "text"]
     assert texts[-1] == "Zürich — 東京 ✓"
@@ -41,28 +42,28 @@ def test_a_task_across_both_monitors(target_app: TargetApp, home: Path) -> None:
     steps = store.steps(run.id)
     assert [s.status for s in steps] == ["verified"] * 6
     # The recorded desktop points lie on the widgets the app reports, on both monitors.
-    assert _inside(steps[0].target["desktop"], target_app.widgets["Save"])  # type: ignore[index]
+    assert _inside(steps[0].target["desktop"], session_app.widgets["Save"])  # type: ignore[index]
     assert steps[3].target["monitor"] == 2  # type: ignore[index]
-    assert _inside(steps[3].target["desktop"], target_app.widgets["Confirm Transfer"])  # type: ignore[index]
+    assert _inside(steps[3].target["desktop"], session_app.widgets["Confirm Transfer"])  # type: ignore[index]
     for s in steps:
         assert (home / str(s.before_path)).exists() and (home / str(s.after_path)).exists()
         assert s.timings["act"] >= 0 and "parse" in s.timings
 
 
-def test_scroll_a_long_list_then_pick_an_item_and_drag(target_app: TargetApp, home: Path) -> None:
+def test_scroll_a_long_list_then_pick_an_item_and_drag(session_app: TargetApp, home: Path) -> None:
     r = cli("run", 'scroll down 10 on "Item 05"; click "Item 40"; drag "Drag me" to "Drop here"',
             "--approve", "auto", home=home)
     assert r.returncode == 0, r.stdout + r.stderr
-    got = target_app.events()
+    got = session_app.events()
     assert {"event": "list_clicked", "item": "Item 40"} in got
     assert {"event": "dropped", "source": "Drag me", "target": "Drop here"} in got
 
 
-def test_target_not_on_screen_abstains_and_clicks_nothing(target_app: TargetApp, home: Path) -> None:
+def test_target_not_on_screen_abstains_and_clicks_nothing(session_app: TargetApp, home: Path) -> None:
     r = cli("run", 'click "Save"; click "Launch Rockets"; click "Delete"', "--approve", "auto", home=home)
     assert r.returncode == 3
     assert "no element matching 'launch rockets'" in r.stderr + r.stdout
-    clicked = [e["widget"] for e in target_app.events("clicked")]
+    clicked = [e["widget"] for e in session_app.events("clicked")]
     assert clicked == ["Save"]  # the step after the missing target never ran
     store = RunStore(home)
     run = store.list_runs()[0]
@@ -70,7 +71,7 @@ def test_target_not_on_screen_abstains_and_clicks_nothing(target_app: TargetApp,
     assert [s.status for s in store.steps(run.id)] == ["verified", "failed"]
 
 
-def test_a_click_with_no_visible_effect_is_reported(target_app: TargetApp, home: Path) -> None:
+def test_a_click_with_no_visible_effect_is_reported(session_app: TargetApp, home: Path) -> None:
     r = cli("run", "click Ready", "--approve", "auto", home=home)  # a status label: clicking it does nothing
     assert r.returncode == 5
     assert "no visible effect" in r.stderr + r.stdout
@@ -79,22 +80,22 @@ def test_a_click_with_no_visible_effect_is_reported(target_app: TargetApp, home:
     assert step.status == "failed" and step.verify is not None and step.verify["changed"] is False
 
 
-def test_unknown_step_fails_before_any_input(target_app: TargetApp, home: Path) -> None:
+def test_unknown_step_fails_before_any_input(session_app: TargetApp, home: Path) -> None:
     r = cli("run", 'click "Save"; smash "Delete"', "--approve", "auto", home=home)
     assert r.returncode == 2
     assert r.stderr.strip().splitlines() == ["desktop-agent: step 2: unknown step 'smash': expected one of click, "
                                              "double-click, right-click, type, press, scroll, wait, drag"]
-    assert target_app.events("clicked") == []
+    assert session_app.events("clicked") == []
 
 
-def test_approval_fails_closed_without_a_terminal(target_app: TargetApp, home: Path) -> None:
+def test_approval_fails_closed_without_a_terminal(session_app: TargetApp, home: Path) -> None:
     r = cli("run", 'click "Delete"', home=home)  # --approve ask is the default; stdin is not a terminal
     assert r.returncode == 4
     assert "nothing was clicked or typed" in r.stderr + r.stdout
-    assert target_app.events("clicked") == []
+    assert session_app.events("clicked") == []
 
 
-def test_terminal_approval_skip_then_approve(target_app: TargetApp, home: Path) -> None:
+def test_terminal_approval_skip_then_approve(session_app: TargetApp, home: Path) -> None:
     import os
     import pty
     import subprocess
@@ -123,12 +124,12 @@ def test_terminal_approval_skip_then_approve(target_app: TargetApp, home: Path) 
     os.close(master)
     assert proc.returncode == 6, out.decode(errors="replace")  # a skipped step: not every step ran
     assert b"1 steps ran and were verified, 1 skipped" in out
-    assert [e["widget"] for e in target_app.events("clicked")] == ["Save"]
+    assert [e["widget"] for e in session_app.events("clicked")] == ["Save"]
     store = RunStore(home)
     assert [s.status for s in store.steps(store.list_runs()[0].id)] == ["skipped", "verified"]
 
 
-def test_runs_list_show_and_html_export(target_app: TargetApp, home: Path, tmp_path: Path) -> None:
+def test_runs_list_show_and_html_export(session_app: TargetApp, home: Path, tmp_path: Path) -> None:
     assert cli("run", 'click "Open Report"', "--approve", "auto", home=home).returncode == 0
     listing = cli("runs", "list", home=home)
     assert listing.returncode == 0 and "succeeded" in listing.stdout
@@ -145,26 +146,26 @@ def test_runs_list_show_and_html_export(target_app: TargetApp, home: Path, tmp_p
     assert missing.returncode == 2 and "no run 'no-such-run'" in missing.stderr
 
 
-def test_database_stays_readable_while_a_run_writes(target_app: TargetApp, home: Path) -> None:
+def test_database_stays_readable_while_a_run_writes(session_app: TargetApp, home: Path) -> None:
     assert cli("run", 'click "Save"', "--approve", "auto", home=home).returncode == 0
     db = sqlite3.connect(home / "runs.sqlite3")
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     db.close()
 
 
-def test_typing_any_unicode_text(target_app: TargetApp, home: Path) -> None:
+def test_typing_any_unicode_text(session_app: TargetApp, home: Path) -> None:
     # More distinct non-ASCII characters than there are spare keycodes, so the typer must work in batches.
     text = "Größe ñandú — αβγδεζηθικλμνξοπρστυφχψω 東京大阪京都名古屋札幌福岡 ✓ ☃ €"
     r = cli("run", f'type "{text}" into "Name"', "--approve", "auto", home=home)
     assert r.returncode == 0, r.stdout + r.stderr
-    assert [e["value"] for e in target_app.events("text")][-1] == text
+    assert [e["value"] for e in session_app.events("text")][-1] == text
 
 
-def test_dry_run_locates_and_records_every_step_and_sends_nothing(target_app: TargetApp, home: Path) -> None:
+def test_dry_run_locates_and_records_every_step_and_sends_nothing(session_app: TargetApp, home: Path) -> None:
     r = cli("run", 'click "Save"; type "hello" into "Name"', "--dry-run", home=home)
     assert "skipped" in r.stdout + r.stderr
-    assert [e for e in target_app.events() if e["event"] != "ready"] == []  # no click, no text reached the app
+    assert [e for e in session_app.events() if e["event"] != "ready"] == []  # no click, no text reached the app
     store = RunStore(home)
     steps = store.steps(store.list_runs()[0].id)
     assert [s.status for s in steps] == ["skipped", "skipped"]
-    assert steps[0].target is not None and _inside(steps[0].target["desktop"], target_app.widgets["Save"])
+    assert steps[0].target is not None and _inside(steps[0].target["desktop"], session_app.widgets["Save"])

@@ -292,17 +292,19 @@ class WlrootsDriver:
             self._button(BTN_LEFT, False)
 
     def scroll(self, p: DesktopPoint | None, clicks: int) -> None:
-        """Positive scrolls up, negative down (Wayland's axis grows downwards)."""
+        """Positive scrolls up, negative down (Wayland's axis grows downwards). One frame per wheel click, as a
+        mouse sends them: toolkits cap what one event may scroll (Qt: a page), so ten clicks in one frame
+        scrolled a long list by a page, not by ten clicks' lines."""
         if p is not None:
             self.move(p)
-        if not clicks:
-            return
-        with self._conn.lock:
-            self._pointer.axis_source(AXIS_SOURCE_WHEEL)
-            self._pointer.axis_discrete(self._now(), AXIS_VERTICAL, -SCROLL_STEP * clicks, -clicks)
-            self._pointer.frame()
-        self._conn.roundtrip()
-        time.sleep(self.SETTLE)
+        step = -1 if clicks > 0 else 1
+        for _ in range(abs(clicks)):
+            with self._conn.lock:
+                self._pointer.axis_source(AXIS_SOURCE_WHEEL)
+                self._pointer.axis_discrete(self._now(), AXIS_VERTICAL, SCROLL_STEP * step, step)
+                self._pointer.frame()
+            self._conn.roundtrip()
+            time.sleep(self.SETTLE)
 
     def _use_keymap(self, keymap: Keymap) -> None:
         """Give the keyboard this keymap, unless it has it already."""

@@ -259,6 +259,7 @@ def main() -> int:
         widgets["window"] = _rect(win)
         if second is not None:
             widgets["Confirm Transfer"] = _rect(second.button)
+            widgets["second_window"] = _rect(second)
         if dialog is not None:
             widgets.update({f"dialog:{k}": _rect(b) for k, b in dialog.buttons.items()})
         log(event="ready", widgets=widgets)

@@ -3,7 +3,6 @@ native Wayland client, each started and stopped by its own handle."""
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -12,9 +11,10 @@ from typing import Any
 
 import pytest
 
-from desktop_agent.capture.headless_wayland import HeadlessOutput, HeadlessSway, missing_packages
+from desktop_agent.capture.headless_wayland import HeadlessOutput, HeadlessSway
 from desktop_agent.geometry import DesktopPoint
 from tests.display import TargetApp
+from tests.sessions import running_sway
 
 # HEADLESS-1: 1280x800 at scale 1 at the origin; HEADLESS-2: 1600x1200 device pixels at scale 2, so 800x600
 # logical (the whole target window fits), right of it.
@@ -23,23 +23,9 @@ OUTPUTS = [HeadlessOutput(1280, 800, 1.0, 0, 0), HeadlessOutput(1600, 1200, 2.0,
 
 @pytest.fixture(scope="module")
 def wayland_session() -> Iterator[HeadlessSway]:
-    """Headless sway for the module; this process's WAYLAND_DISPLAY points at it while it runs."""
-    missing = missing_packages()
-    if missing:
-        pytest.skip(f"a headless Wayland compositor needs the Debian packages {', '.join(missing)}")
-    sway = HeadlessSway.start(OUTPUTS)
-    env = sway.client_env({})
-    old = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
+    """Headless sway for the module; this process's environment is its Wayland session's while it runs."""
+    with running_sway(OUTPUTS) as sway:
         yield sway
-    finally:
-        sway.stop()
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 @dataclass

@@ -157,6 +157,10 @@ def test_drag_and_scroll(place: str, wayland_app: WaylandApp, driver: WlrootsDri
     driver.scroll(wayland_app.point("list"), -3)
     driver.click(wayland_app.point("list", dx=40, dy=8))
     wayland_app.wait_for("list_clicked", item="Item 10")
+    # Ten more, each a wheel click of its own (one event of ten would be capped at a page): 30 rows more.
+    driver.scroll(wayland_app.point("list"), -10)
+    driver.click(wayland_app.point("list", dx=40, dy=8))
+    wayland_app.wait_for("list_clicked", item="Item 40")
 
 
 def test_pointer_refuses_points_off_the_outputs(wayland_session: HeadlessSway, driver: WlrootsDriver) -> None:

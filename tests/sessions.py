@@ -1,0 +1,103 @@
+"""The desktop sessions the end-to-end tests run in, each started and stopped by its own handle: X11 (Xvfb, two
+monitors declared on one wide screen) and Wayland (a headless sway with the same two monitors as outputs, the
+Qt target app as a native Wayland client placed through sway's IPC)."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from desktop_agent.capture.headless_wayland import HeadlessOutput, HeadlessSway, missing_packages
+from tests.display import TargetApp
+
+# The X11 tests' monitors (tests/display.MONITORS) as sway outputs: the 1280x800 one at x=1024 (HEADLESS-1,
+# monitor 1) and the 1024x768 one left of it (HEADLESS-2, monitor 2).
+E2E_OUTPUTS = [HeadlessOutput(1280, 800, 1.0, 1024, 0), HeadlessOutput(1024, 768, 1.0, 0, 0)]
+
+# What this process's environment says about the display; a Wayland session replaces it while it runs.
+_DISPLAY_VARIABLES = ("DISPLAY", "DESKTOP_AGENT_MONITORS", "QT_QPA_PLATFORM", "WAYLAND_DISPLAY",
+                      "XDG_SESSION_TYPE", "XDG_RUNTIME_DIR", "SWAYSOCK")
+
+# The target app's widgets that lie in its second window; the others are in its main window.
+_SECOND_WINDOW = ("Confirm Transfer", "second_window")
+
+
+@contextmanager
+def running_sway(outputs: list[HeadlessOutput]) -> Iterator[HeadlessSway]:
+    """A headless sway with `outputs`; while it runs this process's environment is a Wayland session's (no X11
+    DISPLAY, no declared monitors), so the agent and the CLI the tests start pick the wlroots backend."""
+    missing = missing_packages()
+    if missing:
+        pytest.skip(f"a headless Wayland compositor needs the Debian packages {', '.join(missing)}")
+    pytest.importorskip("pywayland", reason="the wlroots backend needs the Python package pywayland")
+    sway = HeadlessSway.start(outputs)
+    old = {k: os.environ.get(k) for k in _DISPLAY_VARIABLES}
+    for k in ("DISPLAY", "DESKTOP_AGENT_MONITORS", "QT_QPA_PLATFORM"):
+        os.environ.pop(k, None)
+    os.environ.update(sway.client_env({}))
+    try:
+        yield sway
+    finally:
+        sway.stop()
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+@dataclass
+class DesktopSession:
+    """One session kind ("x11" or "wayland") and, on Wayland, its compositor."""
+
+    kind: str
+    sway: HeadlessSway | None = None
+
+    def start_app(self, log: Path, main: str, second: str = "") -> TargetApp:
+        """The Qt target app with its main window's top-left at `main` ("X,Y" in desktop coordinates) and, when
+        given, its second window at `second`; its widgets' boxes in desktop coordinates on either session."""
+        if self.sway is None:
+            return TargetApp.start(log, dict(os.environ, QT_QPA_PLATFORM="xcb"), main=main, second=second)
+        env = self.sway.client_env()
+        env.update(QT_QPA_PLATFORM="wayland", QT_WAYLAND_DISABLE_WINDOWDECORATION="1")
+        app = TargetApp.start(log, env, main=main, second=second)
+        try:
+            self._place(app, "Target", "window", main)
+            if second:
+                self._place(app, "Second", "second_window", second)
+        except BaseException:
+            app.stop()
+            raise
+        return app
+
+    def _place(self, app: TargetApp, title: str, window_key: str, at: str) -> None:
+        """Move the window titled `title` to `at` and shift its widgets' boxes from where Qt believes the window
+        is (a Wayland client does not know its place) to where sway put it."""
+        assert self.sway is not None
+        x, y = (int(v) for v in at.split(","))
+        self.sway.swaymsg(f'[title="^{title}$"]', "move", "absolute", "position", str(x), str(y))
+        rect = self._await_rect(title, x, y)
+        dx, dy = rect["x"] - app.widgets[window_key][0], rect["y"] - app.widgets[window_key][1]
+        in_second = window_key == "second_window"
+        for name, (x1, y1, x2, y2) in list(app.widgets.items()):
+            if (name in _SECOND_WINDOW) == in_second and not name.startswith("dialog:"):
+                app.widgets[name] = [x1 + dx, y1 + dy, x2 + dx, y2 + dy]
+
+    def _await_rect(self, title: str, x: int, y: int, timeout: float = 5.0) -> dict[str, Any]:
+        assert self.sway is not None
+        deadline = time.monotonic() + timeout
+        seen: list[Any] = []
+        while time.monotonic() < deadline:
+            seen = [w["rect"] for w in self.sway.windows() if w.get("name") == title]
+            if seen and (seen[0]["x"], seen[0]["y"]) == (x, y):
+                time.sleep(0.3)  # the client redraws where it now is
+                return dict(seen[0])
+            time.sleep(0.05)
+        raise AssertionError(f"sway did not put the window {title!r} at {x},{y}: {seen}")
