@@ -292,7 +292,13 @@ class TaskEnvironment:
         """The command line that starts an app in this task: in its own /tmp where that is possible."""
         if not self.private_tmp:
             return cmd
-        return [*UNSHARE, "sh", "-c", PRIVATE_TMP, "sh", str(self.tmp), *_kept_in_tmp(self.home, cmd), "--", *cmd]
+        kept = _kept_in_tmp(self.home, [*cmd, *self.kept_paths()])
+        return [*UNSHARE, "sh", "-c", PRIVATE_TMP, "sh", str(self.tmp), *kept, "--", *cmd]
+
+    def kept_paths(self) -> list[str]:
+        """Paths under /tmp, besides those `_kept_in_tmp` finds, that this session's apps need in their
+        private /tmp (a compositor's socket folder)."""
+        return []
 
     def _start_bus(self) -> None:
         """The task's own D-Bus session bus (a socket in its runtime folder), when dbus-daemon is installed."""

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from desktop_agent.capture.headless_wayland import HeadlessOutput, HeadlessSway
 from desktop_agent.errors import AgentError, NotOnWayland
-from desktop_agent.evaluation.task_env import PRIVATE_TMP, UNSHARE, TaskEnvironment, _kept_in_tmp
+from desktop_agent.evaluation.task_env import TaskEnvironment
 from desktop_agent.evaluation.task_suite import AppSpec, TaskSpec
 from desktop_agent.geometry import parse_monitor_spec
 
@@ -64,13 +64,10 @@ class WaylandTaskEnvironment(TaskEnvironment):
                    GDK_BACKEND="wayland", QT_QPA_PLATFORM="wayland")
         return env
 
-    def app_command(self, cmd: list[str]) -> list[str]:
-        """As on X11, with the compositor's folder (its socket) kept inside the app's private /tmp."""
-        if not self.private_tmp:
-            return cmd
+    def kept_paths(self) -> list[str]:
+        """The compositor's folder (its socket), kept inside the apps' private /tmp."""
         assert self.sway is not None
-        kept = _kept_in_tmp(self.home, [*cmd, str(self.sway.runtime.parent)])
-        return [*UNSHARE, "sh", "-c", PRIVATE_TMP, "sh", str(self.tmp), *kept, "--", *cmd]
+        return [str(self.sway.runtime.parent)]
 
     def start(self) -> None:
         """The task's files, the compositor with the task's outputs, a D-Bus bus and the apps."""
