@@ -8,7 +8,7 @@ import pytest
 
 from desktop_agent.capture.virtual_display import VirtualDisplay
 from tests.display import MONITORS, TargetApp, Xvfb
-from tests.sessions import E2E_OUTPUTS, DesktopSession, running_sway
+from tests.sessions import E2E_OUTPUTS, DesktopSession, restore_environ, running_sway
 
 DEV_SET = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "grounding-dev"
 
@@ -26,11 +26,7 @@ def xvfb() -> Iterator[VirtualDisplay]:
         os.environ.pop(k, None)
     yield server
     server.stop()
-    for k, v in old.items():
-        if v is None:
-            os.environ.pop(k, None)
-        else:
-            os.environ[k] = v
+    restore_environ(old)
 
 
 @pytest.fixture

@@ -53,11 +53,29 @@ def running_sway(outputs: list[HeadlessOutput]) -> Iterator[HeadlessSway]:
         yield sway
     finally:
         sway.stop()
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+        restore_environ(old)
+
+
+def restore_environ(old: dict[str, str | None]) -> None:
+    """Put back the variables `old` holds as they were (None: unset)."""
+    for k, v in old.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+
+
+def window_at(sway: HeadlessSway, title: str, x: int, y: int, timeout: float = 5.0) -> dict[str, Any]:
+    """The rect of the window titled `title` once sway shows it at (x, y), after the client redrew there."""
+    deadline = time.monotonic() + timeout
+    seen: list[Any] = []
+    while time.monotonic() < deadline:
+        seen = [w["rect"] for w in sway.windows() if w.get("name") == title]
+        if seen and (seen[0]["x"], seen[0]["y"]) == (x, y):
+            time.sleep(0.3)  # the client redraws where it now is (at the new output's scale)
+            return dict(seen[0])
+        time.sleep(0.05)
+    raise AssertionError(f"sway did not put the window {title!r} at {x},{y}: {seen}")
 
 
 @dataclass
@@ -90,24 +108,13 @@ class DesktopSession:
         assert self.sway is not None
         x, y = (int(v) for v in at.split(","))
         self.sway.swaymsg(f'[title="^{title}$"]', "move", "absolute", "position", str(x), str(y))
-        rect = self._await_rect(title, x, y)
+        rect = window_at(self.sway, title, x, y)
         dx, dy = rect["x"] - app.widgets[window_key][0], rect["y"] - app.widgets[window_key][1]
         in_second = window_key == "second_window"
         for name, (x1, y1, x2, y2) in list(app.widgets.items()):
             if (name in _SECOND_WINDOW) == in_second and not name.startswith("dialog:"):
                 app.widgets[name] = [x1 + dx, y1 + dy, x2 + dx, y2 + dy]
 
-    def _await_rect(self, title: str, x: int, y: int, timeout: float = 5.0) -> dict[str, Any]:
-        assert self.sway is not None
-        deadline = time.monotonic() + timeout
-        seen: list[Any] = []
-        while time.monotonic() < deadline:
-            seen = [w["rect"] for w in self.sway.windows() if w.get("name") == title]
-            if seen and (seen[0]["x"], seen[0]["y"]) == (x, y):
-                time.sleep(0.3)  # the client redraws where it now is
-                return dict(seen[0])
-            time.sleep(0.05)
-        raise AssertionError(f"sway did not put the window {title!r} at {x},{y}: {seen}")
 
 
 @contextmanager
@@ -148,11 +155,7 @@ def running_portal(sway: HeadlessSway, log: Path, decline: bool = False) -> Iter
         os.environ["DESKTOP_AGENT_BACKEND"] = "portal"
         yield base
     finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+        restore_environ(old)
         for p in reversed(procs):
             stop_process(p)
         with contextlib.suppress(ProcessLookupError):

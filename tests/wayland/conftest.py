@@ -14,7 +14,7 @@ import pytest
 from desktop_agent.capture.headless_wayland import HeadlessOutput, HeadlessSway
 from desktop_agent.geometry import DesktopPoint
 from tests.display import TargetApp
-from tests.sessions import running_sway
+from tests.sessions import running_sway, window_at
 
 # HEADLESS-1: 1280x800 at scale 1 at the origin; HEADLESS-2: 1600x1200 device pixels at scale 2, so 800x600
 # logical (the whole target window fits), right of it.
@@ -43,14 +43,7 @@ class WaylandApp:
     def move_to(self, x: int, y: int) -> None:
         """Put the window's top-left at (x, y) of the layout, and wait until sway shows it there."""
         self.sway.swaymsg('[title="^Target$"]', "move", "absolute", "position", str(x), str(y))
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
-            r = self.window()["rect"]
-            if (r["x"], r["y"]) == (x, y):
-                time.sleep(0.3)  # the client redraws at the new output's scale
-                return
-            time.sleep(0.05)
-        raise AssertionError(f"the window did not move to {x},{y}: {self.window()['rect']}")
+        window_at(self.sway, "Target", x, y)
 
     def point(self, widget: str, dx: int | None = None, dy: int | None = None) -> DesktopPoint:
         """A widget's centre (or the point `dx`, `dy` from its top-left) in the compositor's layout: the window's
