@@ -60,8 +60,11 @@ class Producer:
         self.name = f"fake-portal-{output.name}-{secrets.token_hex(3)}"
         w, h = output.pixel_width, output.pixel_height
         self.proc = subprocess.Popen(
+            # compositor hands pipewiresink buffers from the sink's own pool: GStreamer's pipewiresink 0.3.65
+            # crashes copying a buffer from anywhere else (fdsrc ! rawvideoparse straight into it).
             ["gst-launch-1.0", "-q", "fdsrc", "fd=0", "!", "rawvideoparse", f"width={w}", f"height={h}",
-             "format=bgrx", "framerate=10/1", "!", "pipewiresink", "mode=provide",
+             "format=bgr", "framerate=10/1", "!", "compositor", "!", "video/x-raw,format=BGRx", "!",
+             "pipewiresink", "mode=provide", "sync=false",
              f"stream-properties=props,media.class=Video/Source,node.name={self.name}"],
             stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
             start_new_session=True)
@@ -77,10 +80,8 @@ class Producer:
             done = subprocess.run(["grim", "-o", self.output.name, "-t", "ppm", "-"], env=self.env,
                                   capture_output=True, timeout=10, check=False)
             if done.returncode == 0:
-                bgr = parse_ppm(done.stdout)
-                bgrx = np.concatenate([bgr, np.full(bgr.shape[:2] + (1,), 255, np.uint8)], axis=2)
                 try:
-                    self.proc.stdin.write(bgrx.tobytes())
+                    self.proc.stdin.write(np.ascontiguousarray(parse_ppm(done.stdout)).tobytes())
                     self.proc.stdin.flush()
                 except (BrokenPipeError, ValueError):
                     return
@@ -207,7 +208,7 @@ class FakePortal:
             self.driver.move(DesktopPoint(out.left + int(x), out.top + int(y)))
         elif member == "NotifyPointerButton":
             code, state = args
-            self.driver._button(code, bool(state))  # noqa: SLF001 - the fake drives sway's pointer directly
+            self.driver._button(code, bool(state))
         elif member == "NotifyPointerAxisDiscrete":
             _axis, steps = args
             self.driver.scroll(None, -steps)

@@ -32,9 +32,11 @@ def missing_tools() -> list[str]:
         out.append("gstreamer1.0-tools (gst-launch-1.0)")
     gst_inspect = shutil.which("gst-inspect-1.0")
     if gst_inspect is not None:
-        found = subprocess.run([gst_inspect, "pipewiresrc"], capture_output=True, timeout=20, check=False)
-        if found.returncode != 0:
-            out.append("gstreamer1.0-pipewire (GStreamer's pipewiresrc)")
+        for element, package in (("pipewiresrc", "gstreamer1.0-pipewire"),
+                                 ("videoconvert", "gstreamer1.0-plugins-base")):
+            found = subprocess.run([gst_inspect, element], capture_output=True, timeout=20, check=False)
+            if found.returncode != 0:
+                out.append(f"{package} (GStreamer's {element})")
     return out
 
 
@@ -48,8 +50,11 @@ class PipeWireStream:
             raise NoDisplayError("gst-launch-1.0 is not installed: it reads the screen cast (Debian packages "
                                  "gstreamer1.0-tools and gstreamer1.0-pipewire)")
         read_end, write_end = os.pipe()
-        cmd = [exe, "-v", "pipewiresrc", f"fd={fd}", f"path={node}", "always-copy=true", "!", "videoconvert", "!",
-               "video/x-raw,format=BGRx", "!", "fdsink", f"fd={write_end}", "sync=false"]
+        # The stream says it takes video: a session manager (WirePlumber) links a stream to its target only
+        # when both carry the same media type, and pipewiresrc sets none by itself.
+        cmd = [exe, "-v", "pipewiresrc", f"fd={fd}", f"path={node}", "always-copy=true",
+               "stream-properties=props,media.type=Video,media.category=Capture,media.role=Screen", "!",
+               "videoconvert", "!", "video/x-raw,format=BGRx", "!", "fdsink", f"fd={write_end}", "sync=false"]
         try:
             self._proc = subprocess.Popen(cmd, pass_fds=(fd, write_end), stdin=subprocess.DEVNULL,
                                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
