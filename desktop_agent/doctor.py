@@ -73,7 +73,8 @@ def collect(load_models: bool = True) -> dict[str, Any]:
             frame = screen.grab(m)
             monitors.append({"index": m.index, "left": m.left, "top": m.top, "width": m.width, "height": m.height,
                              "scale": round(frame.geometry.scale_x, 3), "primary": m.primary, "name": m.name})
-        name = os.environ.get("WAYLAND_DISPLAY", "") if session.backend == "wlroots" else os.environ.get("DISPLAY", "")
+        wayland = session.backend in ("wlroots", "portal")
+        name = os.environ.get("WAYLAND_DISPLAY", "") if wayland else os.environ.get("DISPLAY", "")
         report["display"] = {"ok": True, "name": name, "monitors": monitors}
     except AgentError as exc:
         report["display"] = {"ok": False, "error": str(exc)}
@@ -123,10 +124,11 @@ def verdict(r: dict[str, Any]) -> tuple[list[str], list[str]]:
                         "cannot work (`./scripts/start.sh COMMAND` runs a command on a virtual display); `parse`, "
                         "`locate` and `eval grounding` on image files work")
     sess = r.get("session")
-    if sess and sess["kind"] == "wayland" and sess["backend"] != "wlroots":
-        warnings.append("a Wayland session whose compositor is not wlroots-based (GNOME, KDE Plasma): the "
-                        "xdg-desktop-portal backend is not implemented yet, so only X11 (XWayland) windows can be "
-                        "seen and driven; log in to an X11 session to drive every app")
+    if sess and sess["kind"] == "wayland" and sess["backend"] not in ("wlroots", "portal"):
+        need = f" (missing: {'; '.join(sess['missing'])})" if sess.get("missing") else ""
+        warnings.append("a Wayland session where neither the wlroots backend nor the desktop portal's remote "
+                        f"desktop and screen cast can run{need}: only X11 (XWayland) windows can be seen and "
+                        "driven; install what is missing, or log in to an X11 session to drive every app")
     if not r["icon_model"]["found"]:
         warnings.append("no icon meaning model: icon-only controls stay unnamed")
     if not r["detector_model"]["found"]:

@@ -4,7 +4,13 @@ Qt target app as a native Wayland client placed through sway's IPC)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,6 +21,7 @@ from typing import Any
 import pytest
 
 from desktop_agent.capture.headless_wayland import HeadlessOutput, HeadlessSway, missing_packages
+from desktop_agent.capture.virtual_display import stop_process
 from tests.display import TargetApp
 
 # The X11 tests' monitors (tests/display.MONITORS) as sway outputs: the 1280x800 one at x=1024 (HEADLESS-1,
@@ -107,3 +114,58 @@ class DesktopSession:
         for name, (x1, y1, x2, y2) in list(app.widgets.items()):
             if (name in _SECOND_WINDOW) == in_second and not name.startswith("dialog:"):
                 app.widgets[name] = [x1 + dx, y1 + dy, x2 + dx, y2 + dy]
+
+
+
+@contextmanager
+def running_portal(sway: HeadlessSway, log: Path, decline: bool = False) -> Iterator[Path]:
+    """A private session bus, PipeWire and WirePlumber, and the FAKE desktop portal (tests/portal_fake.py)
+    over `sway`; while it runs this process's DBUS_SESSION_BUS_ADDRESS is that bus and the agent is told to
+    use the portal backend. Yields the folder the restore token is kept in (the data folder to use)."""
+    missing = [tool for tool in ("pipewire", "wireplumber", "pw-dump", "gst-launch-1.0", "dbus-daemon")
+               if shutil.which(tool) is None]
+    if missing:
+        pytest.skip(f"the portal backend's tests need {', '.join(missing)} (packaging/debian-packages-suite.txt)")
+    base = Path(tempfile.mkdtemp(prefix="desktop-agent-portal-"))
+    runtime = base / "runtime"
+    runtime.mkdir(mode=0o700)
+    env = sway.client_env()
+    env.update(PIPEWIRE_RUNTIME_DIR=str(runtime), XDG_RUNTIME_DIR=str(runtime))
+    procs: list[subprocess.Popen[bytes]] = []
+    bus = subprocess.run(["dbus-daemon", "--session", "--fork", "--print-address=1", "--print-pid=1"],
+                         env=env, capture_output=True, text=True, check=True).stdout.split()
+    address, bus_pid = bus[0], int(bus[1])
+    env["DBUS_SESSION_BUS_ADDRESS"] = address
+    old = {k: os.environ.get(k) for k in ("DBUS_SESSION_BUS_ADDRESS", "DESKTOP_AGENT_BACKEND")}
+    try:
+        with (base / "daemons.log").open("wb") as out:
+            procs.append(subprocess.Popen(["pipewire"], env=env, stdout=out, stderr=out, start_new_session=True))
+            _await_path(runtime / "pipewire-0")
+            procs.append(subprocess.Popen(["wireplumber"], env=env, stdout=out, stderr=out, start_new_session=True))
+            procs.append(subprocess.Popen([sys.executable, "-m", "tests.portal_fake", str(log),
+                                           *(["--decline"] if decline else [])],
+                                          env=env, stdout=out, stderr=out, start_new_session=True,
+                                          cwd=Path(__file__).resolve().parents[1]))
+        deadline = time.monotonic() + 20
+        while not (log.exists() and '"ready"' in log.read_text(encoding="utf-8")):
+            if time.monotonic() > deadline or procs[-1].poll() is not None:
+                raise AssertionError(f"the fake portal did not start: {(base / 'daemons.log').read_text()[-800:]}")
+            time.sleep(0.1)
+        os.environ["DBUS_SESSION_BUS_ADDRESS"] = address
+        os.environ["DESKTOP_AGENT_BACKEND"] = "portal"
+        yield base
+    finally:
+        restore_environ(old)
+        for p in reversed(procs):
+            stop_process(p)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(bus_pid, signal.SIGTERM)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def _await_path(path: Path, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{path} did not appear")
+        time.sleep(0.05)

@@ -1,9 +1,11 @@
-"""Which display backend this session gets: X11 (mss + XTEST) or a wlroots Wayland compositor (screencopy +
-virtual pointer/keyboard), chosen at start from the session, with the reason and what is missing.
+"""Which display backend this session gets, chosen at start from the session, with the reason and what is
+missing: X11 (mss + XTEST); a wlroots Wayland compositor (screencopy + virtual pointer/keyboard); or, on any
+other Wayland desktop (GNOME, KDE Plasma), the xdg-desktop-portal (RemoteDesktop with ScreenCast: the desktop
+asks the person once which screens to share and whether to allow control; `capture/portal.py`).
 
-`DESKTOP_AGENT_BACKEND=x11|wlroots` forces one. A Wayland session whose compositor is not wlroots-based
-(GNOME, KDE Plasma) falls back to XWayland when DISPLAY is set: the agent then sees and drives only X11
-windows, which it says. The xdg-desktop-portal path (ScreenCast, RemoteDesktop) is not implemented yet.
+`DESKTOP_AGENT_BACKEND=x11|wlroots|portal` forces one. A Wayland session with neither a wlroots compositor nor
+a usable portal falls back to XWayland when DISPLAY is set: the agent then sees and drives only X11 windows,
+which it says.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from desktop_agent.config import ENV_NAMES, read_environment
 from desktop_agent.errors import MonitorLayoutError, NoDisplayError
 
 BACKEND_ENV = ENV_NAMES["backend"]
-BACKENDS = ("x11", "wlroots")
+BACKENDS = ("x11", "wlroots", "portal")
 
 # What a missing part of the wlroots backend is, and where it comes from.
 _TOOLS = {"grim": "grim (Debian/Ubuntu/Fedora package grim; captures wlroots outputs)"}
@@ -30,7 +32,7 @@ class Session:
     """The session type, the backend chosen for it, why, and what would be needed for a better one."""
 
     kind: str  # "x11", "wayland", "native" (Windows, macOS), "none"
-    backend: str  # "x11", "wlroots", "native", "none"
+    backend: str  # "x11", "wlroots", "portal", "native", "none"
     reason: str
     missing: tuple[str, ...] = field(default=())
     compositor_globals: tuple[str, ...] = field(default=())
@@ -83,11 +85,13 @@ def detect_session(environ: Mapping[str, str] | None = None) -> Session:
         return Session(kind, "x11", why)
     if kind == "none" and not forced:
         return Session("none", "none", "neither WAYLAND_DISPLAY nor DISPLAY is set")
+    if forced == "portal":
+        return _forced_portal(env, kind)
     missing, names = _wlroots_missing(env)
     if not missing:
         why = f"{BACKEND_ENV}=wlroots" if forced else "a wlroots Wayland compositor (wlr-screencopy, virtual pointer)"
         return Session(kind, "wlroots", why, (), tuple(names))
-    return _without_wlroots(kind, forced, x11, missing, names)
+    return _without_wlroots(env, kind, forced, x11, missing, names)
 
 
 def _session_kind(env: Mapping[str, str]) -> tuple[str, bool]:
@@ -97,13 +101,36 @@ def _session_kind(env: Mapping[str, str]) -> tuple[str, bool]:
     return ("wayland" if wayland and env.get("XDG_SESSION_TYPE") != "x11" else ("x11" if x11 else "none")), x11
 
 
-def _without_wlroots(kind: str, forced: str, x11: bool, missing: list[str], names: list[str]) -> Session:
-    """A Wayland session whose compositor cannot run the wlroots backend: XWayland where there is one."""
+def _forced_portal(env: Mapping[str, str], kind: str) -> Session:
+    lacking = _portal_missing(env)
+    if lacking:
+        return Session(kind, "none", f"{BACKEND_ENV}=portal but the backend cannot run", tuple(lacking))
+    return Session(kind, "portal", f"{BACKEND_ENV}=portal")
+
+
+def _portal_missing(env: Mapping[str, str]) -> list[str]:
+    """What the portal backend lacks here: the portal's interfaces on the session bus, GStreamer's tools."""
+    from desktop_agent.capture.pipewire_frames import missing_tools
+    from desktop_agent.capture.portal import portal_offers
+
+    offers, why = portal_offers(env)
+    return ([] if offers else [f"the desktop portal's RemoteDesktop and ScreenCast ({why})"]) + missing_tools()
+
+
+def _without_wlroots(env: Mapping[str, str], kind: str, forced: str, x11: bool, missing: list[str],
+                     names: list[str]) -> Session:
+    """A Wayland session whose compositor cannot run the wlroots backend: the desktop's portal where it offers
+    remote desktop and screen cast (GNOME, KDE Plasma), else XWayland where there is one."""
     if forced == "wlroots":
         return Session(kind, "none", f"{BACKEND_ENV}=wlroots but the backend cannot run", tuple(missing), tuple(names))
+    lacking = _portal_missing(env)
+    if not lacking:
+        return Session(kind, "portal", "the desktop portal's RemoteDesktop and ScreenCast (the desktop asks once "
+                       "which screens to share)", (), tuple(names))
+    missing = missing + lacking
     if x11:
-        return Session(kind, "x11", "XWayland (DISPLAY): only X11 windows can be seen and driven; the portal "
-                       "backend for GNOME and KDE is not implemented yet", tuple(missing), tuple(names))
+        return Session(kind, "x11", "XWayland (DISPLAY): only X11 windows can be seen and driven, as neither the "
+                       "wlroots nor the portal backend can run", tuple(missing), tuple(names))
     return Session(kind, "none", "a Wayland session without a usable backend and without XWayland",
                    tuple(missing), tuple(names))
 
@@ -116,7 +143,7 @@ def _unusable(session: Session) -> NoDisplayError:
 def check_display(session: Session | None = None) -> Session:
     """Raise NoDisplayError early, with the fix, where this session has no usable backend; else the session."""
     session = session or detect_session()
-    if session.backend == "wlroots" or session.backend == "native":
+    if session.backend in ("wlroots", "portal", "native"):
         return session
     if session.backend == "none" and session.kind == "wayland":
         raise _unusable(session)
@@ -127,8 +154,16 @@ def check_display(session: Session | None = None) -> Session:
 
 
 def default_screen(monitors_spec: str | None = None, session: Session | None = None) -> Any:
-    """The `Screen` for this session: MssScreen on X11, WlrootsScreen on a wlroots compositor."""
+    """The `Screen` for this session: MssScreen on X11, WlrootsScreen on a wlroots compositor, PortalScreen
+    through the desktop portal."""
     session = session or detect_session()
+    if session.backend == "portal":
+        if monitors_spec:
+            raise MonitorLayoutError("--monitors is for X11: the desktop portal reports the shared monitors' "
+                                     "layout and scale")
+        from desktop_agent.capture.portal_screen import PortalScreen
+
+        return PortalScreen()
     if session.backend == "wlroots":
         if monitors_spec:
             raise MonitorLayoutError("--monitors is for X11: a wlroots compositor reports its outputs' exact "
@@ -144,8 +179,13 @@ def default_screen(monitors_spec: str | None = None, session: Session | None = N
 
 
 def default_driver(session: Session | None = None) -> Any:
-    """The `InputDriver` for this session: pyautogui on X11, virtual pointer/keyboard on wlroots."""
+    """The `InputDriver` for this session: pyautogui on X11, virtual pointer/keyboard on wlroots, the portal's
+    remote desktop through the desktop portal."""
     session = session or detect_session()
+    if session.backend == "portal":
+        from desktop_agent.execution.portal_input import PortalDriver
+
+        return PortalDriver()
     if session.backend == "wlroots":
         from desktop_agent.execution.wayland_input import WlrootsDriver
 
