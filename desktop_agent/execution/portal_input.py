@@ -8,12 +8,11 @@ import time
 
 from desktop_agent.capture.portal import PortalSession, release_session, shared_session
 from desktop_agent.errors import AgentError
+from desktop_agent.execution.button_pointer import ButtonPointer
 from desktop_agent.execution.wayland_keys import char_keysym, key_keysym
 from desktop_agent.geometry import DesktopPoint
 
-BTN_LEFT, BTN_RIGHT, BTN_MIDDLE = 0x110, 0x111, 0x112
-_BUTTONS = {"left": BTN_LEFT, "right": BTN_RIGHT, "middle": BTN_MIDDLE}
-PRESSED, RELEASED = 1, 0
+PRESSED, RELEASED = 1, 0  # a key's state in NotifyKeyboardKeysym
 AXIS_VERTICAL = 0
 # Modifier names -> the left-hand modifier keys' keysyms.
 MODIFIER_KEYSYMS = {"shift": 0xFFE1, "ctrl": 0xFFE3, "control": 0xFFE3, "alt": 0xFFE9, "option": 0xFFE9,
@@ -42,10 +41,9 @@ def keysym_value(name: str) -> int:
     return int(value)
 
 
-class PortalDriver:
+class PortalDriver(ButtonPointer):
     """Sends input into the desktop through the portal session the screen shares (one permission for both)."""
 
-    SETTLE = 0.03  # after a press or release: the app reads it before the next one
     KEY_DELAY = 0.004
 
     def __init__(self, session: PortalSession | None = None) -> None:
@@ -65,33 +63,9 @@ class PortalDriver:
         node, x, y = self._stream_at(p)
         self.session.notify("NotifyPointerMotionAbsolute", "udd", node, x, y)
 
-    def _button(self, code: int, state: int) -> None:
-        self.session.notify("NotifyPointerButton", "iu", code, state)
+    def _button(self, code: int, pressed: bool) -> None:
+        self.session.notify("NotifyPointerButton", "iu", code, 1 if pressed else 0)
         time.sleep(self.SETTLE)
-
-    def click(self, p: DesktopPoint, button: str = "left", count: int = 1) -> None:
-        """Click `count` times at `p`."""
-        code = _BUTTONS.get(button)
-        if code is None:
-            raise AgentError(f"unknown mouse button {button!r}: left, right or middle")
-        self.move(p)
-        time.sleep(self.SETTLE)
-        for _ in range(count):
-            self._button(code, PRESSED)
-            self._button(code, RELEASED)
-
-    def drag(self, src: DesktopPoint, dst: DesktopPoint) -> None:
-        """Drag from `src` to `dst` with the left button held, in steps (toolkits start a drag on travel)."""
-        self.move(src)
-        time.sleep(self.SETTLE)
-        self._button(BTN_LEFT, PRESSED)
-        try:
-            steps = 12
-            for i in range(1, steps + 1):
-                self.move(DesktopPoint(src.x + (dst.x - src.x) * i // steps, src.y + (dst.y - src.y) * i // steps))
-                time.sleep(0.03)
-        finally:
-            self._button(BTN_LEFT, RELEASED)
 
     def scroll(self, p: DesktopPoint | None, clicks: int) -> None:
         """Positive scrolls up, negative down: one wheel step at a time, paced as a wheel sends them."""

@@ -19,6 +19,7 @@ from pywayland.protocol_core import Argument, ArgumentType, Interface, Proxy
 
 from desktop_agent.capture.wayland import VIRTUAL_KEYBOARD, VIRTUAL_POINTER, WaylandConnection
 from desktop_agent.errors import AgentError, NoDisplayError
+from desktop_agent.execution.button_pointer import ButtonPointer
 from desktop_agent.execution.wayland_keys import (
     BASE_KEYMAP,
     KEY_PRESSED,
@@ -32,8 +33,6 @@ from desktop_agent.execution.wayland_keys import (
 )
 from desktop_agent.geometry import DesktopPoint
 
-BTN_LEFT, BTN_RIGHT, BTN_MIDDLE = 0x110, 0x111, 0x112  # linux/input-event-codes.h
-_BUTTONS = {"left": BTN_LEFT, "right": BTN_RIGHT, "middle": BTN_MIDDLE}
 AXIS_VERTICAL = 0
 AXIS_SOURCE_WHEEL = 0
 SCROLL_STEP = 15.0  # the scroll distance of one wheel click, as libinput reports it
@@ -196,18 +195,17 @@ ZwpVirtualKeyboardV1.proxy_class = ZwpVirtualKeyboardV1Proxy
 ZwpVirtualKeyboardManagerV1._gen_c()
 ZwpVirtualKeyboardManagerV1.proxy_class = ZwpVirtualKeyboardManagerV1Proxy
 
-class WlrootsDriver:
+class WlrootsDriver(ButtonPointer):
     """An `InputDriver` on a wlroots compositor (sway, Hyprland, river, labwc...): a virtual pointer and a
     virtual keyboard kept for the driver's life."""
 
-    SETTLE = 0.03  # after a press or release: the client reads it before the next one
     KEY_DELAY = 0.004  # between keys, as pyautogui.write's interval
 
     def __init__(self, connection: WaylandConnection | None = None) -> None:
         self._conn = connection or WaylandConnection()
         if VIRTUAL_POINTER not in self._conn.globals:
             raise NoDisplayError("this Wayland compositor has no wlr-virtual-pointer: it is not wlroots-based "
-                                 "(GNOME and KDE need the remote-desktop portal, not supported yet)")
+                                 "(GNOME and KDE go through the desktop portal's remote desktop)")
         if VIRTUAL_KEYBOARD not in self._conn.globals:
             raise NoDisplayError("this Wayland compositor has no virtual-keyboard protocol for typing")
         self._caps = 0  # the seat's capabilities as the compositor last announced them
@@ -265,31 +263,6 @@ class WlrootsDriver:
             self._pointer.frame()
         self._conn.roundtrip()
         time.sleep(self.SETTLE)
-
-    def click(self, p: DesktopPoint, button: str = "left", count: int = 1) -> None:
-        """Click at `p`."""
-        code = _BUTTONS.get(button)
-        if code is None:
-            raise AgentError(f"unknown mouse button {button!r}: left, right or middle")
-        self.move(p)
-        time.sleep(self.SETTLE)  # the client sees the pointer enter before the press
-        for _ in range(count):
-            self._button(code, True)
-            self._button(code, False)
-
-    def drag(self, src: DesktopPoint, dst: DesktopPoint) -> None:
-        """Drag from `src` to `dst` with the left button held."""
-        self.move(src)
-        time.sleep(self.SETTLE)
-        self._button(BTN_LEFT, True)
-        try:
-            # Move in steps: toolkits start a drag only after the pointer travels with the button held.
-            steps = 12
-            for i in range(1, steps + 1):
-                self.move(DesktopPoint(src.x + (dst.x - src.x) * i // steps, src.y + (dst.y - src.y) * i // steps))
-                time.sleep(0.03)
-        finally:
-            self._button(BTN_LEFT, False)
 
     def scroll(self, p: DesktopPoint | None, clicks: int) -> None:
         """Positive scrolls up, negative down (Wayland's axis grows downwards). One frame per wheel click, as a
