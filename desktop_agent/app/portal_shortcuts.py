@@ -49,8 +49,8 @@ def portal_shortcuts_offered(environ: Mapping[str, str] | None = None) -> tuple[
     """(whether the session bus has a desktop portal with GlobalShortcuts, why not)."""
     try:
         conn = _connect(environ)
-    except AgentError as exc:
-        return False, str(exc)
+    except AgentError:
+        return False, "no D-Bus session bus to reach the desktop's portal"
     try:
         _property(conn, GLOBAL_SHORTCUTS, "version")
     except AgentError as exc:
@@ -123,12 +123,13 @@ class PortalShortcuts:
         """CreateSession, then BindShortcuts (the desktop may ask the person to confirm, or to choose keys)."""
         declined = "the shortcuts were not allowed on the desktop's dialog"
         created = request(self._conn, GLOBAL_SHORTCUTS, "CreateSession", "a{sv}",
-                          lambda opts: (opts | {"session_handle_token": ("s", _token())},), declined, CALL_TIMEOUT)
+                          lambda opts: (opts | {"session_handle_token": ("s", _token())},), declined, CALL_TIMEOUT,
+                          HotkeyError)
         self.handle = str(created["session_handle"][1])
         shortcuts = [(sid, {"description": ("s", words), "preferred_trigger": ("s", trigger)})
                      for sid, words, trigger in self._shortcuts]
         bound = request(self._conn, GLOBAL_SHORTCUTS, "BindShortcuts", "oa(sa{sv})sa{sv}",
-                        lambda opts: (self.handle, shortcuts, "", opts), declined, RESPONSE_TIMEOUT)
+                        lambda opts: (self.handle, shortcuts, "", opts), declined, RESPONSE_TIMEOUT, HotkeyError)
         answer = bound.get("shortcuts", ("a(sa{sv})", []))[1]
         self.bound = {str(sid): str(props.get("trigger_description", ("s", ""))[1]) for sid, props in answer}
         if not self.bound:

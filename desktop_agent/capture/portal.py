@@ -23,7 +23,7 @@ import contextlib
 import os
 import secrets
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -134,10 +134,10 @@ def _write_token(path: Path, token: str) -> None:
 
 
 def request(conn: Any, interface: str, method: str, signature: str, args: Any, declined: str,
-            timeout: float = RESPONSE_TIMEOUT) -> dict[str, Any]:
+            timeout: float = RESPONSE_TIMEOUT, error: Callable[[str], Exception] = NoDisplayError) -> dict[str, Any]:
     """Call a portal method that answers through a Request object and wait for its Response (the caller holds
     the connection alone meanwhile). `args` makes the call's arguments from its options (with the handle
-    token); NoDisplayError with `declined` when the person says no, or with what went wrong."""
+    token); raises `error` with `declined` when the person says no, or with what went wrong."""
     from jeepney import DBusAddress, MatchRule, new_method_call
     from jeepney.bus_messages import message_bus
 
@@ -152,16 +152,16 @@ def request(conn: Any, interface: str, method: str, signature: str, args: Any, d
             new_method_call(address, method, signature, args({"handle_token": ("s", handle_token)})),
             timeout=CALL_TIMEOUT)
         if reply.header.message_type.name == "error":
-            raise NoDisplayError(f"the desktop's portal refused {method}: {_error_text(reply)}")
+            raise error(f"the desktop's portal refused {method}: {_error_text(reply)}")
         try:
             answer = conn.recv_until_filtered(queue, timeout=timeout)
         except TimeoutError:
-            raise NoDisplayError(f"the desktop's portal gave no answer to {method} within {timeout:g} s") from None
+            raise error(f"the desktop's portal gave no answer to {method} within {timeout:g} s") from None
     code, results = answer.body
     if code == 1:
-        raise NoDisplayError(declined)
+        raise error(declined)
     if code != 0:
-        raise NoDisplayError(f"the desktop's portal could not {method} (response {code})")
+        raise error(f"the desktop's portal could not {method} (response {code})")
     return dict(results)
 
 
