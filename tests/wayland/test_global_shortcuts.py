@@ -23,6 +23,7 @@ from desktop_agent.app.hotkeys import HotkeyError, hotkey_support, session_hotke
 from desktop_agent.app.portal_shortcuts import PortalShortcuts, xdg_trigger
 from desktop_agent.capture.headless_wayland import HeadlessSway
 from desktop_agent.capture.virtual_display import VirtualDisplay
+from desktop_agent.doctor import _hotkeys
 from desktop_agent.execution.wayland_input import WlrootsDriver
 from tests.sessions import running_portal, running_sway
 from tests.wayland.conftest import OUTPUTS
@@ -73,12 +74,14 @@ def test_a_portal_without_global_shortcuts_says_what_to_bind(wayland_session: He
         assert "GlobalShortcuts" in why and "desktop-agent app --summon" in why and "--stop-run" in why, why
         how, missing = hotkey_support()
         assert how == "none" and "desktop-agent app --summon" in missing
+        assert _hotkeys()["how"] == "none"  # doctor says so
 
 
 def test_portal_shortcuts_call_back_when_the_keys_are_pressed_on_sway(portal_log: Path) -> None:
     keys = session_hotkeys()  # a Wayland session whose portal offers GlobalShortcuts
     assert isinstance(keys, PortalShortcuts)
     assert hotkey_support() == ("portal", "")
+    assert _hotkeys()["how"] == "portal"  # doctor says so
     pressed: dict[str, threading.Event] = {"summon": threading.Event(), "stop-run": threading.Event()}
     bound = threading.Event()
     errors: list[str] = []
