@@ -104,6 +104,7 @@ def collect(load_models: bool = True) -> dict[str, Any]:
              "anthropic")
     report["runtime"] = {d: _version(d) for d in dists}
     report["data_folder"] = str(data_home())
+    report["hotkeys"] = _hotkeys()
     report["accessibility"] = _accessibility()
     report["problems"], report["warnings"] = verdict(report)
     report["ok"] = not report["problems"]
@@ -134,6 +135,22 @@ def verdict(r: dict[str, Any]) -> tuple[list[str], list[str]]:
     if not r["detector_model"]["found"]:
         warnings.append("no element detector model: OpenCV proposals only")
     return problems, warnings
+
+
+_HOTKEYS = {"x11": "X11 key grabs (XGrabKey)",
+            "portal": "the desktop portal's GlobalShortcuts (the desktop asks you to confirm the keys)",
+            "none": "none from the desktop"}
+
+
+def _hotkeys() -> dict[str, str]:
+    """How the app's global hotkeys work in this session (no Qt: app/hotkeys.py is plain Python)."""
+    try:
+        from desktop_agent.app.hotkeys import hotkey_support
+
+        how, missing = hotkey_support()
+    except Exception as exc:  # a broken bus must never break doctor
+        how, missing = "none", f"{type(exc).__name__}: {exc}"
+    return {"how": how, "words": _HOTKEYS.get(how, how), "missing": missing}
 
 
 def _accessibility() -> list[dict[str, Any]]:
@@ -207,6 +224,9 @@ def format_report(r: dict[str, Any]) -> str:
         lines.append(f"  {name}: {'available' if p['available'] else 'unavailable'} ({p['note']})")
     lines.append("runtime: " + ", ".join(f"{k} {v}" for k, v in r["runtime"].items() if v))
     lines.append(f"run database: {r['data_folder']}")
+    keys = r.get("hotkeys")
+    if keys:
+        lines.append(f"app hotkeys: {keys['words']}" + (f" ({keys['missing']})" if keys["missing"] else ""))
     lines.append("accessibility tree (fused with the pixels where apps publish it; pixels only without):")
     for c in r.get("accessibility", []):
         lines.append(f"  {'ok' if c['ok'] else 'missing'}: {c['what']}" + (f" ({c['fix']})" if c["fix"] and not c["ok"]

@@ -118,10 +118,11 @@ class DesktopSession:
 
 
 @contextmanager
-def running_portal(sway: HeadlessSway, log: Path, decline: bool = False) -> Iterator[Path]:
+def running_portal(sway: HeadlessSway, log: Path, decline: bool = False, shortcuts: bool = True) -> Iterator[Path]:
     """A private session bus, PipeWire and WirePlumber, and the FAKE desktop portal (tests/portal_fake.py)
-    over `sway`; while it runs this process's DBUS_SESSION_BUS_ADDRESS is that bus and the agent is told to
-    use the portal backend. Yields the folder the restore token is kept in (the data folder to use)."""
+    over `sway` (with GlobalShortcuts unless `shortcuts` is False, as xdg-desktop-portal-wlr); while it runs
+    this process's DBUS_SESSION_BUS_ADDRESS is that bus and the agent is told to use the portal backend.
+    Yields the folder the restore token is kept in (the data folder to use)."""
     missing = [tool for tool in ("pipewire", "wireplumber", "pw-dump", "gst-launch-1.0", "dbus-daemon")
                if shutil.which(tool) is None]
     if missing:
@@ -143,7 +144,8 @@ def running_portal(sway: HeadlessSway, log: Path, decline: bool = False) -> Iter
             _await_path(runtime / "pipewire-0")
             procs.append(subprocess.Popen(["wireplumber"], env=env, stdout=out, stderr=out, start_new_session=True))
             procs.append(subprocess.Popen([sys.executable, "-m", "tests.portal_fake", str(log),
-                                           *(["--decline"] if decline else [])],
+                                           *(["--decline"] if decline else []),
+                                           *([] if shortcuts else ["--no-shortcuts"])],
                                           env=env, stdout=out, stderr=out, start_new_session=True,
                                           cwd=Path(__file__).resolve().parents[1]))
         deadline = time.monotonic() + 20

@@ -25,8 +25,9 @@ from PySide6.QtWidgets import (
 
 from desktop_agent.agent import AgentEvent, EventKind, RunOutcome, StepProposal
 from desktop_agent.agent.events import STEP_EVENTS
-from desktop_agent.app.hotkeys import HotkeyError, X11Hotkeys
+from desktop_agent.app.hotkeys import HotkeyError, Hotkeys, session_hotkeys
 from desktop_agent.app.notifications import Notifier, approval_note, in_view, run_note
+from desktop_agent.app.portal_shortcuts import PortalShortcuts
 from desktop_agent.app.qt_approval import ApprovalPanel, QtApprover, TargetOverlay
 from desktop_agent.app.qt_command_bar import CommandBar
 from desktop_agent.app.qt_first_run import FirstRunWindow
@@ -96,6 +97,8 @@ class AppController(QObject):
     """Runs the app: its windows, tray, hotkeys and settings around one `AgentRunner`."""
 
     run_finished = Signal(object)  # RunOutcome or an error message
+    # The desktop portal's answer about the shortcuts, from its thread: (error, keys bound in words).
+    _portal_keys = Signal(str, str)
 
     def __init__(self, settings: AppSettings | None = None, settings_path: str | None = None,
                  screen: Screen | None = None, driver: InputDriver | None = None, use_tray: bool | None = None,
@@ -133,8 +136,9 @@ class AppController(QObject):
         self.first_run: FirstRunWindow | None = None
         self.approver.asked.connect(self._notify_waiting)
         self.approver.question.connect(self._notify_waiting)
-        self.hotkeys: X11Hotkeys | None = None
+        self.hotkeys: Hotkeys | None = None
         self.hotkey_error = ""
+        self._portal_keys.connect(self._portal_keys_answered)
         if hotkeys:
             self.register_hotkeys()
         # The app's own windows are blanked in the agent's captures and never targets.
@@ -210,21 +214,55 @@ class AppController(QObject):
 
     # -- hotkeys ---------------------------------------------------------------------------------------
     def register_hotkeys(self) -> None:
-        """Grab the summon and stop hotkeys from the settings (again); a failure is shown, not raised."""
+        """Set up the summon and stop hotkeys from the settings (again): X11 grabs in an X11 session, the desktop
+        portal's GlobalShortcuts on Wayland (the desktop may ask the person to confirm them). A failure is shown,
+        not raised; where there are none, the desktop's own bindings can run `desktop-agent app --summon`."""
         if self.hotkeys is not None:
             self.hotkeys.stop()
             self.hotkeys = None
         try:
-            keys = X11Hotkeys()
+            keys = session_hotkeys()
             # Callbacks come from the hotkey thread: go through queued signals to the GUI thread.
-            keys.register(self.settings.summon_hotkey, lambda: QTimer.singleShot(0, self, self.command_bar.summon))
-            keys.register(self.settings.stop_hotkey, self._stop_from_hotkey)
+            keys.register(self.settings.summon_hotkey, lambda: QTimer.singleShot(0, self, self.command_bar.summon),
+                          "summon", "Open the desktop-agent command bar")
+            keys.register(self.settings.stop_hotkey, self._stop_from_hotkey, "stop-run",
+                          "Stop the desktop-agent run in progress")
+            if isinstance(keys, PortalShortcuts):
+                keys.on_error = lambda why: self._portal_keys.emit(why, "")
+                keys.on_bound = lambda bound: self._portal_keys.emit("", ", ".join(v for v in bound.values() if v))
             keys.start()
             self.hotkeys = keys
             self.hotkey_error = ""
         except HotkeyError as exc:
             self.hotkey_error = str(exc)
             self._status(f"hotkeys unavailable: {exc}")
+
+    def _portal_keys_answered(self, error: str, keys: str) -> None:
+        """The desktop portal bound the shortcuts (or did not): said in the status line."""
+        if self._shut_down:
+            return
+        if error:
+            self.hotkey_error = error
+            self._status(f"hotkeys unavailable: {error}")
+        else:
+            self._status(f"hotkeys set by the desktop: {keys or 'as the desktop chose'}")
+
+    def remote_command(self, command: str) -> str:
+        """A command from a second invocation (`desktop-agent app --summon`, `--stop-run`, a second plain
+        `desktop-agent app`), which a desktop's own key binding can run; its answer in one line."""
+        if self._shut_down:
+            return "error: the app is closing"
+        if command == "summon":
+            self.command_bar.summon()
+            return "ok: the command bar is shown"
+        if command == "stop-run":
+            if not self.runner.running:
+                return "ok: no run in progress"
+            self.stop()
+            return "ok: stopping the run in progress"
+        if command == "ping":
+            return "ok"
+        return f"error: unknown command {command[:40]!r}"
 
     def _stop_from_hotkey(self) -> None:
         # Abort at once from the hotkey thread (the agent checks the flag), then tidy up in the GUI.
@@ -404,10 +442,13 @@ class AppController(QObject):
             self.timeline.shown_run = None
             self.timeline.refresh_runs()
             self.runner.store_home = home
+        keys_changed = ((settings.summon_hotkey, settings.stop_hotkey)
+                        != (self.settings.summon_hotkey, self.settings.stop_hotkey))
         self.settings = settings
         save_settings(settings, self.settings_path)
         self.command_bar.set_planner(settings.planner_options().describe())
-        if self.hotkeys is not None or self.hotkey_error:
+        # Bound again only when they changed: through the portal, binding may ask the person again.
+        if keys_changed and (self.hotkeys is not None or self.hotkey_error):
             self.register_hotkeys()
 
     def quit(self) -> None:

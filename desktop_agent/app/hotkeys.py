@@ -1,17 +1,22 @@
 """Global hotkeys on X11: the key combination is grabbed on the root window (XGrabKey), so only our
 combinations reach us, whatever window has focus. No Qt here; callbacks run on the hotkey thread.
 
+On Wayland an app cannot grab keys: `session_hotkeys` picks the desktop portal's GlobalShortcuts there
+(`portal_shortcuts.py`, GNOME 46+, KDE Plasma 5.27+), and where the portal has none (wlroots compositors) says
+so: the desktop's own key bindings then run `desktop-agent app --summon` and `--stop-run` (`instance.py`).
+
 (pynput would also do this, but its Linux install pulls evdev, which compiles against kernel headers,
 and it listens to every key through XRecord instead of grabbing only ours.)
 """
 
 from __future__ import annotations
 
+import os
 import select
 import sys
 import threading
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
 
 _MODIFIERS = {"ctrl": "ControlMask", "control": "ControlMask", "alt": "Mod1Mask", "shift": "ShiftMask",
               "super": "Mod4Mask", "win": "Mod4Mask", "meta": "Mod4Mask"}
@@ -23,6 +28,50 @@ class HotkeyError(Exception):
     """A hotkey cannot be parsed or grabbed (no X display, unknown key, taken by another program)."""
 
     pass
+
+
+class Hotkeys(Protocol):
+    """What the app needs of a hotkey backend (X11Hotkeys, PortalShortcuts)."""
+
+    def register(self, spec: str, callback: Callable[[], None], name: str = "", description: str = "") -> None:
+        """Ask for `spec` as the shortcut `name`; `callback` runs (on a background thread) when it is pressed."""
+
+    def start(self) -> None:
+        """Start listening on a background thread."""
+
+    def stop(self) -> None:
+        """Stop listening and release the keys."""
+
+
+def wayland_session(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether this is a Wayland session (even for an app that runs under XWayland, whose X11 key grabs would
+    only see keys while an X11 window has the focus)."""
+    env = os.environ if environ is None else environ
+    if env.get("XDG_SESSION_TYPE") == "x11":
+        return False
+    return bool(env.get("WAYLAND_DISPLAY")) or env.get("XDG_SESSION_TYPE") == "wayland"
+
+
+def session_hotkeys(environ: Mapping[str, str] | None = None) -> Hotkeys:
+    """The session's hotkeys: X11 grabs in an X11 session, the desktop portal's GlobalShortcuts on Wayland;
+    HotkeyError, with what to do instead, where neither is possible."""
+    if sys.platform.startswith("linux") and wayland_session(environ):
+        from desktop_agent.app.portal_shortcuts import PortalShortcuts
+
+        return PortalShortcuts(environ)
+    return X11Hotkeys()
+
+
+def hotkey_support(environ: Mapping[str, str] | None = None) -> tuple[str, str]:
+    """(how global hotkeys work in this session, what is missing), without binding anything (for doctor)."""
+    if not sys.platform.startswith("linux"):
+        return "none", "global hotkeys are implemented for X11 and the Wayland desktop portal only"
+    if not wayland_session(environ):
+        return "x11", ""
+    from desktop_agent.app.portal_shortcuts import BIND_COMMANDS, portal_shortcuts_offered
+
+    offered, why = portal_shortcuts_offered(environ)
+    return ("portal", "") if offered else ("none", f"{why}: {BIND_COMMANDS}")
 
 
 def parse_hotkey(spec: str) -> tuple[list[str], str]:
@@ -61,8 +110,9 @@ class X11Hotkeys:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def register(self, spec: str, callback: Callable[[], None]) -> None:
-        """Grab `spec` (e.g. "ctrl+alt+space") and call `callback` when it is pressed."""
+    def register(self, spec: str, callback: Callable[[], None], name: str = "", description: str = "") -> None:
+        """Grab `spec` (e.g. "ctrl+alt+space") and call `callback` when it is pressed (`name` and
+        `description` are for the portal's shortcuts; X11 needs neither)."""
         from Xlib import XK, X
         from Xlib import error as xerror
 

@@ -23,7 +23,7 @@ import contextlib
 import os
 import secrets
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -133,6 +133,38 @@ def _write_token(path: Path, token: str) -> None:
     os.replace(tmp, path)
 
 
+def request(conn: Any, interface: str, method: str, signature: str, args: Any, declined: str,
+            timeout: float = RESPONSE_TIMEOUT, error: Callable[[str], Exception] = NoDisplayError) -> dict[str, Any]:
+    """Call a portal method that answers through a Request object and wait for its Response (the caller holds
+    the connection alone meanwhile). `args` makes the call's arguments from its options (with the handle
+    token); raises `error` with `declined` when the person says no, or with what went wrong."""
+    from jeepney import DBusAddress, MatchRule, new_method_call
+    from jeepney.bus_messages import message_bus
+
+    handle_token = _token()
+    sender = conn.unique_name[1:].replace(".", "_")
+    path = f"{OBJECT_PATH}/request/{sender}/{handle_token}"
+    rule = MatchRule(type="signal", interface=REQUEST, member="Response", path=path)
+    address = DBusAddress(OBJECT_PATH, bus_name=BUS_NAME, interface=interface)
+    conn.send_and_get_reply(message_bus.AddMatch(rule), timeout=CALL_TIMEOUT)
+    with conn.filter(rule) as queue:
+        reply = conn.send_and_get_reply(
+            new_method_call(address, method, signature, args({"handle_token": ("s", handle_token)})),
+            timeout=CALL_TIMEOUT)
+        if reply.header.message_type.name == "error":
+            raise error(f"the desktop's portal refused {method}: {_error_text(reply)}")
+        try:
+            answer = conn.recv_until_filtered(queue, timeout=timeout)
+        except TimeoutError:
+            raise error(f"the desktop's portal gave no answer to {method} within {timeout:g} s") from None
+    code, results = answer.body
+    if code == 1:
+        raise error(declined)
+    if code != 0:
+        raise error(f"the desktop's portal could not {method} (response {code})")
+    return dict(results)
+
+
 class PortalSession:
     """One remote-desktop session with the screen cast of every monitor; `notify` sends input into it.
     Safe for one caller at a time per method; the connection's replies are matched under a lock."""
@@ -140,7 +172,6 @@ class PortalSession:
     def __init__(self, environ: Mapping[str, str] | None = None, token_file: Path | None = None) -> None:
         self._conn = _connect(environ)
         self._lock = threading.Lock()
-        self._sender = self._conn.unique_name[1:].replace(".", "_")
         self._token_file = token_file or token_path()
         self.handle = ""
         self.streams: list[PortalStream] = []
@@ -176,32 +207,9 @@ class PortalSession:
 
     def _request(self, interface: str, method: str, signature: str, args: Any) -> dict[str, Any]:
         """Call a portal method that answers through a Request object, and wait for its Response."""
-        from jeepney import DBusAddress, MatchRule, new_method_call
-        from jeepney.bus_messages import message_bus
-
-        handle_token = _token()
-        path = f"{OBJECT_PATH}/request/{self._sender}/{handle_token}"
-        rule = MatchRule(type="signal", interface=REQUEST, member="Response", path=path)
-        address = DBusAddress(OBJECT_PATH, bus_name=BUS_NAME, interface=interface)
         with self._lock:
-            self._conn.send_and_get_reply(message_bus.AddMatch(rule), timeout=CALL_TIMEOUT)
-            with self._conn.filter(rule) as queue:
-                reply = self._conn.send_and_get_reply(
-                    new_method_call(address, method, signature, args({"handle_token": ("s", handle_token)})),
-                    timeout=CALL_TIMEOUT)
-                if reply.header.message_type.name == "error":
-                    raise NoDisplayError(f"the desktop's portal refused {method}: {_error_text(reply)}")
-                try:
-                    answer = self._conn.recv_until_filtered(queue, timeout=RESPONSE_TIMEOUT)
-                except TimeoutError:
-                    raise NoDisplayError(f"the desktop's portal gave no answer to {method} within "
-                                         f"{RESPONSE_TIMEOUT:g} s") from None
-        code, results = answer.body
-        if code == 1:
-            raise NoDisplayError("the person declined to share the screen and allow control; nothing was sent")
-        if code != 0:
-            raise NoDisplayError(f"the desktop's portal could not {method} (response {code})")
-        return dict(results)
+            return request(self._conn, interface, method, signature, args,
+                           "the person declined to share the screen and allow control; nothing was sent")
 
     def pipewire_fd(self) -> int:
         """A new connection to PipeWire that sees this session's streams (one per reader: a connection
