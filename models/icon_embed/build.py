@@ -488,8 +488,10 @@ def main() -> int:
         train_and_export(load(Path(args[1])))
     else:
         cache = HERE / "data" / "icon_pairs.npz"
-        data = load(cache) if cache.exists() and os.environ.get("ICON_EMBED_RENDER") != "1" else render_all(harvest)
-        if not cache.exists():
+        if cache.exists() and os.environ.get("ICON_EMBED_RENDER") != "1":
+            data = load(cache)
+        else:  # rendered anew (ICON_EMBED_RENDER=1 after a new harvest) and kept for the next run
+            data = render_all(harvest)
             save(data, cache)
         train_and_export(data)
     return 0

@@ -1,6 +1,6 @@
 """Fit when an icon match is worth a click, on real screens of the harvest's training apps.
 
-    .venv/bin/python models/icon_embed/calibrate.py build/harvest-train [more harvest folders]
+    .venv/bin/python models/icon_embed/calibrate.py [--per-app N] build/harvest-train [more harvest folders]
 
 For every harvested screen (models/harvest/harvest_desktop.py) the app's own parser reads the screenshot
 (OCR, detector, icon vectors: what `locate` sees), and every named icon-only control of that screen (from
@@ -39,13 +39,22 @@ MAX_WRONG = 0.02
 MAX_ABSENT = 0.03
 
 
-def questions(folders: list[Path], seed: int = 3) -> list[tuple[Path, str, Rect | None]]:
-    """(screenshot, name, target box or None when absent) for the harvested screens."""
+def questions(folders: list[Path], seed: int = 3, per_app: int = 0) -> list[tuple[Path, str, Rect | None]]:
+    """(screenshot, name, target box or None when absent) for the harvested screens; with `per_app`, at most
+    that many screens of each app (those showing a named icon-only control, drawn at random)."""
     by_image: dict[Path, list[dict[str, object]]] = defaultdict(list)
     for folder in folders:
         for line in (folder / "samples.jsonl").read_text(encoding="utf-8").splitlines():
             s = json.loads(line)
             by_image[folder / s["image"]].append(s)
+    if per_app:
+        pick = random.Random(seed)
+        by_app: dict[str, list[Path]] = defaultdict(list)
+        for image, items in sorted(by_image.items()):
+            if any(_kind(i) == "icon" for i in items):
+                by_app[str(items[0]["app"])].append(image)
+        keep = {im for ims in by_app.values() for im in pick.sample(ims, min(per_app, len(ims)))}
+        by_image = defaultdict(list, {k: v for k, v in by_image.items() if k in keep})
     icon_names: dict[str, set[str]] = defaultdict(set)
     out: list[tuple[Path, str, Rect | None]] = []
     for image, items in sorted(by_image.items()):
@@ -117,8 +126,12 @@ def summary(rows: list[tuple[float, float, bool, bool]], cal: dict[str, float]) 
 
 
 def main(argv: list[str]) -> int:
+    """calibrate.py [--per-app N] HARVEST_FOLDER ..."""
+    per_app = 0
+    if argv[:1] == ["--per-app"]:
+        per_app, argv = int(argv[1]), argv[2:]
     folders = [Path(a) for a in argv]
-    qs = questions(folders)
+    qs = questions(folders, per_app=per_app)
     print(f"{len(qs)} questions on {len({q[0] for q in qs})} screens", flush=True)
     rows = features(qs)
     cal = fit(rows)
