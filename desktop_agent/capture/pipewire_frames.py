@@ -7,6 +7,7 @@ waits briefly for one newer than its call (the change an input just made) before
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import re
@@ -14,6 +15,7 @@ import shutil
 import subprocess
 import threading
 import time
+import weakref
 
 import numpy as np
 
@@ -62,6 +64,7 @@ class PipeWireStream:
             os.close(write_end)
             os.close(fd)
         self.node = node
+        _LIVE.add(self)
         self._pipe = os.fdopen(read_end, "rb", buffering=0)
         self._size: tuple[int, int] | None = None
         self._sized = threading.Event()
@@ -145,6 +148,17 @@ class PipeWireStream:
             with contextlib.suppress(Exception):
                 if f is not None:
                     f.close()
+
+
+# Every open stream, closed at exit if its owner did not: gst-launch runs in a session of its own (a Ctrl+C
+# meant for us must not end it first), so it would outlive this process, waiting on a cast that has ended.
+_LIVE: weakref.WeakSet[PipeWireStream] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_live_streams() -> None:
+    for stream in list(_LIVE):
+        stream.close()
 
 
 def _read_exactly(pipe: object, n: int) -> bytes | None:

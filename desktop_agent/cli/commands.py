@@ -18,15 +18,25 @@ def _screen_frame(args: argparse.Namespace) -> Any:
     from desktop_agent.capture.session import default_screen
 
     screen = default_screen(args.monitors)
-    layout = screen.layout()
-    if args.monitor is None:
-        monitor = layout.primary
-    else:
-        found = [m for m in layout.monitors if m.index == args.monitor]
-        if not found:
-            raise UsageError(f"no monitor {args.monitor}: this display has {len(layout.monitors)}")
-        monitor = found[0]
-    return screen.grab(monitor)
+    try:
+        layout = screen.layout()
+        if args.monitor is None:
+            monitor = layout.primary
+        else:
+            found = [m for m in layout.monitors if m.index == args.monitor]
+            if not found:
+                raise UsageError(f"no monitor {args.monitor}: this display has {len(layout.monitors)}")
+            monitor = found[0]
+        return screen.grab(monitor)
+    finally:
+        _close(screen)
+
+
+def _close(screen: Any) -> None:
+    """Release a screen's connections and helper processes (the portal's stream readers), where it has any."""
+    close = getattr(screen, "close", None)
+    if close is not None:
+        close()
 
 
 def _frame(args: argparse.Namespace) -> Any:
@@ -119,10 +129,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     from desktop_agent.runs.store import RunStore
 
     check_display()
-    screen: Any = default_screen(options.monitors)
-    screen.layout()  # a layout off the real screen is refused here, before a run is recorded
+    real_screen: Any = default_screen(options.monitors)
+    try:
+        real_screen.layout()  # a layout off the real screen is refused here, before a run is recorded
+    except BaseException:
+        _close(real_screen)
+        raise
     store = RunStore()
-    screen = run_screen(options, screen)  # HiDPI emulation where the environment asks for it (evaluation only)
+    screen = run_screen(options, real_screen)  # HiDPI emulation where the environment asks for it (evaluation only)
     driver = default_driver()
     run = assemble_run(options, screen=screen, parser=ScreenParser(), driver=driver, store=store,
                        on_event=print_event)
@@ -139,6 +153,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     finally:
         driver.close()
         run.close()
+        _close(real_screen)
     print_outcome(outcome)
     return int(outcome.exit_code)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,6 +32,12 @@ def portal_log(wayland_session: HeadlessSway, tmp_path_factory: pytest.TempPathF
     log = tmp_path_factory.mktemp("portal") / "portal.jsonl"
     with running_portal(wayland_session, log):
         yield log
+
+
+def _stream_readers() -> set[str]:
+    """The PIDs of the gst-launch processes reading a screen cast, on this machine."""
+    found = subprocess.run(["pgrep", "-f", "pipewiresrc fd="], capture_output=True, text=True, check=False)
+    return set(found.stdout.split())
 
 
 def _events(log: Path, kind: str) -> list[dict[str, object]]:
@@ -99,6 +106,7 @@ def test_desktop_agent_run_through_the_portal(portal_log: Path, wayland_app: Way
     """The whole chain on a desktop that only offers the portal: the CLI asks the desktop once (its restore
     token then kept in the data folder), captures the shared monitors, finds the targets by OCR and clicks and
     types through the portal; a second run is let in without asking."""
+    readers_before = _stream_readers()
     prompts = len(_events(portal_log, "prompt"))
     r = cli("run", 'click "Save"', "--approve", "auto", home=home, timeout=240)
     got = [e for e in wayland_app.events() if e["event"] != "ready"]
@@ -114,3 +122,8 @@ def test_desktop_agent_run_through_the_portal(portal_log: Path, wayland_app: Way
     assert [e["value"] for e in got if e["event"] == "text"][-1] == "Zürich ✓"
     assert len(_events(portal_log, "prompt")) == prompts + 1
     assert len(_events(portal_log, "restored")) == restored + 1
+    # A run that abstains (nothing to click) ends non-zero, and no run leaves a stream reader behind (the CLI
+    # closes its screen; a reader left by any other path is closed at exit).
+    r = cli("run", 'click "Quarterly Forecast"', "--approve", "auto", home=home, timeout=240)
+    assert r.returncode != 0, r.stdout
+    assert _stream_readers() <= readers_before, "gst-launch stream readers outlived the CLI"
