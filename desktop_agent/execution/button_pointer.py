@@ -20,9 +20,11 @@ class ButtonPointer:
     SETTLE = 0.03  # after a press or release: the client reads it before the next one
 
     def move(self, p: DesktopPoint) -> None:
+        """Put the pointer on `p` (each driver's own)."""
         raise NotImplementedError
 
     def _button(self, code: int, pressed: bool) -> None:
+        """Press or release the evdev button `code` (each driver's own)."""
         raise NotImplementedError
 
     def click(self, p: DesktopPoint, button: str = "left", count: int = 1) -> None:
