@@ -2,7 +2,7 @@
 combinations reach us, whatever window has focus. No Qt here; callbacks run on the hotkey thread.
 
 On Wayland an app cannot grab keys: `session_hotkeys` picks the desktop portal's GlobalShortcuts there
-(`portal_shortcuts.py`, GNOME 46+, KDE Plasma 5.27+), and where the portal has none (wlroots compositors) says
+(`portal_shortcuts.py`, GNOME 48+, KDE Plasma 5.27+), and where the portal has none (wlroots compositors) says
 so: the desktop's own key bindings then run `desktop-agent app --summon` and `--stop-run` (`instance.py`).
 
 (pynput would also do this, but its Linux install pulls evdev, which compiles against kernel headers,
@@ -46,10 +46,9 @@ class Hotkeys(Protocol):
 def wayland_session(environ: Mapping[str, str] | None = None) -> bool:
     """Whether this is a Wayland session (even for an app that runs under XWayland, whose X11 key grabs would
     only see keys while an X11 window has the focus)."""
-    env = os.environ if environ is None else environ
-    if env.get("XDG_SESSION_TYPE") == "x11":
-        return False
-    return bool(env.get("WAYLAND_DISPLAY")) or env.get("XDG_SESSION_TYPE") == "wayland"
+    from desktop_agent.capture.session import session_kind
+
+    return session_kind(os.environ if environ is None else environ)[0] == "wayland"
 
 
 def session_hotkeys(environ: Mapping[str, str] | None = None) -> Hotkeys:

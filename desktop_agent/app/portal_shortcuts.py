@@ -1,4 +1,4 @@
-"""Global shortcuts on Wayland through the desktop portal's GlobalShortcuts interface (GNOME 46+, KDE Plasma
+"""Global shortcuts on Wayland through the desktop portal's GlobalShortcuts interface (GNOME 48+, KDE Plasma
 5.27+/6): the app asks the desktop to bind its combinations, the desktop asks the person to confirm (and may
 let them pick other keys), and tells the app over D-Bus when one is pressed (the Activated signal). No Qt
 here; callbacks run on this module's thread, as X11Hotkeys' do on theirs.
@@ -13,21 +13,19 @@ BindShortcuts with each shortcut's description and preferred trigger in the XDG 
 
 from __future__ import annotations
 
-import contextlib
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from desktop_agent.app.hotkeys import HotkeyError, parse_hotkey
 from desktop_agent.capture.portal import (
-    BUS_NAME,
     CALL_TIMEOUT,
     OBJECT_PATH,
     RESPONSE_TIMEOUT,
-    SESSION,
     _connect,
     _property,
     _token,
+    close_session,
     request,
 )
 from desktop_agent.errors import AgentError
@@ -148,17 +146,10 @@ class PortalShortcuts:
 
     def stop(self) -> None:
         """Stop listening, end the portal session (the desktop releases the shortcuts) and close the connection."""
-        from jeepney import DBusAddress, new_method_call
-
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=2)
         if self._conn is None:
             return
-        if self.handle:
-            with contextlib.suppress(Exception):
-                self._conn.send_and_get_reply(new_method_call(
-                    DBusAddress(self.handle, bus_name=BUS_NAME, interface=SESSION), "Close"), timeout=CALL_TIMEOUT)
-            self.handle = ""
-        with contextlib.suppress(Exception):
-            self._conn.close()
+        close_session(self._conn, self.handle)
+        self.handle = ""

@@ -240,15 +240,20 @@ class PortalSession:
 
     def close(self) -> None:
         """End the session (the desktop stops sharing and takes back control) and close the connection."""
-        from jeepney import DBusAddress, new_method_call
+        close_session(self._conn, self.handle)
+        self.handle = ""
 
-        if self.handle:
-            with contextlib.suppress(Exception):
-                self._conn.send_and_get_reply(new_method_call(
-                    DBusAddress(self.handle, bus_name=BUS_NAME, interface=SESSION), "Close"), timeout=CALL_TIMEOUT)
-            self.handle = ""
+
+def close_session(conn: Any, handle: str) -> None:
+    """Close the portal session `handle` (when there is one) and then the connection, whatever answers."""
+    from jeepney import DBusAddress, new_method_call
+
+    if handle:
         with contextlib.suppress(Exception):
-            self._conn.close()
+            conn.send_and_get_reply(new_method_call(
+                DBusAddress(handle, bus_name=BUS_NAME, interface=SESSION), "Close"), timeout=CALL_TIMEOUT)
+    with contextlib.suppress(Exception):
+        conn.close()
 
 
 def _token() -> str:

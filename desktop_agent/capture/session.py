@@ -77,7 +77,7 @@ def detect_session(environ: Mapping[str, str] | None = None) -> Session:
     if not sys.platform.startswith("linux"):
         return Session("native", "native", f"{sys.platform}: the platform's own capture and input")
     forced = (read_environment(env).backend or "").strip().lower()
-    kind, x11 = _session_kind(env)
+    kind, x11 = session_kind(env)
     if forced and forced not in BACKENDS:
         raise NoDisplayError(f"{BACKEND_ENV}={forced!r}: give one of {', '.join(BACKENDS)}")
     if forced == "x11" or (not forced and kind == "x11"):
@@ -94,7 +94,7 @@ def detect_session(environ: Mapping[str, str] | None = None) -> Session:
     return _without_wlroots(env, kind, forced, x11, missing, names)
 
 
-def _session_kind(env: Mapping[str, str]) -> tuple[str, bool]:
+def session_kind(env: Mapping[str, str]) -> tuple[str, bool]:
     """The session's kind (wayland, x11 or none) and whether it has an X display (DISPLAY, XWayland too)."""
     wayland = bool(env.get("WAYLAND_DISPLAY")) or env.get("XDG_SESSION_TYPE") == "wayland"
     x11 = bool(env.get("DISPLAY"))

@@ -128,8 +128,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from desktop_agent.perception.parser import ScreenParser
     from desktop_agent.runs.store import RunStore
 
-    check_display()
-    real_screen: Any = default_screen(options.monitors)
+    session = check_display()  # the session is read once: on a portal desktop that asks D-Bus and GStreamer
+    real_screen: Any = default_screen(options.monitors, session=session)
     try:
         real_screen.layout()  # a layout off the real screen is refused here, before a run is recorded
     except BaseException:
@@ -137,7 +137,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise
     store = RunStore()
     screen = run_screen(options, real_screen)  # HiDPI emulation where the environment asks for it (evaluation only)
-    driver = default_driver()
+    driver = default_driver(session)
     run = assemble_run(options, screen=screen, parser=ScreenParser(), driver=driver, store=store,
                        on_event=print_event)
 
