@@ -12,6 +12,27 @@ rm -rf dist/desktop-agent
 # its messages come before the next step's, and its exit status still counts.
 .venv/bin/pyinstaller --noconfirm --log-level WARN --distpath dist --workpath build/pyinstaller \
   packaging/desktop-agent.spec 2>&1 | { grep -v -e 'WARNING: Library' -e 'WARNING: Ignoring' >&2 || true; }
+# Smaller, same code: Python's own library and extension modules (built on this machine) and the minimal
+# OpenCV built by setup.sh carry their symbols; PyPI's manylinux libraries are left as they are (stripping
+# breaks their ELF alignment). And a library PyInstaller copied under each of its names (libllama.so,
+# .so.0, .so.0.5.0) is kept once, its other names linked to it.
+internal=dist/desktop-agent/_internal
+for f in "$internal"/libpython3*.so* "$internal"/python3*/lib-dynload/*.so "$internal"/cv2/cv2*.so; do
+  if [ -f "$f" ] && [ ! -L "$f" ]; then strip --strip-unneeded "$f"; fi
+done
+.venv/bin/python - "$internal" <<'PY'
+import filecmp, os, sys
+from pathlib import Path
+
+for folder in {p.parent for p in Path(sys.argv[1]).rglob("*.so*")}:
+    libs = sorted((p for p in folder.glob("*.so*") if p.is_file() and not p.is_symlink()), key=lambda p: len(p.name))
+    for i, short in enumerate(libs):  # the shortest name of a set stays; the longer ones point to it
+        for long in libs[i + 1:]:
+            if (long.exists() and not long.is_symlink() and long.name.startswith(short.name + ".")
+                    and filecmp.cmp(short, long, shallow=False)):
+                long.unlink()
+                os.symlink(short.name, long)
+PY
 dist/desktop-agent/desktop-agent --version
 
 echo "bundle: portable tar.gz"

@@ -131,6 +131,29 @@ if [[ " ${extras[*]} " == *" llama "* ]]; then
   find_links=(--find-links "$wheels")
 fi
 
+# The bundle's OpenCV: the PyPI wheel carries every module, FFmpeg and its own OpenBLAS (over 150 MB);
+# the app uses core, imgproc and imgcodecs (PNG, JPEG). Build that much once from the sdist (about
+# 10 minutes on 2 cores; features2d too, which the wheel's typing stubs name) and keep the wheel beside
+# llama-cpp-python's; the bundle's .venv gets it instead.
+opencv_wheel=""
+if [[ " ${extras[*]} " == *" bundle "* ]]; then
+  opencv_version=4.12.0.88
+  wheels="${XDG_CACHE_HOME:-$HOME/.cache}/desktop-agent/wheels/opencv-python-headless-$opencv_version-$(uname -m)-minimal"
+  if ! ls "$wheels"/opencv_python_headless-"$opencv_version"-*.whl >/dev/null 2>&1; then
+    echo "setup: building a minimal OpenCV $opencv_version once (about 10 minutes on 2 cores) into $wheels"
+    quietly "upgrading pip" .venv/bin/python -m pip install -q --upgrade pip
+    mkdir -p "$wheels"
+    off="FFMPEG GSTREAMER V4L LAPACK EIGEN IPP ITT OPENCL VA VA_INTEL PROTOBUF TIFF WEBP OPENJPEG JASPER OPENEXR AVIF
+      IMGCODEC_HDR IMGCODEC_SUNRASTER IMGCODEC_PXM IMGCODEC_PFM"
+    cmake_args="-DBUILD_LIST=core,imgproc,imgcodecs,features2d,python3 -DBUILD_PNG=ON -DBUILD_JPEG=ON -DBUILD_ZLIB=ON
+      -DBUILD_TESTS=OFF -DBUILD_PERF_TESTS=OFF -DBUILD_EXAMPLES=OFF -DBUILD_JAVA=OFF $(printf -- '-DWITH_%s=OFF ' $off)"
+    ENABLE_HEADLESS=1 CMAKE_BUILD_PARALLEL_LEVEL="$(nproc)" CMAKE_ARGS="$(echo $cmake_args)" \
+      quietly "building OpenCV" .venv/bin/python -m pip wheel -q --no-deps --no-cache-dir \
+      --no-binary opencv-python-headless "opencv-python-headless==$opencv_version" -w "$wheels"
+  fi
+  opencv_wheel=$(ls "$wheels"/opencv_python_headless-"$opencv_version"-*.whl | head -n 1)
+fi
+
 if [ -n "$needed" ]; then
   spec="."
   if [ ${#extras[@]} -gt 0 ]; then spec=".[$(IFS=,; echo "${extras[*]}")]"; fi
@@ -140,4 +163,17 @@ if [ -n "$needed" ]; then
   # Every extra installed so far stays installed: record them all.
   echo "$installed ${extras[*]}" | tr ' ' '\n' | awk 'NF && !seen[$0]++' | sort | paste -sd' ' - > "$stamp"
   echo "setup: done"
+fi
+# The minimal OpenCV in place of whatever OpenCV wheels pip chose (rapidocr asks for opencv-python; both
+# wheels write the same cv2 package, so all of them go first).
+if [ -n "$opencv_wheel" ]; then
+  others=$(.venv/bin/python -m pip list --format=freeze 2>/dev/null | grep -io '^opencv[a-z_-]*' || true)
+fi
+if [ -n "$opencv_wheel" ] && { [ "$others" != opencv-python-headless ] && [ "$others" != opencv_python_headless ] \
+    || [ "$(cat .venv/.opencv-minimal 2>/dev/null)" != "$opencv_wheel" ]; }; then
+  echo "setup: the minimal OpenCV into .venv"
+  # shellcheck disable=SC2086
+  [ -z "$others" ] || quietly "removing OpenCV wheels" .venv/bin/python -m pip uninstall -q -y $others
+  quietly "installing the minimal OpenCV" .venv/bin/python -m pip install -q --no-deps "$opencv_wheel"
+  echo "$opencv_wheel" > .venv/.opencv-minimal
 fi

@@ -31,7 +31,7 @@ def quiet_opencv() -> None:
     """OpenCV's own log lines ("[ WARN:0@...] ...") never reach the user's terminal: failures surface as
     our one-line errors instead."""
     with contextlib.suppress(AttributeError):  # an OpenCV build without the logging module
-        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)  # type: ignore[attr-defined,unused-ignore]
 
 
 quiet_opencv()

@@ -28,6 +28,7 @@ import numpy as np
 
 from desktop_agent.config import ENV_NAMES, read_environment
 from desktop_agent.perception.icons import preprocess_icon
+from desktop_agent.perception.onnx_session import cpu_session
 
 MODEL_DIR = Path(__file__).resolve().parents[2] / "models" / "icon_embed"
 MODEL_ENV = ENV_NAMES["icon_embed_dir"]
@@ -116,13 +117,8 @@ class IconMeaning:
     crop); `embed_text(name)` -> unit vector or None; `describe(vec)` -> the nearest known icon name."""
 
     def __init__(self, path: Path | None = None) -> None:
-        import onnxruntime as ort
-
         d = path or model_dir()
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = max(1, min(2, os.cpu_count() or 1))
-        self._session: Any = ort.InferenceSession(str(d / "icon_encoder.onnx"), opts,
-                                                  providers=["CPUExecutionProvider"])
+        self._session: Any = cpu_session(d / "icon_encoder.onnx", min(2, os.cpu_count() or 1))
         with np.load(d / "icon_text.npz", allow_pickle=False) as z:
             self.text = TextEncoder(z)
             self.names: list[str] = z["names"].tolist()

@@ -20,6 +20,7 @@ from desktop_agent.config import read_environment
 from desktop_agent.geometry import Rect
 from desktop_agent.perception.detector import ElementDetector, OpenCvDetector, Proposal
 from desktop_agent.perception.elements import ElementKind
+from desktop_agent.perception.onnx_session import cpu_session
 
 STRIDE = 4
 # The model's classes, in its output order, and the element kinds they become.
@@ -41,15 +42,10 @@ class LearnedDetector:
     """Proposals from the trained detector: every class above `threshold`, boxes snapped to pixels."""
 
     def __init__(self, model_path: Path | None = None, threshold: float = 0.3, threads: int | None = None) -> None:
-        import onnxruntime as ort
-
         path = model_path or default_detector_path()
         if not path.exists():
             raise FileNotFoundError(f"UI-element detector model not found: {path}")
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads or min(4, os.cpu_count() or 1)
-        opts.inter_op_num_threads = 1
-        self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        self.session = cpu_session(path, threads or min(4, os.cpu_count() or 1))
         self.threshold = threshold
         self._lock = threading.Lock()
 

@@ -28,6 +28,7 @@ from desktop_agent.perception.regions import MosaicSlot, mosaic_width, pack_mosa
 
 MIN_TEXT_SCORE = 0.5
 TALL_BLOCK = 160
+REC_BATCH_WIDTH = 2560  # pixels of 48 px high crops per recognizer call (rapidocr's own cap is 6 crops)
 
 
 class OcrEngine(Protocol):
@@ -73,7 +74,10 @@ class RapidOcrEngine:
         ph, pw = (h + 31) // 32 * 32, (w + 31) // 32 * 32
         if (ph, pw) != (h, w):
             image = cv2.copyMakeBorder(image, 0, ph - h, 0, pw - w, cv2.BORDER_REPLICATE)
-        x = cv2.dnn.blobFromImage(image, scalefactor=2 / 255.0, mean=(127.5, 127.5, 127.5), swapRB=False)
+        # The detector's input: channels first, (pixel - 127.5) * 2/255 (what cv2.dnn.blobFromImage computes;
+        # the bundle's OpenCV has no dnn module).
+        x = ((image.astype(np.float32) - 127.5) * np.float32(2 / 255.0)).transpose(2, 0, 1)[None]
+        x = np.ascontiguousarray(x)
         preds = self._det.session(x)
         quads, _scores = self._det.postprocess_op(preds, (ph, pw))
         out = []
@@ -135,12 +139,17 @@ class RapidOcrEngine:
         for n, crop in enumerate(todo_crops):
             todo_crops[n] = _canonical_line(erase_mnemonic_underlines(crop))
             by_width.setdefault(todo_crops[n].shape[1], []).append(n)
-        for group in by_width.values():
-            out = self._rec(TextRecInput(img=[todo_crops[n] for n in group]))
-            with self._lock:
-                for n, text, score in zip(group, out.txts, out.scores, strict=True):
-                    results[todo_idx[n]] = (str(text), float(score))
-                    self._cache[todo_keys[n]] = (str(text), float(score))
+        # A batch's output is a distribution over about 18,000 characters for each 8 px of its width, so
+        # batches are bounded by their total width: memory stays bounded however long the lines are.
+        for width, group in by_width.items():
+            per_batch = max(1, REC_BATCH_WIDTH // width)
+            for start in range(0, len(group), per_batch):
+                chunk = group[start:start + per_batch]
+                out = self._rec(TextRecInput(img=[todo_crops[n] for n in chunk]))
+                with self._lock:
+                    for n, text, score in zip(chunk, out.txts, out.scores, strict=True):
+                        results[todo_idx[n]] = (str(text), float(score))
+                        self._cache[todo_keys[n]] = (str(text), float(score))
         with self._lock:
             while len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)

@@ -14,6 +14,7 @@ import numpy as np
 from desktop_agent.geometry import Rect
 from desktop_agent.perception.detector import ElementDetector, Proposal
 from desktop_agent.perception.elements import Element, ElementKind, ParseResult, TextLine
+from desktop_agent.perception.heap import release_freed_memory
 from desktop_agent.perception.icon_meaning import IconMeaning, shared_meaning
 from desktop_agent.perception.icons import icon_crop
 from desktop_agent.perception.learned_detector import default_detector
@@ -73,6 +74,7 @@ class ScreenParser:
         when the function gives None, the result is the vision parse alone, exactly."""
         with self._lock:
             result = self._parse(image, incremental)
+            release_freed_memory()  # what the parse freed goes back to the system, not kept for the next
         if tree is None:
             return result
         t0 = time.perf_counter()
@@ -141,6 +143,7 @@ class ScreenParser:
         blocks = content_blocks(gray)
         timings["regions"] = (time.perf_counter() - t0) * 1000
         lines = read_lines(self.ocr, image, blocks, timings) if blocks else []
+        release_freed_memory()  # the detector's buffers, the largest of a parse, start from a trimmed heap
         t1 = time.perf_counter()
         proposals = self.detector.propose(image, gray)
         timings["detect"] = (time.perf_counter() - t1) * 1000

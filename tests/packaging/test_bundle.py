@@ -110,6 +110,21 @@ def test_the_bundled_app_starts_to_its_window(artifacts: dict[str, Path], xvfb: 
         stop_process(proc)
 
 
+def test_every_bundled_library_finds_the_libraries_it_links_to(artifacts: dict[str, Path]) -> None:
+    """The bundle leaves out parts of Qt and the libraries only those needed: nothing kept may need them."""
+    bundle = artifacts["binary"].parent
+    internal = bundle / "_internal"
+    elves = [artifacts["binary"], *(f for f in internal.rglob("*.so*") if f.is_file() and not f.is_symlink())]
+    missing = {}
+    for f in elves:
+        r = subprocess.run(["ldd", str(f)], env={"LD_LIBRARY_PATH": str(internal), "PATH": "/usr/bin:/bin"},
+                           capture_output=True, text=True)
+        lost = [ln.split()[0] for ln in r.stdout.splitlines() if "not found" in ln]
+        if lost:
+            missing[str(f.relative_to(bundle))] = lost
+    assert len(elves) > 50 and not missing, missing
+
+
 def test_the_deb_installs_under_opt_with_a_launcher(artifacts: dict[str, Path], tmp_path: Path) -> None:
     root = tmp_path / "root"
     subprocess.run(["dpkg-deb", "-x", str(artifacts["deb"]), str(root)], check=True)
