@@ -24,10 +24,12 @@ from desktop_agent.geometry import Rect
 from desktop_agent.perception.elements import TextLine
 from desktop_agent.perception.line_gaps import split_at_wide_gaps
 from desktop_agent.perception.mnemonics import erase_mnemonic_underlines
-from desktop_agent.perception.regions import MosaicSlot, mosaic_width, pack_mosaic
+from desktop_agent.perception.regions import GAP, MosaicSlot, mosaic_width, pack_mosaic
 
 MIN_TEXT_SCORE = 0.5
 TALL_BLOCK = 160
+DET_MAX_PIXELS = 1_000_000  # one detection call's input at most (its buffers take about 200 bytes a pixel)
+BAND_OVERLAP = 64  # rows two bands of a tall block share: more than a line of UI text is high
 REC_BATCH_WIDTH = 2560  # pixels of 48 px high crops per recognizer call (rapidocr's own cap is 6 crops)
 
 
@@ -94,14 +96,17 @@ class RapidOcrEngine:
             return []
         # Tall blocks (a column of paragraphs) run on their own: in a shelf-packed mosaic they would
         # make a whole shelf as tall as themselves. Short ones share one mosaic and one model call.
-        tall = [b for b in blocks if b.height > TALL_BLOCK]
+        # Each model call's input is bounded (DET_MAX_PIXELS): a tall block runs in overlapping bands, the
+        # short ones in as many mosaics as their area needs. (The overlap is taller than a line: a line cut
+        # by one band's edge is whole in the next, and dedupe_boxes keeps that one.)
+        tall = [band for b in blocks if b.height > TALL_BLOCK for band in bands(b, DET_MAX_PIXELS)]
         short = [b for b in blocks if b.height <= TALL_BLOCK]
         boxes: list[Rect] = []
         for b in tall:
             x1, y1, x2, y2 = b.int_box()
             boxes.extend(r.translated(x1, y1) for r in self._det_raw(image[y1:y2, x1:x2]))
-        if short:
-            mosaic, slots = pack_mosaic(image, short, width=mosaic_width(short, image.shape[1]))
+        for group in groups_by_area(short, DET_MAX_PIXELS // 2):  # shelf packing leaves room unused
+            mosaic, slots = pack_mosaic(image, group, width=mosaic_width(group, image.shape[1]))
             boxes.extend(_unpack(self._det_raw(mosaic), slots))
         return dedupe_boxes(boxes)
 
@@ -178,6 +183,31 @@ def _canonical_line(crop: np.ndarray) -> np.ndarray:
     out = np.full((_REC_HEIGHT, width, 3), 128, np.uint8)
     out[:, : resized.shape[1]] = resized if resized.ndim == 3 else resized[:, :, None]
     return out
+
+
+def bands(block: Rect, max_pixels: int) -> list[Rect]:
+    """`block` as horizontal bands of at most about `max_pixels` each, overlapping by BAND_OVERLAP rows."""
+    rows = max(3 * BAND_OVERLAP, max_pixels // max(1, int(block.width)))
+    out = [block]
+    while out[-1].height > rows:
+        last = out.pop()
+        out += [Rect(last.x1, last.y1, last.x2, last.y1 + rows), Rect(last.x1, last.y1 + rows - BAND_OVERLAP,
+                                                                     last.x2, last.y2)]
+    return out
+
+
+def groups_by_area(blocks: list[Rect], max_pixels: int) -> list[list[Rect]]:
+    """The blocks in order, in groups of at most `max_pixels` (with their gaps; a larger block alone)."""
+    groups: list[list[Rect]] = []
+    area = 0.0
+    for b in blocks:
+        a = (b.width + GAP) * (b.height + GAP)
+        if not groups or area + a > max_pixels:
+            groups.append([])
+            area = 0.0
+        groups[-1].append(b)
+        area += a
+    return groups
 
 
 def _unpack(boxes: list[Rect], slots: list[MosaicSlot]) -> list[Rect]:

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 
 from desktop_agent.geometry import Rect
-from desktop_agent.perception.ocr import RapidOcrEngine
+from desktop_agent.perception.ocr import BAND_OVERLAP, RapidOcrEngine, bands, groups_by_area
 
 
 def test_a_lines_reading_does_not_depend_on_the_lines_read_with_it() -> None:
@@ -20,3 +20,37 @@ def test_a_lines_reading_does_not_depend_on_the_lines_read_with_it() -> None:
     assert alone[0][0] == "Save changes"
     assert together[0] == alone[0]  # same text, same confidence, to the last bit
     assert together[1][0].startswith("Every line")
+
+
+def test_a_tall_block_is_detected_in_bounded_bands_and_a_line_on_a_seam_is_found_once() -> None:
+    # A column of lines 33 px apart, 1200 wide: with a budget of 120,000 pixels it runs as bands of 192
+    # rows (the least a band has: three overlaps) that overlap by 64, so lines fall on band edges.
+    img = np.full((700, 1200, 3), 250, np.uint8)
+    words = [f"Item number {n:02d} ready" for n in range(20)]
+    for n, word in enumerate(words):
+        cv2.putText(img, word, (20, 30 + 33 * n), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (30, 30, 30), 2, cv2.LINE_AA)
+    block = Rect(0, 0, 1200, 700)
+    parts = bands(block, 120_000)
+    assert parts[0].y1 == 0 and parts[-1].y2 == 700 and len(parts) == 5
+    assert all(b.height <= 192 for b in parts)
+    assert all(a.y2 - b.y1 == BAND_OVERLAP for a, b in zip(parts, parts[1:], strict=False))
+    engine = RapidOcrEngine()
+    whole = sorted(engine.detect(img, [block]), key=lambda r: r.y1)
+    import desktop_agent.perception.ocr as ocr
+
+    budget = ocr.DET_MAX_PIXELS
+    ocr.DET_MAX_PIXELS = 120_000
+    try:
+        banded = sorted(engine.detect(img, [block]), key=lambda r: r.y1)
+    finally:
+        ocr.DET_MAX_PIXELS = budget
+    read = [t for t, _ in engine.recognize(img, banded)]
+    assert read == words  # every line once, whole
+    assert len(banded) == len(whole)
+
+
+def test_short_blocks_are_grouped_by_area_in_order() -> None:
+    blocks = [Rect(0, 0, 100, 20), Rect(0, 40, 300, 60), Rect(0, 80, 100, 100), Rect(0, 120, 2000, 140)]
+    groups = groups_by_area(blocks, 16_000)
+    assert [b for g in groups for b in g] == blocks
+    assert [len(g) for g in groups] == [2, 1, 1]
