@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import cv2
 import numpy as np
 
@@ -33,7 +35,7 @@ def test_a_tall_block_is_detected_in_bounded_bands_and_a_line_on_a_seam_is_found
     parts = bands(block, 120_000)
     assert parts[0].y1 == 0 and parts[-1].y2 == 700 and len(parts) == 5
     assert all(b.height <= 192 for b in parts)
-    assert all(a.y2 - b.y1 == BAND_OVERLAP for a, b in zip(parts, parts[1:], strict=False))
+    assert all(a.y2 - b.y1 == BAND_OVERLAP for a, b in itertools.pairwise(parts))
     engine = RapidOcrEngine()
     whole = sorted(engine.detect(img, [block]), key=lambda r: r.y1)
     import desktop_agent.perception.ocr as ocr
