@@ -14,5 +14,5 @@ missing=$(grep -v '^#' debian-packages.txt | xargs -n1 sh -c 'dpkg -s "$0" >/dev
 py="$root/.venv-train/bin/python"
 "$py" -m pip install -q -r requirements-train.txt
 "$py" render.py --data "$data" --out "$data/samples" -n 40  # the corpus, sample lines to look at, charset.txt
-nice -n 10 "$py" train.py --minutes "${MINUTES:-50}" --out "$data"
+nice -n 10 "$py" train.py --minutes "${MINUTES:-48}" --threads "${THREADS:-1}" --out "$data"
 "$py" finish.py --run "$data" --out "$here"  # threshold on the synthetic validation set, metadata, metrics.json
