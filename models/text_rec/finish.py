@@ -17,7 +17,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import onnx
 import render
 import train
 
@@ -56,17 +55,6 @@ def summary(rows: list[tuple[str, str, float]]) -> dict[str, float]:
             "cer": round(sum(train._edit(t, r) for t, r, _ in rows) / max(1, chars), 4)}
 
 
-def set_meta(path: Path, meta: dict[str, str]) -> None:
-    m = onnx.load(str(path))
-    keep = [p for p in m.metadata_props if p.key not in meta]
-    del m.metadata_props[:]
-    m.metadata_props.extend(keep)
-    for k, v in meta.items():
-        p = m.metadata_props.add()
-        p.key, p.value = k, v
-    onnx.save(m, str(path))
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--run", type=Path, default=Path("/tmp/text_rec"))
@@ -97,7 +85,7 @@ def main() -> None:
     report["threshold_on_synthetic_val"] = at
     target = args.out / "text_rec.onnx"
     shutil.copyfile(chosen, target)
-    set_meta(target, {"charset": render.CHARSET, "height": str(train.HEIGHT), "threshold": f"{threshold:g}"})
+    train.set_meta(target, {"charset": render.CHARSET, "height": str(train.HEIGHT), "threshold": f"{threshold:g}"})
     (args.out / "charset.txt").write_text(render.CHARSET, encoding="utf-8")
     log = json.loads((args.run / "train_log.json").read_text())
     metrics = {"synthetic_validation": report, "training": log, "model_bytes": target.stat().st_size}

@@ -145,14 +145,22 @@ def _edit(a: str, b: str) -> int:
 
 
 def export(model: LineModel, path: Path, meta: dict[str, str]) -> None:
-    import onnx
-
     model.eval()
     x = torch.zeros(2, 1, HEIGHT, 160)
     torch.onnx.export(model, (x,), str(path), input_names=["line"], output_names=["probs"], opset_version=17,
                       dynamic_axes={"line": {0: "batch", 3: "width"}, "probs": {0: "batch", 1: "steps"}},
                       dynamo=False)
+    set_meta(path, meta)
+
+
+def set_meta(path: Path, meta: dict[str, str]) -> None:
+    """Write `meta` into the ONNX file's metadata, replacing keys it already has."""
+    import onnx
+
     m = onnx.load(str(path))
+    keep = [p for p in m.metadata_props if p.key not in meta]
+    del m.metadata_props[:]
+    m.metadata_props.extend(keep)
     for k, v in meta.items():
         p = m.metadata_props.add()
         p.key, p.value = k, v
