@@ -3,6 +3,9 @@
 # installed applications, training on lines rendered on the fly for MINUTES of wall time on the CPU, export of
 # models/text_rec/text_rec.onnx with its charset and threshold, and metrics.json. Never run in CI.
 #   MINUTES=50 models/text_rec/build.sh            (DATA=/tmp/text_rec by default)
+# The fonts are installed system-wide, and they change the fonts every app on the machine draws with: the
+# test suite's layout-dependent tests expect Debian's defaults, so remove them again before running it
+# (sudo apt-get remove $(grep -v '^#' models/text_rec/debian-packages.txt)), or train on another machine.
 set -euo pipefail
 cd "$(dirname "$0")"
 here=$(pwd)
