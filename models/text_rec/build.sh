@@ -5,7 +5,7 @@
 #   MINUTES=50 models/text_rec/build.sh            (DATA=/tmp/text_rec by default)
 # The fonts are installed system-wide, and they change the fonts every app on the machine draws with: the
 # test suite's layout-dependent tests expect Debian's defaults, so remove them again before running it
-# (sudo apt-get remove $(grep -v '^#' models/text_rec/debian-packages.txt)), or train on another machine.
+# (all but fonts-dejavu-core, Debian's default), or train on another machine.
 set -euo pipefail
 cd "$(dirname "$0")"
 here=$(pwd)
