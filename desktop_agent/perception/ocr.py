@@ -95,9 +95,9 @@ class RapidOcrEngine:
         if not blocks:
             return []
         # Tall blocks (a column of paragraphs) run on their own: in a shelf-packed mosaic they would
-        # make a whole shelf as tall as themselves. Short ones share one mosaic and one model call.
-        # Each model call's input is bounded (DET_MAX_PIXELS): a tall block runs in overlapping bands, the
-        # short ones in as many mosaics as their area needs. (The overlap is taller than a line: a line cut
+        # make a whole shelf as tall as themselves. Short ones share mosaics. Each model call's input is
+        # bounded (DET_MAX_PIXELS): a tall block runs in overlapping bands, the short ones in as many
+        # mosaics as their area needs. (The overlap is taller than a line: a line cut
         # by one band's edge is whole in the next, and dedupe_boxes keeps that one.)
         tall = [band for b in blocks if b.height > TALL_BLOCK for band in bands(b, DET_MAX_PIXELS)]
         short = [b for b in blocks if b.height <= TALL_BLOCK]

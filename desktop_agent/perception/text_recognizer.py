@@ -18,6 +18,8 @@ from typing import Any
 import cv2
 import numpy as np
 
+from desktop_agent.perception.onnx_session import cpu_session
+
 MODEL_PATH = Path(__file__).resolve().parents[2] / "models" / "text_rec" / "text_rec.onnx"
 HEIGHT = 32  # the model's input height
 STRIDE = 4  # input columns per output step
@@ -89,17 +91,10 @@ class TextRecognizer:
 
     def __init__(self, model_path: Path | None = None, threshold: float | None = None,
                  threads: int | None = None) -> None:
-        import onnxruntime as ort
-
         path = model_path or MODEL_PATH
         if not path.exists():
             raise FileNotFoundError(f"text recognizer model not found: {path} (models/text_rec/build.sh makes it)")
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads or max(1, min(4, os.cpu_count() or 1))
-        opts.inter_op_num_threads = 1
-        # Widths vary from call to call: an arena would keep the largest batch's memory for good.
-        opts.enable_cpu_mem_arena = False
-        self._session: Any = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        self._session: Any = cpu_session(path, threads or min(4, os.cpu_count() or 1))
         meta = self._session.get_modelmeta().custom_metadata_map
         self.charset: str = meta["charset"]
         self.threshold = float(meta.get("threshold", 0.5)) if threshold is None else threshold
