@@ -164,8 +164,8 @@ if [ -n "$needed" ]; then
   echo "$installed ${extras[*]}" | tr ' ' '\n' | awk 'NF && !seen[$0]++' | sort | paste -sd' ' - > "$stamp"
   echo "setup: done"
 fi
-# The minimal OpenCV in place of whatever OpenCV wheels pip chose (rapidocr asks for opencv-python; both
-# wheels write the same cv2 package, so all of them go first).
+# The minimal OpenCV in place of whatever OpenCV wheels pip chose (any of them writes the same cv2 package,
+# so all of them go first); pip keeps it afterwards: it satisfies the package's and rapidocr's requirement.
 if [ -n "$opencv_wheel" ]; then
   others=$(.venv/bin/python -m pip list --format=freeze 2>/dev/null | grep -io '^opencv[a-z_-]*' || true)
 fi
