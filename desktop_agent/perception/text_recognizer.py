@@ -18,8 +18,6 @@ from typing import Any
 import cv2
 import numpy as np
 
-from desktop_agent.perception.onnx_session import cpu_session
-
 MODEL_PATH = Path(__file__).resolve().parents[2] / "models" / "text_rec" / "text_rec.onnx"
 HEIGHT = 32  # the model's input height
 STRIDE = 4  # input columns per output step
@@ -94,6 +92,9 @@ class TextRecognizer:
         path = model_path or MODEL_PATH
         if not path.exists():
             raise FileNotFoundError(f"text recognizer model not found: {path} (models/text_rec/build.sh makes it)")
+        # Imported here: models/text_rec/train.py loads this file alone, without the package's dependencies.
+        from desktop_agent.perception.onnx_session import cpu_session
+
         self._session: Any = cpu_session(path, threads or min(4, os.cpu_count() or 1))
         meta = self._session.get_modelmeta().custom_metadata_map
         self.charset: str = meta["charset"]

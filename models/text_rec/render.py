@@ -35,18 +35,20 @@ CHARSET = "".join(dict.fromkeys(LATIN + GREEK + CYRILLIC + UI_SYMBOLS))
 CHARSET_SET = frozenset(CHARSET)
 
 # -- fonts ---------------------------------------------------------------------------------------------------------
+# Under FONT_ROOT: Debian's font packages unpacked by build.sh (never installed: see there), else the system's.
+FONT_ROOT = os.environ.get("TEXT_REC_FONT_ROOT", "/usr/share/fonts")
 FONT_GLOBS = (
-    "/usr/share/fonts/truetype/dejavu/DejaVuSans*.ttf", "/usr/share/fonts/truetype/dejavu/DejaVuSerif*.ttf",
-    "/usr/share/fonts/truetype/liberation2/Liberation*.ttf",
-    "/usr/share/fonts/truetype/noto/NotoSans-*.ttf", "/usr/share/fonts/truetype/noto/NotoSansDisplay-*.ttf",
-    "/usr/share/fonts/truetype/noto/NotoSerif-*.ttf", "/usr/share/fonts/truetype/noto/NotoSansMono-*.ttf",
-    "/usr/share/fonts/truetype/noto/NotoSansUI-*.ttf", "/usr/share/fonts/truetype/noto/NotoSansUI-*.ttf",
-    "/usr/share/fonts/opentype/cantarell/Cantarell-*.otf",
-    "/usr/share/fonts/truetype/open-sans/OpenSans-*.ttf",
-    "/usr/share/fonts/opentype/inter/Inter-*.otf",
-    "/usr/share/fonts/truetype/roboto/unhinted/RobotoTTF/Roboto-*.ttf",
-    "/usr/share/fonts/truetype/roboto/unhinted/RobotoCondensed-*.ttf",
-    "/usr/share/fonts/truetype/hack/Hack-*.ttf",
+    "truetype/dejavu/DejaVuSans*.ttf", "truetype/dejavu/DejaVuSerif*.ttf",
+    "truetype/liberation2/Liberation*.ttf",
+    "truetype/noto/NotoSans-*.ttf", "truetype/noto/NotoSansDisplay-*.ttf",
+    "truetype/noto/NotoSerif-*.ttf", "truetype/noto/NotoSansMono-*.ttf",
+    "truetype/noto/NotoSansUI-*.ttf", "truetype/noto/NotoSansUI-*.ttf",
+    "opentype/cantarell/Cantarell-*.otf",
+    "truetype/open-sans/OpenSans-*.ttf",
+    "opentype/inter/Inter-*.otf",
+    "truetype/roboto/unhinted/RobotoTTF/Roboto-*.ttf",
+    "truetype/roboto/unhinted/RobotoCondensed-*.ttf",
+    "truetype/hack/Hack-*.ttf",
 )
 # Held out of training so that tests read a face the model never saw (fonts-crosextra-carlito, fonts-freefont-ttf).
 HELD_OUT_FONTS = ("Carlito", "FreeSans", "FreeSerif", "FreeMono")
@@ -71,7 +73,7 @@ class Face:
 def font_paths() -> list[str]:
     out: list[str] = []
     for g in FONT_GLOBS:
-        for p in sorted(glob.glob(g)):
+        for p in sorted(glob.glob(os.path.join(FONT_ROOT, g))):
             name = os.path.basename(p)
             if SKIP_FACES.search(name) or any(h in name for h in HELD_OUT_FONTS) or p in out:
                 continue
