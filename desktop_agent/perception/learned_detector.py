@@ -20,6 +20,7 @@ from desktop_agent.config import read_environment
 from desktop_agent.geometry import Rect
 from desktop_agent.perception.detector import ElementDetector, OpenCvDetector, Proposal
 from desktop_agent.perception.elements import ElementKind
+from desktop_agent.perception.heap import large_blocks_mapped
 from desktop_agent.perception.onnx_session import cpu_session
 
 STRIDE = 4
@@ -49,17 +50,37 @@ class LearnedDetector:
         self.threshold = threshold
         self._lock = threading.Lock()
 
-    def raw(self, image: np.ndarray) -> list[tuple[int, float, Rect]]:
-        """(class index, score, box) before snapping, in image pixels."""
+    def maps(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The model's class probabilities, their 3x3 peaks and the box maps for a whole frame, at STRIDE.
+
+        A frame of more than BAND_PIXELS runs in horizontal bands (`bands`), each with MARGIN rows of the
+        frame above and below it, and each band's own rows of the maps are kept: the model's buffers (most
+        of a parse's peak memory) grow with the band, not the screen. They are mapped apart from the heap
+        (heap.large_blocks_mapped), so that they are given back when the run ends."""
         h, w = image.shape[:2]
         ph, pw = -h % 32, -w % 32
         img = image[:, :, :3]
         if ph or pw:
             img = cv2.copyMakeBorder(img, 0, ph, 0, pw, cv2.BORDER_REPLICATE)
-        x = np.ascontiguousarray(img.transpose(2, 0, 1)[None], dtype=np.float32)
-        with self._lock:
-            prob, peak, box = self.session.run(None, {"image": x})
-        prob, peak, box = prob[0], peak[0], box[0]
+        parts = []
+        with self._lock, large_blocks_mapped():
+            for top, bottom, keep_top, keep_bottom in bands(img.shape[0], img.shape[1]):
+                x = np.ascontiguousarray(img[top:bottom].transpose(2, 0, 1)[None], dtype=np.float32)
+                outs = self.session.run(None, {"image": x})
+                del x
+                a, b = (keep_top - top) // STRIDE, (keep_bottom - top) // STRIDE
+                parts.append([o[0][:, a:b].copy() for o in outs])
+                del outs
+        if len(parts) == 1:
+            prob, peak, box = parts[0]
+        else:
+            prob, peak, box = (np.concatenate([p[i] for p in parts], axis=1) for i in range(3))
+        return prob, peak, box
+
+    def raw(self, image: np.ndarray) -> list[tuple[int, float, Rect]]:
+        """(class index, score, box) before snapping, in image pixels."""
+        h, w = image.shape[:2]
+        prob, peak, box = self.maps(image)
         cls, ys, xs = np.nonzero((prob >= self.threshold) & (prob >= peak))
         out = []
         for c, iy, ix in zip(cls.tolist(), ys.tolist(), xs.tolist(), strict=True):
@@ -77,6 +98,37 @@ class LearnedDetector:
             kind = CLASS_KINDS[c][1]
             out.append(Proposal(kind, snap_box(gray, r, kind), score))
         return out
+
+
+# A frame up to this many pixels (1920x1152) runs in one call; a larger one in bands of at most this many
+# (2560x1440: three calls of 672, 864 and 672 rows, 1.5 times the pixels of one call, about half its memory).
+BAND_PIXELS = 2560 * 864
+# Rows of the frame above and below a band that the model sees but whose maps come from the next band: with
+# 192 a 2560x1440 screen's maps agree with one call's to 1e-3 (tests/perception/test_detector.py); with 128
+# they differed by up to 0.05.
+MARGIN = 192
+
+
+def bands(height: int, width: int) -> list[tuple[int, int, int, int]]:
+    """(top, bottom) rows of each call and (keep_top, keep_bottom) rows of the maps it gives, for a frame of
+    `height` x `width` (multiples of 32): one call for a frame of BAND_PIXELS or fewer, else bands whose
+    kept rows tile the frame, every boundary on the model's 32-pixel grid."""
+    if height * width <= BAND_PIXELS:
+        return [(0, height, 0, height)]
+    rows = max(4 * MARGIN, BAND_PIXELS // width // 32 * 32)  # rows per call at most, margins included
+    n = 2
+    while True:  # the fewest bands whose calls fit: a middle band's call has a margin on both sides
+        step = -(-height // n // 32) * 32  # kept rows per band, evened out over the bands
+        if step + (2 if n > 2 else 1) * MARGIN <= rows or step <= 32:
+            break
+        n += 1
+    out = []
+    for i in range(n):
+        keep_top, keep_bottom = i * step, min(height, (i + 1) * step)
+        if keep_top >= height:
+            break
+        out.append((max(0, keep_top - MARGIN), min(height, keep_bottom + MARGIN), keep_top, keep_bottom))
+    return out
 
 
 def _suppress(found: list[tuple[int, float, Rect]], iou: float = 0.6) -> list[tuple[int, float, Rect]]:

@@ -22,6 +22,7 @@ import numpy as np
 
 from desktop_agent.geometry import Rect
 from desktop_agent.perception.elements import TextLine
+from desktop_agent.perception.heap import large_blocks_mapped, release_freed_memory
 from desktop_agent.perception.line_gaps import split_at_wide_gaps
 from desktop_agent.perception.mnemonics import erase_mnemonic_underlines
 from desktop_agent.perception.regions import GAP, MosaicSlot, mosaic_width, pack_mosaic
@@ -30,6 +31,7 @@ MIN_TEXT_SCORE = 0.5
 TALL_BLOCK = 160
 DET_MAX_PIXELS = 1_000_000  # one detection call's input at most (its buffers take about 200 bytes a pixel)
 BAND_OVERLAP = 64  # rows two bands of a tall block share: more than a line of UI text is high
+REC_MAPPED_BLOCK = 16 << 20  # a batch's output of 2560 px is 24 MB
 REC_BATCH_WIDTH = 2560  # pixels of 48 px high crops per recognizer call (rapidocr's own cap is 6 crops)
 
 
@@ -80,8 +82,11 @@ class RapidOcrEngine:
         # the bundle's OpenCV has no dnn module).
         x = ((image.astype(np.float32) - 127.5) * np.float32(2 / 255.0)).transpose(2, 0, 1)[None]
         x = np.ascontiguousarray(x)
-        preds = self._det.session(x)
-        quads, _scores = self._det.postprocess_op(preds, (ph, pw))
+        with large_blocks_mapped():
+            preds = self._det.session(x)
+            del x
+            quads, _scores = self._det.postprocess_op(preds, (ph, pw))
+            del preds
         out = []
         for q in quads:
             q = np.asarray(q)
@@ -146,15 +151,18 @@ class RapidOcrEngine:
             by_width.setdefault(todo_crops[n].shape[1], []).append(n)
         # A batch's output is a distribution over about 18,000 characters for each 8 px of its width, so
         # batches are bounded by their total width: memory stays bounded however long the lines are.
-        for width, group in by_width.items():
-            per_batch = max(1, REC_BATCH_WIDTH // width)
-            for start in range(0, len(group), per_batch):
-                chunk = group[start:start + per_batch]
-                out = self._rec(TextRecInput(img=[todo_crops[n] for n in chunk]))
-                with self._lock:
-                    for n, text, score in zip(chunk, out.txts, out.scores, strict=True):
-                        results[todo_idx[n]] = (str(text), float(score))
-                        self._cache[todo_keys[n]] = (str(text), float(score))
+        # Only its largest outputs (REC_MAPPED_BLOCK) are mapped apart from the heap: mapping all its buffers
+        # made a parse's recognition 13% slower for a few MB less (heap.py).
+        with large_blocks_mapped(REC_MAPPED_BLOCK):
+            for width, group in by_width.items():
+                per_batch = max(1, REC_BATCH_WIDTH // width)
+                for start in range(0, len(group), per_batch):
+                    chunk = group[start:start + per_batch]
+                    out = self._rec(TextRecInput(img=[todo_crops[n] for n in chunk]))
+                    with self._lock:
+                        for n, text, score in zip(chunk, out.txts, out.scores, strict=True):
+                            results[todo_idx[n]] = (str(text), float(score))
+                            self._cache[todo_keys[n]] = (str(text), float(score))
         with self._lock:
             while len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
@@ -245,6 +253,7 @@ def read_lines(engine: OcrEngine, image: np.ndarray, blocks: list[Rect],
     several items side by side comes back as those items."""
     t0 = time.perf_counter()
     boxes = engine.detect(image, blocks)
+    release_freed_memory()  # the recognizer's buffers start from a trimmed heap, not on top of detection's
     t1 = time.perf_counter()
     texts = engine.recognize(image, boxes)
     t2 = time.perf_counter()

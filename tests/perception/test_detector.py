@@ -10,11 +10,15 @@ import pytest
 
 from desktop_agent.capture.screen import MssScreen
 from desktop_agent.geometry import Rect
+from desktop_agent.perception import learned_detector
 from desktop_agent.perception.elements import ElementKind
 from desktop_agent.perception.learned_detector import (
+    BAND_PIXELS,
     CLASS_KINDS,
+    MARGIN,
     CombinedDetector,
     LearnedDetector,
+    bands,
     default_detector,
     default_detector_path,
     snap_box,
@@ -82,6 +86,43 @@ def test_it_finds_the_controls_of_a_real_qt_window(target_app: TargetApp, detect
         x1, y1, x2, y2 = w[name]
         assert any(p.kind == ElementKind.ICON and x1 - 2 <= p.bbox.center.x + left <= x2 + 2
                    and y1 - 2 <= p.bbox.center.y + top <= y2 + 2 for p in props), name
+
+
+@pytest.mark.parametrize("height,width", [(1088, 1920), (1440, 2560), (1824, 2912), (2176, 3840), (1440, 5120),
+                                          (1152, 1920)])
+def test_bands_tile_a_large_frame_on_the_models_grid_with_context(height: int, width: int) -> None:
+    got = bands(height, width)
+    if height * width <= BAND_PIXELS:
+        assert got == [(0, height, 0, height)]
+        return
+    assert len(got) > 1
+    assert got[0][2] == 0 and got[-1][3] == height
+    for (top, bottom, keep_top, keep_bottom), following in zip(got, [*got[1:], None], strict=True):
+        assert all(v % 32 == 0 for v in (top, bottom, keep_top, keep_bottom))
+        assert top == max(0, keep_top - MARGIN) and bottom == min(height, keep_bottom + MARGIN)
+        assert keep_bottom > keep_top and (following is None or following[2] == keep_bottom)
+        assert bottom - top <= max(4 * MARGIN, BAND_PIXELS // width)
+
+
+@pytest.mark.display
+def test_a_large_frame_in_bands_gives_what_one_call_gives(target_app: TargetApp, detector: LearnedDetector,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 2560x1440 frame made of the real Qt window's screen runs in bands; its boxes are the boxes of one
+    call over the whole frame (the maps agree to 1e-3)."""
+    img, _, _ = _grab_primary()
+    frame = np.zeros((1440, 2560, 3), np.uint8)
+    for y in range(0, 1440, img.shape[0]):
+        for x in range(0, 2560, img.shape[1]):
+            part = img[:1440 - y, :2560 - x, :3]
+            frame[y:y + part.shape[0], x:x + part.shape[1]] = part
+    assert len(bands(1440, 2560)) > 1
+    in_bands, boxes_in_bands = detector.maps(frame), detector.raw(frame)
+    monkeypatch.setattr(learned_detector, "BAND_PIXELS", 10**9)
+    whole, boxes_whole = detector.maps(frame), detector.raw(frame)
+    for a, b in zip(in_bands, whole, strict=True):
+        assert a.shape == b.shape and float(np.abs(a - b).max()) < 1e-3
+    assert len(boxes_whole) > 10
+    assert [(c, r.int_box()) for c, _, r in boxes_in_bands] == [(c, r.int_box()) for c, _, r in boxes_whole]
 
 
 @pytest.mark.display
