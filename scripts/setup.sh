@@ -42,7 +42,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore PIP_NO_INPUT=
 # Lines of a step that succeeded which still deserve to be seen (pip's and apt's errors and warnings), less
 # the known harmless ones.
 # (A configured find-links folder that does not exist on this machine is skipped by pip: nothing lost.)
-harmless='apt does not have a stable CLI interface|debconf: |setuptools.*BuildBackendWarning|editable|is ignored: it is neither a file nor a directory'
+harmless='apt does not have a stable CLI interface|unsandboxed as root|debconf: |setuptools.*BuildBackendWarning|editable|is ignored: it is neither a file nor a directory'
 
 quietly() {  # quietly WHAT COMMAND...: COMMAND's output in a log, shown (its end) only if COMMAND fails
   local what=$1 log rc
@@ -176,4 +176,19 @@ if [ -n "$opencv_wheel" ] && { [ "$others" != opencv-python-headless ] && [ "$ot
   [ -z "$others" ] || quietly "removing OpenCV wheels" .venv/bin/python -m pip uninstall -q -y $others
   quietly "installing the minimal OpenCV" .venv/bin/python -m pip install -q --no-deps "$opencv_wheel"
   echo "$opencv_wheel" > .venv/.opencv-minimal
+fi
+
+# -- the tests' fonts: unpacked, never installed (packaging/test-fonts.txt says why) ---------------------------
+if [[ " ${extras[*]} " == *" test "* ]] && command -v apt-get >/dev/null 2>&1; then
+  fonts="${XDG_CACHE_HOME:-$HOME/.cache}/desktop-agent/test-fonts"
+  if [ ! -f "$fonts/unpacked" ] || [ packaging/test-fonts.txt -nt "$fonts/unpacked" ]; then
+    echo "setup: unpacking the tests' fonts into $fonts"
+    font_packages=$(grep -v '^\s*#' packaging/test-fonts.txt | xargs)
+    rm -rf "$fonts" && mkdir -p "$fonts/debs"
+    # shellcheck disable=SC2086  # one package a word
+    (cd "$fonts/debs" && quietly "apt-get download" apt-get download $font_packages)
+    for deb in "$fonts"/debs/*.deb; do dpkg-deb -x "$deb" "$fonts"; done
+    rm -rf "$fonts/debs"
+    touch "$fonts/unpacked"
+  fi
 fi

@@ -28,7 +28,12 @@ case "$*" in *install*)
   echo "Selecting previously unselected package x."
   if [ -n "$STUB_APT_FAIL" ]; then echo "E: Unable to locate package chromium" >&2; exit 100; fi
   for p in "$@"; do case "$p" in -*|install) ;; *) echo "$p" >> "$STUB_DIR/installed" ;; esac; done ;;
+download" "*)
+  for p in "$@"; do case "$p" in download) ;; *) : > "${p}_1.0_all.deb" ;; esac; done ;;
 esac
+""",
+    "dpkg-deb": """#!/bin/sh
+echo "dpkg-deb $*" >> "$STUB_DIR/log"
 """,
     "sudo": """#!/bin/sh
 exec "$@"
@@ -120,6 +125,10 @@ def test_test_setup_and_eval_tasks_install_the_suites_applications(checkout: Pat
     log = (checkout.parent / "stubs" / "log").read_text()
     assert "pip wheel" in log and "llama-cpp-python==" in log  # the local model's wheel, built once
     assert "-e .[llama,test]" in log
+    # The tests' fonts: downloaded and unpacked into the cache, never installed.
+    assert "apt-get download fonts-wqy-microhei fonts-noto-core" in log
+    assert "dpkg-deb -x" in log and "fonts-wqy-microhei_1.0_all.deb" in log
+    assert "fonts-wqy-microhei" not in _installed(checkout)
 
 
 def test_a_failing_step_shows_its_output_and_stops(checkout: Path) -> None:

@@ -56,3 +56,25 @@ def test_short_blocks_are_grouped_by_area_in_order() -> None:
     groups = groups_by_area(blocks, 16_000)
     assert [b for g in groups for b in g] == blocks
     assert [len(g) for g in groups] == [2, 1, 1]
+
+
+def test_cjk_is_read_and_arabic_is_not_read_as_latin() -> None:
+    """Lines of three scripts on one screen, through the parse's own OCR: the CJK line is read (the recognizer
+    is multilingual); rapidocr's model has no Arabic, and the Arabic line must not come back as Latin letters
+    that a `click` could match."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    from desktop_agent.perception.ocr import read_lines
+    from tests.fonts import required_font
+
+    img = Image.new("RGB", (900, 200), (250, 250, 250))
+    draw = ImageDraw.Draw(img)
+    for y, text, face, size in ((20, "打开文件 保存设置", "truetype/wqy/wqy-microhei.ttc", 18),
+                                (80, "فتح الملف الأخير", "truetype/noto/NotoSansArabic-Regular.ttf", 18),
+                                (140, "Open Recent Files", "truetype/noto/NotoSans-Regular.ttf", 16)):
+        draw.text((20, y), text, font=ImageFont.truetype(required_font(face), size), fill=(20, 20, 20))
+    lines = read_lines(RapidOcrEngine(), np.asarray(img)[:, :, ::-1].copy(), [Rect(0, 0, 900, 200)])
+    by_row = {int(line.bbox.center.y // 60): line.text for line in lines}
+    assert by_row.get(0, "").replace(" ", "") == "打开文件保存设置"
+    assert by_row.get(2) == "Open Recent Files"
+    assert not any(c.isascii() and c.isalpha() for c in by_row.get(1, "")), by_row

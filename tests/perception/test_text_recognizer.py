@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from desktop_agent.perception.text_recognizer import MODEL_PATH, TextRecognizer, padded_width, prepare_line
+from tests.fonts import font, required_font
 
 # Faces never used in training (models/text_rec/render.py HELD_OUT_FONTS) at two sizes; else one it saw (on every
 # Debian desktop), at sizes training never drew it at (17 and 23 px are not in render.py's list).
-FACES = (("/usr/share/fonts/truetype/crosextra/Carlito-Regular.ttf", 15, 19),
-         ("/usr/share/fonts/truetype/freefont/FreeSans.ttf", 15, 19),
-         ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", 17, 23))
-ARABIC = "/usr/share/fonts/truetype/noto/NotoSansArabic-Regular.ttf"
+FACES = (("truetype/crosextra/Carlito-Regular.ttf", 15, 19), ("truetype/freefont/FreeSans.ttf", 15, 19),
+         ("truetype/dejavu/DejaVuSans.ttf", 17, 23))
 
 pytestmark = pytest.mark.skipif(not MODEL_PATH.exists(), reason="models/text_rec/text_rec.onnx is not built")
 
@@ -34,10 +31,11 @@ def _line(text: str, font_path: str, size: int, fg: int = 20, bg: int = 245, pad
 
 
 def _held_out_face() -> tuple[str, int, int]:
-    for face in FACES:
-        if Path(face[0]).exists():
-            return face
-    pytest.skip("no test font installed (apt-get install fonts-crosextra-carlito or fonts-dejavu-core)")
+    for name, small, large in FACES:
+        path = font(name)
+        if path is not None:
+            return path, small, large
+    return required_font(FACES[0][0]), FACES[0][1], FACES[0][2]
 
 
 @pytest.mark.parametrize("text", ["Save changes", "File", "Preferences", "Ctrl+Shift+S", "Open Recent", "4.2 MB"])
@@ -72,9 +70,7 @@ def test_a_lines_reading_does_not_depend_on_its_batch(recognizer: TextRecognizer
 
 
 def test_a_script_outside_its_charset_goes_to_the_fallback(recognizer: TextRecognizer) -> None:
-    if not Path(ARABIC).exists():
-        pytest.skip("no Arabic font installed (apt-get install fonts-noto-core)")
-    crop = _line("فتح الملف الأخير", ARABIC, 18)
+    crop = _line("فتح الملف الأخير", required_font("truetype/noto/NotoSansArabic-Regular.ttf"), 18)
     text, conf = recognizer.recognize([crop])[0]
     assert recognizer.needs_fallback(text, conf)
 
