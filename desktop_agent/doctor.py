@@ -13,7 +13,6 @@ import importlib.util
 import os
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 from desktop_agent import __version__
@@ -29,10 +28,12 @@ def _version(dist: str) -> str | None:
 
 
 def _ocr_models() -> list[dict[str, Any]]:
-    spec = importlib.util.find_spec("rapidocr")
-    if spec is None or not spec.submodule_search_locations:
+    from desktop_agent.perception.ppocr import model_dir
+
+    try:
+        folder = model_dir()
+    except FileNotFoundError:
         return []
-    folder = Path(next(iter(spec.submodule_search_locations))) / "models"
     return [{"name": p.name, "size_mb": round(p.stat().st_size / 1e6, 1), "path": str(p)}
             for p in sorted(folder.glob("*.onnx"))]
 

@@ -1,6 +1,6 @@
-"""Text recognition with rapidocr's ONNX models (shipped inside its wheel) on onnxruntime.
+"""Text recognition with rapidocr's ONNX models (shipped inside its wheel) on onnxruntime (`ppocr`).
 
-rapidocr's detector and recognizer are used as they are; what this module adds is how they are fed:
+PP-OCR's detector and recognizer are used as they are; what this module adds is how they are fed:
 the detector runs once on a mosaic of the screen's content blocks instead of the whole screen, and
 recognition results are cached by the exact pixels of each line crop, so an unchanged line is never
 recognized twice.
@@ -9,13 +9,12 @@ recognized twice.
 from __future__ import annotations
 
 import hashlib
-import logging
 import math
 import os
 import threading
 import time
 from collections import OrderedDict
-from typing import Any, Protocol
+from typing import Protocol
 
 import cv2
 import numpy as np
@@ -25,6 +24,7 @@ from desktop_agent.perception.elements import TextLine
 from desktop_agent.perception.heap import large_blocks_mapped, release_freed_memory
 from desktop_agent.perception.line_gaps import split_at_wide_gaps
 from desktop_agent.perception.mnemonics import erase_mnemonic_underlines
+from desktop_agent.perception.ppocr import REC_HEIGHT, LineRecognizer, TextDetector
 from desktop_agent.perception.regions import GAP, MosaicSlot, mosaic_width, pack_mosaic
 
 MIN_TEXT_SCORE = 0.5
@@ -32,7 +32,7 @@ TALL_BLOCK = 160
 DET_MAX_PIXELS = 1_000_000  # one detection call's input at most (its buffers take about 200 bytes a pixel)
 BAND_OVERLAP = 64  # rows two bands of a tall block share: more than a line of UI text is high
 REC_MAPPED_BLOCK = 16 << 20  # a batch's output of 2560 px is 24 MB
-REC_BATCH_WIDTH = 2560  # pixels of 48 px high crops per recognizer call (rapidocr's own cap is 6 crops)
+REC_BATCH_WIDTH = 2560  # pixels of 48 px high crops per recognizer call
 
 
 class OcrEngine(Protocol):
@@ -52,21 +52,12 @@ def _threads() -> int:
 
 
 class RapidOcrEngine:
-    """rapidocr's PP-OCR detector and recognizer, loaded once, fed blocks and crops."""
+    """PP-OCR's detector and recognizer (rapidocr's model files, run by `ppocr`), loaded once, fed blocks and
+    crops."""
 
     def __init__(self, cache_size: int = 4096) -> None:
-        logging.getLogger("RapidOCR").setLevel(logging.ERROR)
-        from rapidocr import RapidOCR
-
-        engine = RapidOCR(params={
-            "Global.use_cls": False,
-            "Global.log_level": "error",
-            "EngineConfig.onnxruntime.intra_op_num_threads": _threads(),
-            "EngineConfig.onnxruntime.inter_op_num_threads": 1,
-        })
-        # rapidocr loads its models lazily; loading here puts the cost at start-up, not the first parse.
-        self._det: Any = engine._load_det_model()
-        self._rec: Any = engine._load_rec_model()
+        self._det = TextDetector(_threads())
+        self._rec = LineRecognizer(_threads())
         self._cache: OrderedDict[bytes, tuple[str, float]] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
@@ -78,22 +69,9 @@ class RapidOcrEngine:
         ph, pw = (h + 31) // 32 * 32, (w + 31) // 32 * 32
         if (ph, pw) != (h, w):
             image = cv2.copyMakeBorder(image, 0, ph - h, 0, pw - w, cv2.BORDER_REPLICATE)
-        # The detector's input: channels first, (pixel - 127.5) * 2/255 (what cv2.dnn.blobFromImage computes;
-        # the bundle's OpenCV has no dnn module).
-        x = ((image.astype(np.float32) - 127.5) * np.float32(2 / 255.0)).transpose(2, 0, 1)[None]
-        x = np.ascontiguousarray(x)
         with large_blocks_mapped():
-            preds = self._det.session(x)
-            del x
-            quads, _scores = self._det.postprocess_op(preds, (ph, pw))
-            del preds
-        out = []
-        for q in quads:
-            q = np.asarray(q)
-            x1, y1 = q.min(axis=0)
-            x2, y2 = q.max(axis=0)
-            out.append(Rect(float(x1), float(y1), float(min(x2, w)), float(min(y2, h))))
-        return out
+            found = self._det.boxes(image)
+        return [Rect(r.x1, r.y1, min(r.x2, w), min(r.y2, h)) for r in found]
 
     def detect(self, image: np.ndarray, blocks: list[Rect]) -> list[Rect]:
         """Boxes of text lines inside `blocks` (frame pixels)."""
@@ -118,8 +96,6 @@ class RapidOcrEngine:
     # -- recognition -------------------------------------------------------------------------------
     def recognize(self, image: np.ndarray, boxes: list[Rect]) -> list[tuple[str, float]]:
         """The text and confidence of each box."""
-        from rapidocr.ch_ppocr_rec.typings import TextRecInput
-
         h, w = image.shape[:2]
         results: list[tuple[str, float] | None] = [None] * len(boxes)
         todo_keys: list[bytes] = []
@@ -142,7 +118,7 @@ class RapidOcrEngine:
                 todo_keys.append(key)
                 todo_idx.append(i)
                 todo_crops.append(np.ascontiguousarray(crop))
-        # rapidocr pads every crop of a batch to the widest one's shape, so a line's reading would depend
+        # The recognizer pads every crop of a batch to the widest one's shape, so a line's reading would depend
         # on which lines share its batch (and the cache would keep whichever came first). Each crop is
         # instead brought to a canonical width of its own and batched only with crops of that width.
         by_width: dict[int, list[int]] = {}
@@ -158,9 +134,9 @@ class RapidOcrEngine:
                 per_batch = max(1, REC_BATCH_WIDTH // width)
                 for start in range(0, len(group), per_batch):
                     chunk = group[start:start + per_batch]
-                    out = self._rec(TextRecInput(img=[todo_crops[n] for n in chunk]))
+                    read = self._rec.read([todo_crops[n] for n in chunk])
                     with self._lock:
-                        for n, text, score in zip(chunk, out.txts, out.scores, strict=True):
+                        for n, (text, score) in zip(chunk, read, strict=True):
                             results[todo_idx[n]] = (str(text), float(score))
                             self._cache[todo_keys[n]] = (str(text), float(score))
         with self._lock:
@@ -174,8 +150,7 @@ class RapidOcrEngine:
             self._cache.clear()
 
 
-_REC_HEIGHT = 48  # rapidocr's recognizer input: 48 px high, at least 320 wide
-_REC_MIN_RATIO = 320 / 48
+_REC_MIN_RATIO = 320 / REC_HEIGHT  # the recognizer's input is at least 320 wide
 
 
 def _canonical_line(crop: np.ndarray) -> np.ndarray:
@@ -186,9 +161,9 @@ def _canonical_line(crop: np.ndarray) -> np.ndarray:
     canon = _REC_MIN_RATIO
     while canon < ratio:
         canon *= 1.25
-    width = int(_REC_HEIGHT * canon)
-    resized = cv2.resize(crop, (min(math.ceil(_REC_HEIGHT * ratio), width), _REC_HEIGHT))
-    out = np.full((_REC_HEIGHT, width, 3), 128, np.uint8)
+    width = int(REC_HEIGHT * canon)
+    resized = cv2.resize(crop, (min(math.ceil(REC_HEIGHT * ratio), width), REC_HEIGHT))
+    out = np.full((REC_HEIGHT, width, 3), 128, np.uint8)
     out[:, : resized.shape[1]] = resized if resized.ndim == 3 else resized[:, :, None]
     return out
 

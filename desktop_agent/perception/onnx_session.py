@@ -1,8 +1,7 @@
 """ONNX Runtime sessions for the perception models, made one way: on the CPU, a bounded thread pool, and no
 memory arena. An arena keeps the largest run's buffers for the life of the session: after one large screen
 an idle app would hold them all day. Without it a run's buffers are freed when it ends, and
-`heap.release_freed_memory` hands them back to the system after each parse (rapidocr makes its sessions
-the same way)."""
+`heap.release_freed_memory` hands them back to the system after each parse."""
 
 from __future__ import annotations
 
