@@ -69,10 +69,15 @@ def test_a_lines_reading_does_not_depend_on_its_batch(recognizer: TextRecognizer
     assert together[1] == alone[0]
 
 
-def test_a_script_outside_its_charset_goes_to_the_fallback(recognizer: TextRecognizer) -> None:
-    crop = _line("فتح الملف الأخير", required_font("truetype/noto/NotoSansArabic-Regular.ttf"), 18)
-    text, conf = recognizer.recognize([crop])[0]
-    assert recognizer.needs_fallback(text, conf)
+@pytest.mark.parametrize("script,face,text", [
+    ("Arabic", "truetype/noto/NotoSansArabic-Regular.ttf", "فتح الملف الأخير"),
+    ("CJK", "truetype/wqy/wqy-microhei.ttc", "打开文件"),
+    ("CJK", "truetype/wqy/wqy-microhei.ttc", "保存设置"),
+])
+def test_a_script_outside_its_charset_goes_to_the_fallback(recognizer: TextRecognizer, script: str, face: str,
+                                                           text: str) -> None:
+    read, conf = recognizer.recognize([_line(text, required_font(face), 18)])[0]
+    assert recognizer.needs_fallback(read, conf), (script, read, conf)
 
 
 def test_lines_are_prepared_dark_on_light_at_the_models_height() -> None:
