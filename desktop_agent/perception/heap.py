@@ -7,9 +7,9 @@ largest parse's memory. `release_freed_memory` asks glibc to return it (malloc_t
 The models' buffers (tens of MB each on a large screen) fragment those heaps while they run: glibc serves a
 block from its heaps below a size limit that it raises, after the first large free, to up to 32 MB. Within
 `large_blocks_mapped` a block above a set size gets a mapping of its own, returned when freed: the element
-detector and OCR's text detection map every block of 1 MB or more, the text recognizer only its outputs
-(16 MB and more), since its many batches' buffers, mapped and faulted in afresh each time, cost a parse
-40-50% more CPU time. A 2560x1440 parse peaked about 150 MB lower (bench/memory.py).
+detector's from 4 MB, the text recognizer's outputs from 16 MB. A 2560x1440 parse peaked about 100 MB
+lower, a 1920x1080 one 80 MB (bench/memory.py, medians). Lower limits cost time: a mapping is faulted in
+afresh each time, and with 1 MB for every model a parse took 20% more CPU time.
 Where the C library is not glibc these do nothing.
 """
 
@@ -25,7 +25,6 @@ from contextlib import contextmanager
 # on 64-bit systems; trim: twice that, as glibc sets it when it raises the mmap limit).
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
 HEAP_MMAP_THRESHOLD, HEAP_TRIM_THRESHOLD = 32 << 20, 64 << 20
-LARGE_BLOCK = 1 << 20
 
 
 @functools.cache
@@ -41,8 +40,8 @@ def _glibc_function(name: str) -> Callable[..., int] | None:
 
 
 @contextmanager
-def large_blocks_mapped(threshold: int = LARGE_BLOCK) -> Iterator[None]:
-    """Within: every block of LARGE_BLOCK bytes or more is a mapping of its own, unmapped when freed. After:
+def large_blocks_mapped(threshold: int) -> Iterator[None]:
+    """Within: every block of `threshold` bytes or more is a mapping of its own, unmapped when freed. After:
     glibc's limits are fixed where its adjustment ends (HEAP_MMAP_THRESHOLD, HEAP_TRIM_THRESHOLD), so the rest
     of the process reuses its heaps as it did (setting a limit stops glibc adjusting it, and a trim limit left
     at its 128 KB default would give pages back and fault them in again on every free)."""

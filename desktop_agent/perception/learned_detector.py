@@ -63,7 +63,7 @@ class LearnedDetector:
         if ph or pw:
             img = cv2.copyMakeBorder(img, 0, ph, 0, pw, cv2.BORDER_REPLICATE)
         parts = []
-        with self._lock, large_blocks_mapped():
+        with self._lock, large_blocks_mapped(MAPPED_BLOCK):
             for top, bottom, keep_top, keep_bottom in bands(img.shape[0], img.shape[1]):
                 x = np.ascontiguousarray(img[top:bottom].transpose(2, 0, 1)[None], dtype=np.float32)
                 outs = self.session.run(None, {"image": x})
@@ -107,6 +107,9 @@ BAND_PIXELS = 2560 * 864
 # 192 a 2560x1440 screen's maps agree with one call's to 1e-3 (tests/perception/test_detector.py); with 128
 # they differed by up to 0.05.
 MARGIN = 192
+# The model's buffers from this size up are mapped apart from the heap (heap.large_blocks_mapped): 4 MB kept
+# a parse's peak as low as 1 MB did, without its cost in time (bench/memory.py).
+MAPPED_BLOCK = 4 << 20
 
 
 def bands(height: int, width: int) -> list[tuple[int, int, int, int]]:

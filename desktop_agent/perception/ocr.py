@@ -69,8 +69,7 @@ class RapidOcrEngine:
         ph, pw = (h + 31) // 32 * 32, (w + 31) // 32 * 32
         if (ph, pw) != (h, w):
             image = cv2.copyMakeBorder(image, 0, ph - h, 0, pw - w, cv2.BORDER_REPLICATE)
-        with large_blocks_mapped():
-            found = self._det.boxes(image)
+        found = self._det.boxes(image)
         return [Rect(r.x1, r.y1, min(r.x2, w), min(r.y2, h)) for r in found]
 
     def detect(self, image: np.ndarray, blocks: list[Rect]) -> list[Rect]:
@@ -127,8 +126,7 @@ class RapidOcrEngine:
             by_width.setdefault(todo_crops[n].shape[1], []).append(n)
         # A batch's output is a distribution over about 18,000 characters for each 8 px of its width, so
         # batches are bounded by their total width: memory stays bounded however long the lines are.
-        # Only its largest outputs (REC_MAPPED_BLOCK) are mapped apart from the heap: mapping all its buffers
-        # made a parse's recognition 13% slower for a few MB less (heap.py).
+        # Its largest outputs (REC_MAPPED_BLOCK) are mapped apart from the heap (heap.py).
         with large_blocks_mapped(REC_MAPPED_BLOCK):
             for width, group in by_width.items():
                 per_batch = max(1, REC_BATCH_WIDTH // width)

@@ -99,7 +99,7 @@ def _mean_inside(prob: np.ndarray, corners: np.ndarray) -> float:
     y2 = int(np.clip(np.ceil(corners[:, 1].max()), 0, h - 1))
     mask = np.zeros((y2 - y1 + 1, x2 - x1 + 1), np.uint8)
     cv2.fillPoly(mask, [(corners - [x1, y1]).astype(np.int32)], 1)
-    return float(cv2.mean(prob[y1:y2 + 1, x1:x2 + 1], mask)[0])
+    return float(np.ravel(cv2.mean(prob[y1:y2 + 1, x1:x2 + 1], mask))[0])
 
 
 class LineRecognizer:
