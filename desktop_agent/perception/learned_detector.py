@@ -1,9 +1,10 @@
 """The trained UI-element detector (models/detector/ui_detector.onnx) behind the `ElementDetector` protocol.
 
 It runs fully convolutionally on the whole frame at native resolution (never shrunk, so a 16 px icon keeps
-its 16 px), reads centre points off the class heat maps, and then snaps each box to the pixels: a frame's
-edges where the box's sides have one, or the ink of a small glyph. OpenCV proposals can be added to it
-(`CombinedDetector`) where they still find something it did not.
+its 16 px; a large frame in horizontal bands with context, see `bands`), reads centre points off the class
+heat maps, and then snaps each box to the pixels: a frame's edges where the box's sides have one, or the ink
+of a small glyph. OpenCV proposals can be added to it (`CombinedDetector`) where they still find something
+it did not.
 """
 
 from __future__ import annotations
