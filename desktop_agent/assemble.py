@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from desktop_agent.agent import Agent, AgentEvent, AgentSettings
 from desktop_agent.agent.approval import Approver, AutoApprover, PolicyApprover, PreviewApprover, TerminalApprover
@@ -20,14 +20,19 @@ from desktop_agent.perception.accessibility.source import AccessibilitySource
 from desktop_agent.perception.accessibility.x_windows import StackingOrder
 from desktop_agent.runs.store import RunStore
 
+if TYPE_CHECKING:
+    from desktop_agent.capture.session import Session
 
-def run_screen(options: RunOptions, screen: Screen | None = None, excluded: ExcludedRegions | None = None) -> Screen:
-    """The screen a run captures: the display's (laid out by `options.monitors`), shown at
-    `options.emulate_scale` when set, with the `excluded` regions (the app's own windows) masked out."""
+
+def run_screen(options: RunOptions, screen: Screen | None = None, excluded: ExcludedRegions | None = None,
+               session: Session | None = None) -> Screen:
+    """The screen a run captures: the display's (laid out by `options.monitors`; `session`, when the caller
+    has detected it already), shown at `options.emulate_scale` when set, with the `excluded` regions (the
+    app's own windows) masked out."""
     if screen is None:
         from desktop_agent.capture.session import default_screen
 
-        screen = default_screen(options.monitors)
+        screen = default_screen(options.monitors, session=session)
     if options.emulate_scale:
         from desktop_agent.capture.scaled import ScaledScreen
 

@@ -41,7 +41,7 @@ from desktop_agent.app.settings import AppSettings, load_settings, save_settings
 from desktop_agent.assemble import run_screen
 from desktop_agent.capture.masked import ExcludedRegions
 from desktop_agent.capture.screen import Screen
-from desktop_agent.capture.session import default_driver
+from desktop_agent.capture.session import Session, default_driver, detect_session
 from desktop_agent.config import RunOptions, read_environment
 from desktop_agent.execution.input_driver import InputDriver
 from desktop_agent.geometry import DesktopPoint
@@ -102,7 +102,10 @@ class AppController(QObject):
 
     def __init__(self, settings: AppSettings | None = None, settings_path: str | None = None,
                  screen: Screen | None = None, driver: InputDriver | None = None, use_tray: bool | None = None,
-                 hotkeys: bool = True) -> None:
+                 hotkeys: bool = True, session: Session | None = None) -> None:
+        """`session`: the display session, when the caller has detected it already (detecting it again asks
+        the compositor or the desktop portal again); else it is detected here, once, if a screen or driver
+        is to be made."""
         super().__init__()
         self.settings_path = settings_path
         self.settings = settings or load_settings(settings_path)
@@ -114,9 +117,11 @@ class AppController(QObject):
         self.timeline = TimelineWindow(home)
         self.command_bar = CommandBar(self.settings.history)  # redacted tasks only
         self.command_bar.set_planner(self.settings.planner_options().describe())
+        if session is None and (driver is None or screen is None):
+            session = detect_session()
         if driver is None:
-            driver = default_driver()
-        self.screen = run_screen(self._run_options(), screen, self.regions)  # our own windows masked out
+            driver = default_driver(session)
+        self.screen = run_screen(self._run_options(), screen, self.regions, session)  # our own windows masked out
         self._acted_at: list[DesktopPoint] = []  # where the last step acted (desktop points)
         self.runner = AgentRunner(self.screen, driver, home, self.approver)  # asked after the approval policy
         self._connect_runner()

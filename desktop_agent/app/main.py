@@ -40,14 +40,14 @@ def main(argv: list[str] | None = None) -> int:
         return forwarded
     from desktop_agent.capture.session import check_display
 
-    check_display()
+    session = check_display()  # detected once: on Wayland that asks the compositor or the desktop portal
     from PySide6.QtCore import QCoreApplication, QEvent, QTimer
 
     from desktop_agent.app.controller import AppController, make_qapplication
 
     app = make_qapplication(sys.argv[:1])
     controller = AppController(settings_path=args.settings, use_tray=False if args.no_tray else None,
-                               hotkeys=not args.no_hotkeys)
+                               hotkeys=not args.no_hotkeys, session=session)
     server = _listen(controller)
     # SIGTERM/SIGINT quit as Quit does: the same shutdown, in the event loop, and exit status 0.
     signal.signal(signal.SIGINT, lambda *_: controller.quit())

@@ -184,3 +184,37 @@ def test_with_a_tray_the_tray_menu_holds_the_actions(qtbot: Any, qapp: Any, xvfb
             c.shutdown()
     finally:
         stop_process(host)
+
+
+def test_the_app_detects_its_display_session_once(qapp: Any, home: Path, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Start-up reads the session once (on Wayland each reading asks the compositor or the desktop portal):
+    `app` passes what its display check found to the controller, which makes its screen and driver from it."""
+    from desktop_agent.app import controller as controller_module
+    from desktop_agent.app.controller import AppController
+    from desktop_agent.app.settings import AppSettings
+    from desktop_agent.capture import session as session_module
+
+    real = session_module.detect_session
+    calls: list[str] = []
+
+    def counted(environ: Any = None) -> Any:
+        calls.append("detect")
+        return real(environ)
+
+    monkeypatch.setattr(session_module, "detect_session", counted)
+    monkeypatch.setattr(controller_module, "detect_session", counted)
+    session = session_module.check_display()  # what `desktop-agent app` does first
+    c = AppController(AppSettings(data_folder=str(home)), settings_path=str(tmp_path / "s.ini"), use_tray=False,
+                      hotkeys=False, session=session)
+    try:
+        assert calls == ["detect"] and session.backend == "x11"
+        assert c.screen.layout().primary.width > 0  # a working screen, made from that session
+    finally:
+        c.shutdown()
+    alone = AppController(AppSettings(data_folder=str(home)), settings_path=str(tmp_path / "s2.ini"), use_tray=False,
+                          hotkeys=False)
+    try:
+        assert calls == ["detect", "detect"]  # without one, the controller reads it once itself
+    finally:
+        alone.shutdown()
