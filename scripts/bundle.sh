@@ -20,6 +20,10 @@ internal=dist/desktop-agent/_internal
 for f in "$internal"/libpython3*.so* "$internal"/python3*/lib-dynload/*.so "$internal"/cv2/cv2*.so; do
   if [ -f "$f" ] && [ ! -L "$f" ]; then strip --strip-unneeded "$f"; fi
 done
+# ICU's data (32 MB, every locale of every tree) cut to what Qt uses here: packaging/trim_icu_data.py.
+for f in "$internal"/PySide6/Qt/lib/libicudata.so.*; do
+  if [ -f "$f" ] && [ ! -L "$f" ]; then .venv/bin/python packaging/trim_icu_data.py "$f"; fi
+done
 .venv/bin/python - "$internal" <<'PY'
 import filecmp, os, sys
 from pathlib import Path

@@ -19,9 +19,9 @@ list_only=""
 for arg in "$@"; do
   case "$arg" in
     --suite) lists+=(packaging/debian-packages-suite.txt) ;;
-    --test) lists+=(packaging/debian-packages-suite.txt); extras+=(test llama) ;;
+    --test) lists+=(packaging/debian-packages-suite.txt packaging/debian-packages-bundle.txt); extras+=(test llama) ;;
     --llama) extras+=(llama) ;;
-    --bundle) extras+=(bundle llama) ;;
+    --bundle) lists+=(packaging/debian-packages-bundle.txt); extras+=(bundle llama) ;;
     --list-packages) list_only=1 ;;
     -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "setup: unknown option $arg (see ./scripts/setup.sh --help)" >&2; exit 2 ;;

@@ -6,6 +6,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh --test
-.venv/bin/ruff check desktop_agent tests bench models
+.venv/bin/ruff check desktop_agent tests bench models packaging
 .venv/bin/mypy
 .venv/bin/python -m pytest -q -rs -p no:cacheprovider "$@"
