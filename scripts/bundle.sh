@@ -24,6 +24,9 @@ done
 for f in "$internal"/PySide6/Qt/lib/libicudata.so.*; do
   if [ -f "$f" ] && [ ! -L "$f" ]; then .venv/bin/python packaging/trim_icu_data.py "$f"; fi
 done
+# PP-OCR's weights stored in 16 bits, read back to 32 when the model loads (31 -> 16 MB):
+# packaging/half_float_weights.py.
+.venv/bin/python packaging/half_float_weights.py "$internal"/rapidocr/models/*.onnx
 .venv/bin/python - "$internal" <<'PY'
 import filecmp, os, sys
 from pathlib import Path

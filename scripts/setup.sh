@@ -178,6 +178,26 @@ if [ -n "$opencv_wheel" ] && { [ "$others" != opencv-python-headless ] && [ "$ot
   echo "$opencv_wheel" > .venv/.opencv-minimal
 fi
 
+# The bundle's NumPy: PyPI's wheel carries OpenBLAS, gfortran and quadmath (27 MB) for linear algebra the
+# app never does (its products are of a few hundred values). Build the version pip chose once without BLAS
+# or LAPACK (NumPy's own loops; about 4 minutes on 2 cores), keep the wheel beside the others, and put it in
+# .venv in place of PyPI's (pip keeps it: same version). A .venv whose NumPy has OpenBLAS gets it again.
+if [[ " ${extras[*]} " == *" bundle "* ]]; then
+  numpy_version=$(.venv/bin/python -c "import importlib.metadata as m; print(m.version('numpy'))")
+  wheels="${XDG_CACHE_HOME:-$HOME/.cache}/desktop-agent/wheels/numpy-$numpy_version-$(uname -m)-noblas"
+  if ! ls "$wheels"/numpy-"$numpy_version"-*.whl >/dev/null 2>&1; then
+    echo "setup: building NumPy $numpy_version without BLAS once (about 4 minutes on 2 cores) into $wheels"
+    mkdir -p "$wheels"
+    quietly "building NumPy" .venv/bin/python -m pip wheel -q --no-deps --no-cache-dir --no-binary numpy \
+      "numpy==$numpy_version" -Csetup-args=-Dblas=none -Csetup-args=-Dlapack=none -w "$wheels"
+  fi
+  if compgen -G ".venv/lib/python3*/site-packages/numpy.libs/*openblas*" >/dev/null; then
+    echo "setup: NumPy without BLAS into .venv"
+    quietly "installing NumPy without BLAS" .venv/bin/python -m pip install -q --no-deps --force-reinstall \
+      "$(ls "$wheels"/numpy-"$numpy_version"-*.whl | head -n 1)"
+  fi
+fi
+
 # -- the tests' fonts: unpacked, never installed (packaging/test-fonts.txt says why) ---------------------------
 if [[ " ${extras[*]} " == *" test "* ]] && command -v apt-get >/dev/null 2>&1; then
   fonts="${XDG_CACHE_HOME:-$HOME/.cache}/desktop-agent/test-fonts"

@@ -14,6 +14,7 @@ import os
 import threading
 import time
 from collections import OrderedDict
+from pathlib import Path
 from typing import Protocol
 
 import cv2
@@ -24,7 +25,7 @@ from desktop_agent.perception.elements import TextLine
 from desktop_agent.perception.heap import large_blocks_mapped, release_freed_memory
 from desktop_agent.perception.line_gaps import split_at_wide_gaps
 from desktop_agent.perception.mnemonics import erase_mnemonic_underlines
-from desktop_agent.perception.ppocr import REC_HEIGHT, LineRecognizer, TextDetector
+from desktop_agent.perception.ppocr import DET_FILE, REC_FILE, REC_HEIGHT, LineRecognizer, TextDetector
 from desktop_agent.perception.regions import GAP, MosaicSlot, mosaic_width, pack_mosaic
 
 MIN_TEXT_SCORE = 0.5
@@ -55,9 +56,10 @@ class RapidOcrEngine:
     """PP-OCR's detector and recognizer (rapidocr's model files, run by `ppocr`), loaded once, fed blocks and
     crops."""
 
-    def __init__(self, cache_size: int = 4096) -> None:
-        self._det = TextDetector(_threads())
-        self._rec = LineRecognizer(_threads())
+    def __init__(self, cache_size: int = 4096, models: Path | None = None) -> None:
+        """`models`: a folder with PP-OCR's two files, if not rapidocr's own (`ppocr.model_dir`)."""
+        self._det = TextDetector(_threads(), models / DET_FILE if models else None)
+        self._rec = LineRecognizer(_threads(), models / REC_FILE if models else None)
         self._cache: OrderedDict[bytes, tuple[str, float]] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
