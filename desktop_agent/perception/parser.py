@@ -14,6 +14,7 @@ import numpy as np
 from desktop_agent.geometry import Rect
 from desktop_agent.perception.detector import ElementDetector, Proposal
 from desktop_agent.perception.elements import Element, ElementKind, ParseResult, TextLine
+from desktop_agent.perception.glyphs import carried_glyphs, glyph_lines, keys_of
 from desktop_agent.perception.heap import release_freed_memory
 from desktop_agent.perception.icon_meaning import IconMeaning, shared_meaning
 from desktop_agent.perception.icons import icon_crop
@@ -34,6 +35,7 @@ class _Memory:
     image: np.ndarray
     lines: list[TextLine]
     proposals: list[Proposal]
+    glyphs: list[TextLine]  # the signs among `lines` that glyphs.py read on keys
 
 
 # Rows of context kept around a change: a line of text touched by it is read whole.
@@ -105,6 +107,16 @@ class ScreenParser:
             lines, proposals = self._full(image, timings)
         else:
             lines, proposals = self._update(image, changed, mem, timings)
+        t1 = time.perf_counter()
+        signs = glyph_lines(self.ocr, image, lines, proposals)  # signs drawn alone on keys: glyphs.py
+        if changed is not None and mem is not None:
+            # Signs read before whose keys did not change stay read, with their keys: those inside the band
+            # re-detected around a change (carried) and those kept outside it.
+            kept = carried_glyphs(mem.glyphs, mem.image, image, lines + signs) + [g for g in mem.glyphs if g in lines]
+            proposals = proposals + keys_of(kept, proposals)
+            signs += kept
+        lines = lines + [g for g in signs if g not in lines]
+        timings["glyphs"] = (time.perf_counter() - t1) * 1000
         t2 = time.perf_counter()
         elements = merge_elements(lines, proposals)
         timings["merge"] = (time.perf_counter() - t2) * 1000
@@ -115,7 +127,7 @@ class ScreenParser:
         timings.setdefault("ocr_det", 0.0)
         timings.setdefault("ocr_rec", 0.0)
         timings["total"] = (time.perf_counter() - t0) * 1000
-        self._memory = _Memory(image.copy(), lines, proposals)
+        self._memory = _Memory(image.copy(), lines, proposals, signs)
         return ParseResult(elements, w, h, timings, incremental=changed is not None)
 
     def _name_icons(self, image: np.ndarray, elements: list[Element]) -> list[Element]:

@@ -21,11 +21,9 @@ from desktop_agent.secret_fields import redact_task
 DATA = Path(__file__).parent / "data" / "reference_targets.json"
 # Suite tasks with no verified run of their reference script yet: no mode of the agent passes them (perception
 # misses: a Rename button whose dialog title is "Rename" too, "N" beside "n" in a character grid, a check box
-# named by a separate label, a lone "=" drawn white on a blue key that OCR does not read), so there are no
-# targets to record. Each script's steps were done by hand with xdotool and gave the outcome its check expects.
-# Record them once a run passes.
-NO_VERIFIED_RUN = frozenset({"engrampa-rename-member", "gucharmap-copy-letters", "lxterminal-hide-scrollbar",
-                             "mate-calc-square-root"})
+# named by a separate label), so there are no targets to record. Each script's steps were done by hand with
+# xdotool and gave the outcome its check expects. Record them once a run passes.
+NO_VERIFIED_RUN = frozenset({"engrampa-rename-member", "gucharmap-copy-letters", "lxterminal-hide-scrollbar"})
 _KEEP = ("instruction", "monitor", "bbox", "element_bbox", "point", "desktop")
 
 
