@@ -1,4 +1,4 @@
-"""Signs drawn alone on a key or a button: a calculator's "=", "−", "×", "√".
+"""Signs drawn alone on a key or a button: a calculator's "=", "×", "√".
 
 The text detector finds no line in a glyph that small and that far from other text (a lone "=" white on a
 blue key), yet the element detector finds the key, and the recognizer reads the glyph well once it is given
