@@ -45,8 +45,11 @@ def missing_packages() -> list[str]:
     return out
 
 
-def _config(outputs: list[HeadlessOutput]) -> str:
-    lines = ["xwayland disable", "default_border none", "default_floating_border none",
+def _config(outputs: list[HeadlessOutput], titles: bool = False) -> str:
+    """sway's configuration: the outputs, every window floating, no XWayland; `titles`: each window gets the
+    title bar sway draws on a desktop (its default), else none (tests that place the content exactly)."""
+    border = "normal" if titles else "none"
+    lines = ["xwayland disable", f"default_border {border}", f"default_floating_border {border}",
              "focus_follows_mouse no", "for_window [app_id=\".*\"] floating enable"]
     for i, o in enumerate(outputs, 1):
         lines.append(f"output HEADLESS-{i} mode {o.width}x{o.height} scale {o.scale:g} position {o.left} {o.top}")
@@ -66,8 +69,10 @@ class HeadlessSway:
     _stopped: bool = field(default=False, repr=False)
 
     @staticmethod
-    def start(outputs: list[HeadlessOutput] | None = None, timeout: float = 20.0) -> HeadlessSway:
-        """Start sway with these outputs (one 1280x800 by default) and wait until its sockets answer."""
+    def start(outputs: list[HeadlessOutput] | None = None, timeout: float = 20.0,
+              titles: bool = False) -> HeadlessSway:
+        """Start sway with these outputs (one 1280x800 by default) and wait until its sockets answer;
+        `titles`: windows get sway's title bars."""
         missing = missing_packages()
         if missing:
             raise NoDisplayError(f"a headless Wayland compositor needs the Debian packages {', '.join(missing)}")
@@ -77,7 +82,7 @@ class HeadlessSway:
         runtime.mkdir(mode=0o700)
         client_runtime.mkdir(mode=0o700)
         config, log = runtime / "config", base / "sway.log"
-        config.write_text(_config(outputs), encoding="utf-8")
+        config.write_text(_config(outputs, titles), encoding="utf-8")
         cmd = ["sway", "-c", str(config)]
         if os.geteuid() == 0:
             os.chmod(base, 0o755)

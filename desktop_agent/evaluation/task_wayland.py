@@ -72,7 +72,8 @@ class WaylandTaskEnvironment(TaskEnvironment):
     def start(self) -> None:
         """The task's files, the compositor with the task's outputs, a D-Bus bus and the apps."""
         self._write_files()
-        self.sway = HeadlessSway.start(task_outputs(self.task))
+        # Title bars as sway draws them on a desktop: a task may name a window by its title.
+        self.sway = HeadlessSway.start(task_outputs(self.task), titles=True)
         self._start_bus()
         env = self.env()
         for app in self.task.apps:

@@ -1,5 +1,6 @@
 """`eval tasks --session wayland`: a task on a real headless sway, its app a native Wayland client (GTK's
-mousepad), driven by the agent through the compositor and checked in the file it saved; a task whose app is
+mousepad), driven by the agent through the compositor and checked in the file it saved (its first step clicks the
+window's title, in the title bar sway draws); a task whose app is
 X11 only (GTK 2's mtpaint) is skipped, not counted as a failure."""
 
 from __future__ import annotations
@@ -19,13 +20,14 @@ from tests.e2e_helpers import ROOT
 
 NATIVE = """goal = "Type a line and save"
 script = '''
+click "note.txt - Mousepad"
 press ctrl+a
 type "Wayland ✓"
 press ctrl+s
 '''
 files = [{ path = "note.txt", text = "old\\n" }]
 apps = [{ cmd = ["mousepad", "{home}/note.txt"], window = "note.txt", geometry = [60, 40, 700, 500] }]
-max_steps = 6
+max_steps = 7
 time_limit = 120
 
 [[check]]
