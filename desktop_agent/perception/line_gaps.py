@@ -9,12 +9,15 @@ at every blank at least GAP_RATIO times its letters' height, at the space of the
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from desktop_agent.geometry import Rect
 from desktop_agent.perception.elements import TextLine
 
 GAP_RATIO = 0.9
+RULE_SHARE = 0.9  # a row inked over this share of the line's width is a rule; a blob this share of its height, a box
+GLYPH_ASPECT = 4.0  # a blob wider than this many times its height is a bar, not letters (a few touching glyphs pass)
 
 
 def _blank_runs(cols: np.ndarray) -> list[tuple[int, int]]:
@@ -56,11 +59,25 @@ def split_at_wide_gaps(image: np.ndarray, line: TextLine, ratio: float = GAP_RAT
 
 def _ink_profiles(crop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Which rows and which columns of the crop hold ink: pixels that differ clearly from its background (the
-    median)."""
+    median). A row inked across nearly the whole crop is a rule or a border the line's box reached into (a
+    title bar's edge above a menu bar), not letters, which always leave blanks between them: it is left out.
+    The rows are those of the letters only; the columns, of anything inked but bars."""
     gray = crop.astype(np.float32) if crop.ndim == 2 else crop[:, :, :3].astype(np.float32).mean(axis=2)
     diff = np.abs(gray - float(np.median(gray)))
     ink = diff > max(35.0, 0.3 * float(diff.max()))
-    return ink.any(axis=1), ink.any(axis=0)
+    ink[ink.mean(axis=1) >= RULE_SHARE] = False
+    # Blobs of ink: a flat one much wider than high is a bar (the line under a menu bar's highlighted item),
+    # one inked from top to bottom a filled box (that item's highlight). Neither is letters: counted, either
+    # would pass for taller letters and hide the gaps; a bar would also bridge the gaps beside its item.
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
+    rows = np.zeros(ink.shape[0], bool)
+    bars = np.zeros(n, bool)
+    for k, (_x, y, w, h, _area) in enumerate(stats[1:n], 1):
+        if w > GLYPH_ASPECT * h:
+            bars[k] = True
+        elif h < RULE_SHARE * ink.shape[0]:
+            rows[y:y + h] = True
+    return rows, (ink & ~bars[labels]).any(axis=0)
 
 
 def _cuts(gaps: list[tuple[int, int]], text: str, width: int) -> list[tuple[int, int, int]]:

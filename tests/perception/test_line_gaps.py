@@ -65,3 +65,24 @@ def test_the_menu_entry_wins_over_a_line_that_contains_the_word() -> None:
     els = [Element(i, ElementKind.TEXT, ln.bbox, ln.text, ln.score, "ocr", (ln,)) for i, ln in enumerate(lines)]
     res = locate_target(ParseResult(els, 400, 200), "File")
     assert res.point.y < 60
+
+
+def test_a_border_the_line_box_reaches_into_does_not_join_the_items() -> None:
+    """A menu bar's box often takes in a row of the window's edge above it (a title bar's border): that rule
+    inks every column, and the items must still come apart."""
+    img, _ = _render(["File", "Edit", "View", "Help"], gap_px=18)
+    img[0] = (60, 90, 160)  # a coloured rule across the whole box
+    line = TextLine(Rect(0, 0, img.shape[1], img.shape[0]), "File Edit View Help", 0.95)
+    assert [p.text for p in split_at_wide_gaps(img, line)] == ["File", "Edit", "View", "Help"]
+
+
+def test_the_highlighted_item_of_an_open_menu_does_not_join_the_items() -> None:
+    """The menu bar of an open menu marks its item with a bar under it that reaches into the padding beside it
+    (GTK 3's Adwaita): the bar is not taken for letters, and the items still come apart."""
+    items = ["File", "Edit", "View", "Terminal", "Help"]
+    img, spans = _render(items, gap_px=18)
+    x1, x2 = spans[1][0] - 8, spans[1][1] + 8  # the item's box: its text and the padding each side
+    underlined = img.copy()
+    underlined[-3:, x1:x2] = (53, 132, 228)
+    line = TextLine(Rect(0, 0, img.shape[1], img.shape[0]), " ".join(items), 0.95)
+    assert [p.text for p in split_at_wide_gaps(underlined, line)] == items
