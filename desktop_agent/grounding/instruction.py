@@ -56,7 +56,7 @@ def normalize_with_map(text: str) -> tuple[str, list[int]]:
     where: list[int] = []
     for i, ch in enumerate(text):
         for c in unicodedata.normalize("NFKC", ch).casefold():
-            c = {"…": ".", "’": "'", "‘": "'", "“": '"', "”": '"'}.get(c, c)
+            c = {"…": ".", "’": "'", "‘": "'", "“": '"', "”": '"', "−": "-"}.get(c, c)  # the minus sign is "-"
             if not (c.isalnum() or c in _KEEP or unicodedata.category(c) in ("Sm", "Sc")):
                 c = " "
             if c == " " and (not out or out[-1] == " "):

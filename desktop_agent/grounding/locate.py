@@ -160,8 +160,10 @@ def _span_box(cand: _Candidate, start: int, end: int) -> Rect:
     return box
 
 
-# Glyphs OCR confuses on screen fonts: compared folded, a read of "/1oans" still finds "/loans".
-_FOLD = str.maketrans({"1": "l", "i": "l", "|": "l", "!": "l", "0": "o", "5": "s", "8": "b"})
+# Glyphs OCR confuses on screen fonts: compared folded, a read of "/1oans" still finds "/loans". PP-OCR's
+# alphabet is Chinese and Latin, and a lone plus or minus sign on a key comes back as the ideographs for ten
+# and one ("十", "一"): folded too.
+_FOLD = str.maketrans({"1": "l", "i": "l", "|": "l", "!": "l", "0": "o", "5": "s", "8": "b", "十": "+", "一": "-"})
 
 
 _DIGITS = re.compile(r"\d+")
@@ -327,6 +329,13 @@ def _shown_evidence(ins: Instruction, cand: _Candidate, strict: bool) -> _Eviden
         return _Evidence(_NO_MATCH, el.bbox)
     shown = " ".join(ln.text for ln in cand.lines)
     norm, where = normalize_with_map(shown)
+    head = _name_before_shortcut(norm)
+    if head and head != norm and not _SHORTCUT.search(ins.label):
+        # A menu row: the name, then its key combination ("Find...  Ctrl+F"). The combination is not part of
+        # the name, so the text before it is matched as the whole text.
+        whole = _whole_match(ins.label, head)
+        if whole is not None:
+            return _Evidence(whole, _span_box(cand, where[0], where[len(head) - 1] + 1), False, 1.0, "")
     m = _match(ins.label, norm, strict)
     if m.how == "fuzzy" and _inside_a_word(ins.label, norm):
         m = _NO_MATCH  # a word that holds the name inside it is another word: "Preferences", not "References"
@@ -335,6 +344,13 @@ def _shown_evidence(ins: Instruction, cand: _Candidate, strict: bool) -> _Eviden
     box = _span_box(cand, where[m.span[0]], where[m.span[1] - 1] + 1) if m.span else _text_box(cand)
     rest = f"{norm[:m.span[0]]} {norm[m.span[1]:]}".strip() if m.span else ""
     return _Evidence(m, box, False, _coverage(ins.label, norm, m.span), rest)
+
+
+def _name_before_shortcut(norm: str) -> str:
+    """Normalised text without the key combination it ends with, as a menu row draws it after the item's
+    name ("save  ctrl+s", "close window  shift+ctrl+w", "refresh  f5"); the text itself when it ends
+    with none. Its end is trimmed as `normalize` trims a text's ("find...  ctrl+f" -> "find")."""
+    return _SHORTCUT.sub("", norm).rstrip(" .:")
 
 
 def _label_evidence(ins: Instruction, cand: _Candidate, strict: bool, shown: _Evidence) -> _Evidence:

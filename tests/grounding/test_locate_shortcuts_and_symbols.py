@@ -60,3 +60,50 @@ def test_a_sign_is_not_a_piece_of_another_sign() -> None:
     minus = Element(2, ElementKind.BUTTON, Rect(200, 100, 230, 120), "-", 0.99, "ocr",
                     (TextLine(Rect(200, 100, 230, 120), "-", 0.99),))
     assert locate_target(ParseResult([back, minus], 800, 600), "-").element.id == 2
+
+
+def _rows_with_shortcuts_in_one_element() -> ParseResult:
+    """A menu whose rows the detector took whole: each element holds the name's line and the shortcut's."""
+    rows = [("Find...", "Ctrl+F"), ("Find Next", "Ctrl+G"), ("Find Previous", "Shift+Ctrl+G"), ("Replace...", "Ctrl+H")]
+    els = []
+    for i, (name, keys) in enumerate(rows):
+        y = 100 + 30 * i
+        name_ln = TextLine(Rect(110, y, 190, y + 20), name, 0.98)
+        keys_ln = TextLine(Rect(400, y, 470, y + 20), keys, 0.98)
+        els.append(Element(i, ElementKind.MENU_ITEM, Rect(100, y - 4, 480, y + 24), f"{name} {keys}", 0.9, "vision",
+                           (name_ln, keys_ln)))
+    return ParseResult(els, 1000, 800)
+
+
+@pytest.mark.parametrize(("name", "row"), [("Find…", 0), ("Find Next", 1), ("Find Previous", 2), ("Replace...", 3)])
+def test_a_row_of_name_and_shortcut_is_the_name_as_a_whole(name: str, row: int) -> None:
+    """The key combination after an item's name is not part of the name: "Find..." is the whole of the row
+    "Find...  Ctrl+F", clicked on the name, not weighed as a word inside a longer text."""
+    res = locate_target(_rows_with_shortcuts_in_one_element(), f'click "{name}"')
+    assert res.element.id == row
+    assert res.point.x < 200
+
+
+def test_a_name_that_only_begins_a_row_is_still_partial() -> None:
+    # "Find" is not the row "Find Next  Ctrl+G" (nor "Find...  Ctrl+F" read as "Find..."): abstain or pick
+    # the row whose name is "Find..." (the dots are punctuation), never "Find Next".
+    try:
+        res = locate_target(_rows_with_shortcuts_in_one_element(), 'click "Find"')
+    except TargetNotFound:
+        return
+    assert res.element.id == 0
+
+
+def test_the_minus_sign_and_the_hyphen_are_one_sign() -> None:
+    keys = [_el(i, Rect(100 + 40 * i, 100, 130 + 40 * i, 130), t, ElementKind.BUTTON)
+            for i, t in enumerate(["7", "+/-", "×", "÷"])]
+    assert locate_target(ParseResult(keys, 1000, 800), 'click "+/−"').element.text == "+/-"
+
+
+def test_a_sign_read_as_a_lookalike_ideograph_is_found() -> None:
+    """PP-OCR reads a lone "+" key as "十" (ten) and "-" as "一" (one): they are found folded, as "1" for "l"."""
+    keys = [_el(i, Rect(100 + 40 * i, 100, 130 + 40 * i, 130), t, ElementKind.BUTTON)
+            for i, t in enumerate(["7", "十", "一", "×"])]
+    parse = ParseResult(keys, 1000, 800)
+    assert locate_target(parse, 'click "+"').element.text == "十"
+    assert locate_target(parse, 'click "-"').element.text == "一"
