@@ -61,6 +61,12 @@ def normalize_with_map(text: str) -> tuple[str, list[int]]:
                 c = " "
             if c == " " and (not out or out[-1] == " "):
                 continue
+            if c == " " and len(out) >= 2 and out[-1] == "-" and out[-2] == " ":
+                # A hyphen standing alone between words separates them, as an en or em dash does ("notes.txt
+                # - Mousepad"): read so, a line the text detector cut at the dash reads the same.
+                out.pop()
+                where.pop()
+                continue
             out.append(c)
             where.append(i)
     while out and out[-1] in " .:":

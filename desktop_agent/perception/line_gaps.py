@@ -18,6 +18,7 @@ from desktop_agent.perception.elements import TextLine
 GAP_RATIO = 0.9
 RULE_SHARE = 0.9  # a row inked over this share of the line's width is a rule; a blob this share of its height, a box
 GLYPH_ASPECT = 4.0  # a blob wider than this many times its height is a bar, not letters (a few touching glyphs pass)
+BAR_MIN_WIDTH = 1.2  # ... if also this many times as long as the line's box is high (a hyphen or a dash is shorter)
 
 
 def _blank_runs(cols: np.ndarray) -> list[tuple[int, int]]:
@@ -66,14 +67,15 @@ def _ink_profiles(crop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     diff = np.abs(gray - float(np.median(gray)))
     ink = diff > max(35.0, 0.3 * float(diff.max()))
     ink[ink.mean(axis=1) >= RULE_SHARE] = False
-    # Blobs of ink: a flat one much wider than high is a bar (the line under a menu bar's highlighted item),
+    # Blobs of ink: a flat one much wider than high, and longer than a dash (the line's box is taller than a
+    # dash is long), is a bar (the line under a menu bar's highlighted item),
     # one inked from top to bottom a filled box (that item's highlight). Neither is letters: counted, either
     # would pass for taller letters and hide the gaps; a bar would also bridge the gaps beside its item.
     n, labels, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
     rows = np.zeros(ink.shape[0], bool)
     bars = np.zeros(n, bool)
     for k, (_x, y, w, h, _area) in enumerate(stats[1:n], 1):
-        if w > GLYPH_ASPECT * h:
+        if w > GLYPH_ASPECT * h and w >= BAR_MIN_WIDTH * ink.shape[0]:  # longer than any dash
             bars[k] = True
         elif h < RULE_SHARE * ink.shape[0]:
             rows[y:y + h] = True

@@ -9,7 +9,7 @@ import pytest
 
 from desktop_agent.errors import TargetNotFound
 from desktop_agent.geometry import Rect
-from desktop_agent.grounding.instruction import parse_instruction
+from desktop_agent.grounding.instruction import normalize, parse_instruction
 from desktop_agent.grounding.locate import locate_target
 from desktop_agent.perception.elements import Element, ElementKind, ParseResult, TextLine
 
@@ -107,3 +107,18 @@ def test_a_sign_read_as_a_lookalike_ideograph_is_found() -> None:
     parse = ParseResult(keys, 1000, 800)
     assert locate_target(parse, 'click "+"').element.text == "十"
     assert locate_target(parse, 'click "-"').element.text == "一"
+
+
+def test_a_title_the_text_detector_cut_at_its_dash_is_found() -> None:
+    """A window title "…/target.txt - Mousepad" that the text detector read as two lines, the lone dash lost
+    between them, is still the title asked for: a hyphen standing alone between words is a separator."""
+    assert normalize("target.txt - Mousepad") == normalize("target.txt  Mousepad") == "target.txt mousepad"
+    assert normalize("+/-") == "+/-" and normalize("-") == "-" and normalize("x -y") == "x -y"
+    left = Rect(660, 62, 937, 85)
+    right = Rect(991, 63, 1068, 83)
+    other = Rect(20, 61, 429, 84)
+    els = [_el(0, left, "/tmp/home/Documents/target.txt", ElementKind.TEXT),
+           _el(1, right, "Mousepad", ElementKind.TEXT),
+           _el(2, other, "/tmp/home/Documents/source.txt - Mousepad", ElementKind.TEXT)]
+    res = locate_target(ParseResult(els, 1280, 800), 'click "target.txt - Mousepad"')
+    assert left.x1 <= res.point.x <= right.x2 and res.point.y < 90

@@ -86,3 +86,11 @@ def test_the_highlighted_item_of_an_open_menu_does_not_join_the_items() -> None:
     underlined[-3:, x1:x2] = (53, 132, 228)
     line = TextLine(Rect(0, 0, img.shape[1], img.shape[0]), " ".join(items), 0.95)
     assert [p.text for p in split_at_wide_gaps(underlined, line)] == items
+
+
+def test_dashes_are_letters_not_bars() -> None:
+    """A hyphen or a dash is flat too, but shorter than a bar under an item: it stays ink, and the text around it
+    is not cut there."""
+    img, _ = _render(["notes.txt", "-", "Mousepad"], gap_px=8)  # a monospace title's spaces
+    line = TextLine(Rect(0, 0, img.shape[1], img.shape[0]), "notes.txt - Mousepad", 0.95)
+    assert split_at_wide_gaps(img, line) == [line]
