@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+RULE_SHARE = 0.9  # a row inked over this share of the crop's width is a rule, not text
+
 
 def _runs(row: np.ndarray) -> list[tuple[int, int]]:
     """[start, end) of the runs of True in a 1-D boolean array."""
@@ -58,11 +60,14 @@ def erase_mnemonic_underlines(crop: np.ndarray) -> np.ndarray:
 
 def _ink(crop: np.ndarray) -> np.ndarray:
     """The crop's pixels that differ clearly from its background (the median: a line of text is mostly
-    background)."""
+    background), but for rows inked across nearly the whole crop: a rule or a border the line's box reached
+    into (the title bar's edge above a menu bar), not letters or an underline, which always leave blanks."""
     gray = crop.astype(np.float32) if crop.ndim == 2 else crop[:, :, :3].astype(np.float32).mean(axis=2)
     bg = float(np.median(gray))
     diff = np.abs(gray - bg)
-    return diff > max(35.0, 0.3 * float(diff.max()))  # GTK draws the underline lighter than the letters
+    ink = diff > max(35.0, 0.3 * float(diff.max()))  # GTK draws the underline lighter than the letters
+    ink[ink.mean(axis=1) >= RULE_SHARE] = False
+    return ink
 
 
 def _underline(ink: np.ndarray, bottoms: np.ndarray, top: int, height: int, y: int, run: tuple[int, int]) -> int:

@@ -65,3 +65,17 @@ def test_the_recognizer_reads_the_letter_not_the_stroke() -> None:
         img = _line(text, (idx, idx), gap=1, px=13)
         (read, _), = engine.recognize(img, [Rect(0, 0, img.shape[1], img.shape[0])])
         assert read == text
+
+
+def test_a_border_above_the_line_does_not_hide_the_underline() -> None:
+    """A menu bar's box often takes in a row of the title bar's edge above it: that rule is no letter (where
+    the gaps between items are wide, most columns hold only it), and the underlines under "File" and "Tools"
+    are still found and taken out (PCManFM-Qt's menu bar, whose "File" was read "Eile")."""
+    text = "File          Edit          Tools"
+    plain = _line(text, None, px=13)
+    marked = plain.copy()
+    for first in (0, text.index("T")):
+        marked = np.minimum(marked, _line(text, (first, first), gap=1, px=13))
+    plain[0] = marked[0] = (160, 120, 60)  # the border: inked across the whole box
+    cleaned = erase_mnemonic_underlines(marked)
+    assert int(np.abs(cleaned.astype(int) - plain.astype(int)).max()) <= 40
