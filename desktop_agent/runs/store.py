@@ -346,6 +346,8 @@ class RunStore:
         for k, v in fields.items():
             if k not in allowed:
                 raise ValueError(f"unknown step field {k}")
+            if k == "timings":  # to a tenth of a millisecond: no float's sixteen digits of noise in the record
+                v = {name: round(float(ms), 1) for name, ms in v.items()}
             sets.append(f"{k} = ?")
             args.append(json.dumps(v, ensure_ascii=False) if isinstance(v, dict) else v)
         self._write(f"UPDATE steps SET {', '.join(sets)} WHERE run_id = ? AND idx = ?", (*args, run_id, idx))

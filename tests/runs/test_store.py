@@ -26,14 +26,17 @@ def test_steps_are_recorded_as_they_happen(tmp_path: Path) -> None:
     store.add_step(run_id, 0, {"action": "click"}, 'Click "Save"', "step 1 of the script")
     frame = ScreenFrame.from_image(np.zeros((40, 60, 3), np.uint8))
     rel = store.save_screenshot(run_id, 0, "before", frame)
-    store.update_step(run_id, 0, status="verified", before_path=rel, timings={"act": 12.5},
+    store.update_step(run_id, 0, status="verified", before_path=rel, timings={"act": 12.5, "parse": 104.32023799876333},
                       target={"desktop": [5, 6], "monitor": 1, "score": 1.0, "bbox": [1, 2, 3, 4]})
     store.finish_run(run_id, "succeeded", "done")
     other = RunStore(tmp_path)  # a second connection sees everything
     run = other.get_run(run_id[-4:])  # a unique fragment of the id is enough
     assert (run.status, run.step_count) == ("succeeded", 1)
     (step,) = other.steps(run_id)
-    assert step.status == "verified" and step.timings == {"act": 12.5}
+    # Timings are kept to a tenth of a millisecond: a float's full digits are noise, and a typed secret's
+    # digits must not turn up in them by chance ("9876" in 104.32023799876333).
+    assert step.status == "verified" and step.timings == {"act": 12.5, "parse": 104.3}
+    assert b"9876" not in (tmp_path / "runs.sqlite3").read_bytes()
     assert (tmp_path / rel).exists()
     page = run_report_html(other, run)
     assert "Click &quot;Save&quot;" in page and "data:image/jpeg;base64," in page
