@@ -50,15 +50,22 @@ class Instruction:
 _KEEP = set("./:+#@&%$-_'()[]{}*=×÷<>^~|")
 
 
+def _normal_chars(ch: str) -> str:
+    """One input character as normalised characters: NFKC, case folded, unified punctuation (the minus sign is
+    "-"), and a space for what is neither a letter, a digit nor a kept sign."""
+    out = []
+    for c in unicodedata.normalize("NFKC", ch).casefold():
+        c = {"…": ".", "’": "'", "‘": "'", "“": '"', "”": '"', "−": "-"}.get(c, c)
+        out.append(c if c.isalnum() or c in _KEEP or unicodedata.category(c) in ("Sm", "Sc") else " ")
+    return "".join(out)
+
+
 def normalize_with_map(text: str) -> tuple[str, list[int]]:
     """`normalize`, plus for each output character the index of the input character it came from."""
     out: list[str] = []
     where: list[int] = []
     for i, ch in enumerate(text):
-        for c in unicodedata.normalize("NFKC", ch).casefold():
-            c = {"…": ".", "’": "'", "‘": "'", "“": '"', "”": '"', "−": "-"}.get(c, c)  # the minus sign is "-"
-            if not (c.isalnum() or c in _KEEP or unicodedata.category(c) in ("Sm", "Sc")):
-                c = " "
+        for c in _normal_chars(ch):
             if c == " " and (not out or out[-1] == " "):
                 continue
             if c == " " and len(out) >= 2 and out[-1] == "-" and out[-2] == " ":

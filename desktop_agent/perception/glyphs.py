@@ -74,20 +74,31 @@ def glyph_lines(engine: OcrEngine, image: np.ndarray, lines: list[TextLine], pro
     glyphs = [(k, g) for k in keys if (g := _glyph_box(image, k)) is not None]
     if not glyphs:
         return []
-    # Read tight, and a key of a line's height also whole: neither crop reads every sign best (a thin "-" only
-    # tight, a white "=" on blue only whole); a taller key read whole is squeezed ("=" comes back "-").
+    # Two confident readings that disagree ("-" and "=") leave the key unread: a wrong sign is a wrong click.
+    return [TextLine(key, *next(iter(signs.items())))
+            for (key, _), signs in zip(glyphs, _signs_read(engine, image, glyphs), strict=True) if len(signs) == 1]
+
+
+def _signs_read(engine: OcrEngine, image: np.ndarray, glyphs: list[tuple[Rect, Rect]]) -> list[dict[str, float]]:
+    """For each (key, glyph box), the signs its readings give with their best confidence. The glyph is read
+    tight, and a key of a line's height also whole: neither crop reads every sign best (a thin "-" only
+    tight, a white "=" on blue only whole); a taller key read whole is squeezed ("=" comes back "-")."""
     crops = [(n, box) for n, (key, glyph) in enumerate(glyphs)
              for box in ((key, glyph) if key.height <= KEY_MAX_HEIGHT else (glyph,))]
     readings = engine.recognize(image, [box for _, box in crops])
     found: list[dict[str, float]] = [{} for _ in glyphs]
     for (n, _), (text, score) in zip(crops, readings, strict=True):
-        sign = unicodedata.normalize("NFKC", text.strip())  # a full-width "（" is "("
-        sign = _LOOKALIKES.get(sign, sign)
+        sign = _sign_of(text)
         if score >= MIN_TEXT_SCORE and is_sign(sign):
             found[n][sign] = max(score, found[n].get(sign, 0.0))
-    # Two confident readings that disagree ("-" and "=") leave the key unread: a wrong sign is a wrong click.
-    return [TextLine(key, *next(iter(signs.items()))) for (key, _), signs in zip(glyphs, found, strict=True)
-            if len(signs) == 1]
+    return found
+
+
+def _sign_of(text: str) -> str:
+    """A reading as the sign it stands for: full-width forms folded ("（" is "("), lookalike ideographs taken
+    as their signs."""
+    sign = unicodedata.normalize("NFKC", text.strip())
+    return _LOOKALIKES.get(sign, sign)
 
 
 def carried_glyphs(before: list[TextLine], old: np.ndarray, new: np.ndarray, lines: list[TextLine]
