@@ -67,10 +67,10 @@ def _ink_profiles(crop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     diff = np.abs(gray - float(np.median(gray)))
     ink = diff > max(35.0, 0.3 * float(diff.max()))
     ink[ink.mean(axis=1) >= RULE_SHARE] = False
-    # Blobs of ink: a flat one much wider than high, and longer than a dash (the line's box is taller than a
-    # dash is long), is a bar (the line under a menu bar's highlighted item),
-    # one inked from top to bottom a filled box (that item's highlight). Neither is letters: counted, either
-    # would pass for taller letters and hide the gaps; a bar would also bridge the gaps beside its item.
+    # Blobs of ink: a flat one much wider than high and longer than a dash is a bar (the line under a menu
+    # bar's highlighted item); one inked from top to bottom is a filled box (that item's highlight). Neither
+    # is letters: counted, either would pass for taller letters and hide the gaps, and a bar would also
+    # bridge the gaps beside its item.
     n, labels, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
     rows = np.zeros(ink.shape[0], bool)
     bars = np.zeros(n, bool)
