@@ -14,6 +14,7 @@ import numpy as np
 
 from desktop_agent.geometry import Rect
 from desktop_agent.perception.elements import TextLine
+from desktop_agent.perception.mnemonics import ink_mask
 
 GAP_RATIO = 0.9
 RULE_SHARE = 0.9  # a row inked over this share of the line's width is a rule; a blob this share of its height, a box
@@ -63,10 +64,7 @@ def _ink_profiles(crop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     median). A row inked across nearly the whole crop is a rule or a border the line's box reached into (a
     title bar's edge above a menu bar), not letters, which always leave blanks between them: it is left out.
     The rows are those of the letters only; the columns, of anything inked but bars."""
-    gray = crop.astype(np.float32) if crop.ndim == 2 else crop[:, :, :3].astype(np.float32).mean(axis=2)
-    diff = np.abs(gray - float(np.median(gray)))
-    ink = diff > max(35.0, 0.3 * float(diff.max()))
-    ink[ink.mean(axis=1) >= RULE_SHARE] = False
+    ink = ink_mask(crop)  # rules the box reached into already left out
     # Blobs of ink: a flat one much wider than high and longer than a dash is a bar (the line under a menu
     # bar's highlighted item); one inked from top to bottom is a filled box (that item's highlight). Neither
     # is letters: counted, either would pass for taller letters and hide the gaps, and a bar would also

@@ -37,7 +37,7 @@ def erase_mnemonic_underlines(crop: np.ndarray) -> np.ndarray:
     h, w = crop.shape[:2]
     if h < 10 or w < 8:
         return crop
-    ink = _ink(crop)
+    ink = ink_mask(crop)
     rows_with_ink = np.flatnonzero(ink.any(axis=1))
     if len(rows_with_ink) < 6:
         return crop
@@ -58,7 +58,7 @@ def erase_mnemonic_underlines(crop: np.ndarray) -> np.ndarray:
     return crop if out is None else out
 
 
-def _ink(crop: np.ndarray) -> np.ndarray:
+def ink_mask(crop: np.ndarray) -> np.ndarray:
     """The crop's pixels that differ clearly from its background (the median: a line of text is mostly
     background), but for rows inked across nearly the whole crop: a rule or a border the line's box reached
     into (the title bar's edge above a menu bar), not letters or an underline, which always leave blanks."""
